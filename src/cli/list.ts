@@ -1,0 +1,68 @@
+import { kindOf } from "../definitions/one-of.js";
+import { formatProblem } from "../definitions/problems.js";
+import { loadProject } from "../definitions/project.js";
+import { writeLine, type Io } from "./io.js";
+
+export interface ListedDrill {
+  name: string;
+  file: string;
+  environment: string;
+  schedule: string | null;
+  /** Step kinds in order, ending with cleanup (it always runs, written or not). */
+  steps: string[];
+  lastOutcome: string | null;
+}
+
+/** `drill list`: one row per drill (a table, or a JSON array with `--json`). */
+export async function listCommand(
+  io: Io,
+  opts: { json?: boolean; lastOutcome?: (drill: string) => Promise<string | undefined> },
+): Promise<0 | 2> {
+  const result = await loadProject(io.cwd, io.env);
+  if (!result.ok) {
+    for (const p of result.problems) writeLine(io.stderr, formatProblem(p));
+    return 2;
+  }
+  const rows: ListedDrill[] = [];
+  const drills = [...result.project.drills.values()].sort((a, b) =>
+    a.drill.name < b.drill.name ? -1 : 1,
+  );
+  for (const { file, drill } of drills) {
+    const steps = drill.steps.map((s) => kindOf(s)[0]);
+    if (steps.at(-1) !== "cleanup") steps.push("cleanup");
+    rows.push({
+      name: drill.name,
+      file,
+      environment: drill.environment,
+      schedule: drill.schedule ?? null,
+      steps,
+      lastOutcome: (await opts.lastOutcome?.(drill.name)) ?? null,
+    });
+  }
+  if (opts.json) {
+    writeLine(io.stdout, JSON.stringify(rows, null, 2));
+    return 0;
+  }
+  if (rows.length === 0) {
+    writeLine(io.stdout, "no drills (write one in drills/<name>.yaml)");
+    return 0;
+  }
+  const table = [
+    ["NAME", "ENVIRONMENT", "SCHEDULE", "STEPS", "LAST"],
+    ...rows.map((r) => [
+      r.name,
+      r.environment,
+      r.schedule ?? "-",
+      r.steps.join(" → "),
+      r.lastOutcome ?? "-",
+    ]),
+  ];
+  const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+  for (const row of table) {
+    writeLine(
+      io.stdout,
+      row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  "),
+    );
+  }
+  return 0;
+}

@@ -1,0 +1,160 @@
+import { Argument, Command, CommanderError, Option } from "commander";
+import { DrillError, type ExitCode } from "../errors.js";
+import { createLogger } from "../log.js";
+import { writeLine, type Io } from "./io.js";
+import { listCommand } from "./list.js";
+import { planCommand } from "./plan.js";
+import { historyStore, loadOrReport } from "./project.js";
+import { runCommand } from "./run.js";
+import { sandboxCommand } from "./sandbox.js";
+import { schemaCommand } from "./schema.js";
+import { validateCommand } from "./validate.js";
+
+const VERSION = "0.1.0";
+
+/** Build the command tree. Each action returns its exit code through `done`. */
+function program(io: Io, done: (code: ExitCode) => void): Command {
+  const log = createLogger(io.env.DRILL_LOG_LEVEL ?? (io.stderr.isTTY ? "warn" : "info"));
+  const cli = new Command("drill")
+    .description(
+      "Disaster-recovery drills as code: restore, verify and measure recovery against RTO/RPO.",
+    )
+    .version(VERSION)
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    });
+
+  cli
+    .command("run")
+    .description(
+      "run drills now: restore, verify, clean up; exit 0 passed, 1 failed, 2 bad input, 3 platform error, 130 interrupted",
+    )
+    .argument("<drill...>", "drill names (drills/<name>.yaml) or drill files")
+    .option("--json", "print the run record as JSON on stdout, nothing else")
+    .option("--dry-run", "resolve and print the plan; create nothing")
+    .action(async (targets: string[], flags: { json?: boolean; dryRun?: boolean }) =>
+      done(await runCommand(targets, flags, io, log)),
+    );
+
+  cli
+    .command("plan")
+    .description(
+      "resolve drills (snapshot, checks, budgets) and print what a run would do; touches nothing",
+    )
+    .argument("[drill...]", "drill names or files (default: all)")
+    .option("--json", "print the plan as JSON")
+    .action(async (targets: string[], flags: { json?: boolean }) =>
+      done(await planCommand(targets, flags, io)),
+    );
+
+  cli
+    .command("validate")
+    .description(
+      "check drill, scrubber and config files; one line per problem (file:line:col path: message)",
+    )
+    .argument("[files...]", "files to check (default: the whole project)")
+    .action(async (files: string[]) => done(await validateCommand(files, io)));
+
+  cli
+    .command("list")
+    .description("list drills: environment, schedule, steps, last outcome")
+    .option("--json", "print as JSON")
+    .action(async (flags: { json?: boolean }) => {
+      const project = await loadOrReport(io);
+      const store = project ? historyStore(project) : undefined;
+      done(
+        await listCommand(io, {
+          ...flags,
+          lastOutcome: async (d) => (await store?.list(d))?.[0]?.outcome,
+        }),
+      );
+    });
+
+  cli
+    .command("schema")
+    .description("print the JSON Schema of drill, scrubber and config files (for editors)")
+    .addOption(
+      new Option("--kind <kind>", "only one file kind").choices(["drill", "scrubber", "config"]),
+    )
+    .option("--write", "write schema/*.schema.json instead of printing")
+    .action(async (flags: { kind?: "drill" | "scrubber" | "config"; write?: boolean }) =>
+      done(await schemaCommand(io, flags)),
+    );
+
+  cli
+    .command("sandbox")
+    .description("show or clear the local sandbox (its production cluster and snapshots)")
+    .addArgument(new Argument("<action>", "status | reset").choices(["status", "reset"]))
+    .option("--environment <name>", "a local environment from config", "sandbox")
+    .action(async (action: "status" | "reset", flags: { environment: string }) => {
+      const project = await loadOrReport(io);
+      if (!project) return done(2);
+      const env = project.config.environments[flags.environment];
+      if (env?.provider !== "local") {
+        const known = Object.entries(project.config.environments)
+          .filter(([, e]) => e.provider === "local")
+          .map(([n]) => n);
+        writeLine(
+          io.stderr,
+          `--environment: unknown local environment "${flags.environment}" (known: ${known.join(", ") || "none"})`,
+        );
+        return done(2);
+      }
+      done(await sandboxCommand(action, io, env));
+    });
+
+  return cli;
+}
+
+/** The CLI entry: the only place that turns errors into exit codes. `bin/drill.js` exits with it. */
+export async function main(argv: string[], io: Io = processIo()): Promise<ExitCode> {
+  let code: ExitCode = 0;
+  try {
+    await program(io, (c) => (code = c)).parseAsync(argv, { from: "user" });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end here with exit code 0; usage mistakes with 1, which we call 2.
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (e instanceof DrillError) {
+      writeLine(io.stderr, `drill: ${e.message}${e.hint ? ` (hint: ${e.hint})` : ""}`);
+      return e.exitCode;
+    }
+    const message = e instanceof Error ? e.message : String(e);
+    writeLine(
+      io.stderr,
+      `drill: internal error: ${message}${io.env.DRILL_DEBUG ? `\n${(e as Error).stack}` : " (set DRILL_DEBUG=1 for details)"}`,
+    );
+    return 3;
+  }
+}
+
+function processIo(): Io {
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (name: string) => {
+    signals++;
+    if (signals === 1) {
+      process.stderr.write(
+        `\n${name}: stopping the drill; cleaning up (press Ctrl-C twice more to abandon cleanup)\n`,
+      );
+      controller.abort(new DrillError("interrupted", "INTERRUPTED", `interrupted by ${name}`));
+    } else if (signals >= 3) {
+      process.stderr.write("abandoning cleanup: run `drill sandbox status` to see what is left\n");
+      process.exit(130);
+    }
+  };
+  process.on("SIGINT", () => onSignal("SIGINT"));
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+    signal: controller.signal,
+  };
+}

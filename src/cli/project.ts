@@ -1,0 +1,31 @@
+import { isAbsolute, resolve } from "node:path";
+import { formatProblem } from "../definitions/problems.js";
+import { loadProject, type Project } from "../definitions/project.js";
+import { FileHistoryStore } from "../history/file-store.js";
+import type { HistoryStore } from "../history/store.js";
+import { writeLine, type Io } from "./io.js";
+
+/** Load the project, or print every problem (one line each) and say so. */
+export async function loadOrReport(io: Io, only?: string[]): Promise<Project | undefined> {
+  const result = await loadProject(io.cwd, io.env, only ? { only } : undefined);
+  if (result.ok) return result.project;
+  for (const p of result.problems) writeLine(io.stderr, formatProblem(p));
+  return undefined;
+}
+
+export function historyStore(project: Project): HistoryStore {
+  const dir = resolve(project.root, project.config.history.path);
+  return new FileHistoryStore(dir, project.root);
+}
+
+export const resolverFor = (root: string) => (p: string) => (isAbsolute(p) ? p : resolve(root, p));
+
+/** The drill names `only` selected, in the order given (a file path maps to its drill's name). */
+export function selectedDrills(project: Project, targets: string[]): string[] {
+  const byFile = new Map(
+    [...project.drills.values()].map((d) => [resolve(project.root, d.file), d.drill.name]),
+  );
+  return targets.map((t) =>
+    project.drills.has(t) ? t : (byFile.get(resolve(project.root, t)) ?? t),
+  );
+}

@@ -1,0 +1,64 @@
+import type { ConnectionInfo } from "./types.js";
+
+/** The slice of a pg client that checks and steps use. */
+export interface Queryable {
+  query<R = Record<string, unknown>>(
+    text: string,
+    values?: unknown[],
+  ): Promise<{ rows: R[]; fields: { name: string }[] }>;
+}
+
+export const quoteIdent = (id: string) => `"${id.replaceAll('"', '""')}"`;
+
+/** `orders` → `"orders"`, `shop.orders` → `"shop"."orders"`. */
+export const quoteTable = (table: string) => table.split(".").map(quoteIdent).join(".");
+
+export interface SessionOptions {
+  signal?: AbortSignal;
+  /** Every statement of the session is cancelled past this. */
+  statementTimeoutMs?: number;
+  /** Run inside a read-only transaction that is rolled back: for checks that only read. */
+  readOnly?: boolean;
+  applicationName?: string;
+}
+
+/**
+ * Open a connection, run `fn`, close it. Aborting the signal closes the connection, which ends
+ * any query in flight; pg is imported here so commands that never touch a database stay fast.
+ */
+export async function withSession<T>(
+  conn: ConnectionInfo,
+  fn: (db: Queryable) => Promise<T>,
+  opts: SessionOptions = {},
+): Promise<T> {
+  const { default: pg } = await import("pg");
+  const client = new pg.Client({
+    host: conn.host,
+    port: conn.port,
+    user: conn.user,
+    password: conn.password,
+    database: conn.database,
+    application_name: opts.applicationName ?? "drill",
+    statement_timeout: opts.statementTimeoutMs,
+    connectionTimeoutMillis: 10_000,
+  });
+  const onAbort = () => void client.end().catch(() => {});
+  opts.signal?.throwIfAborted();
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    await client.connect();
+    if (!opts.readOnly) return await fn(client);
+    await client.query("begin transaction read only");
+    try {
+      return await fn(client);
+    } finally {
+      await client.query("rollback").catch(() => {});
+    }
+  } catch (e) {
+    opts.signal?.throwIfAborted();
+    throw e;
+  } finally {
+    opts.signal?.removeEventListener("abort", onAbort);
+    await client.end().catch(() => {});
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * What is wrong with the user's files, one line each, in the shape editors and CI logs link:
+ * `drills/x.yaml:12:5 steps[1].scrub.scrubber: unknown scrubber "orderz" (known: orders, users)`.
+ */
+export interface Problem {
+  /** Relative to the project root; "" when the problem is not in a file (a command argument). */
+  file: string;
+  line?: number;
+  col?: number;
+  /** Data path such as "steps[1].verify.checks[0].rowCount.min"; "" for the whole file. */
+  path: string;
+  message: string;
+}
+
+export type PathSegment = string | number;
+
+const PLAIN_KEY = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;
+
+/** `["steps", 1, "verify"]` → `steps[1].verify`; odd keys (`shop.orders`) are bracket-quoted. */
+export function formatPath(path: readonly PathSegment[]): string {
+  let out = "";
+  for (const seg of path) {
+    if (typeof seg === "number") out += `[${seg}]`;
+    else if (PLAIN_KEY.test(seg)) out += out === "" ? seg : `.${seg}`;
+    else out += `[${JSON.stringify(seg)}]`;
+  }
+  return out;
+}
+
+export function formatProblem(p: Problem): string {
+  let where = p.file;
+  if (where !== "" && p.line !== undefined) {
+    where += `:${p.line}`;
+    if (p.col !== undefined) where += `:${p.col}`;
+  }
+  if (where === "") return p.path === "" ? p.message : `${p.path}: ${p.message}`;
+  return p.path === "" ? `${where}: ${p.message}` : `${where} ${p.path}: ${p.message}`;
+}
+
+/** By file, then line and column; problems without a line come first in their file. */
+export function sortProblems(problems: readonly Problem[]): Problem[] {
+  return [...problems].sort(
+    (a, b) =>
+      (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) ||
+      (a.line ?? 0) - (b.line ?? 0) ||
+      (a.col ?? 0) - (b.col ?? 0),
+  );
+}
+
+export function formatProblems(problems: readonly Problem[]): string[] {
+  return sortProblems(problems).map(formatProblem);
+}
+
+/** "a, b, c", or "none" so that `(known: none)` still reads as a sentence. */
+export const knownList = (names: Iterable<string>): string => {
+  const sorted = [...names].sort();
+  return sorted.length === 0 ? "none" : sorted.join(", ");
+};

@@ -1,0 +1,205 @@
+import { kindOf } from "../definitions/one-of.js";
+import type { Drill } from "../definitions/drill.js";
+import type { Logger } from "../log.js";
+import type { Provider } from "../providers/types.js";
+import { stepKinds } from "../steps/registry.js";
+import type { StepContext, StepKind, Target } from "../steps/types.js";
+import {
+  RECORD_SCHEMA_VERSION,
+  type Clock,
+  type Measurements,
+  type RunRecord,
+  type StepRecord,
+} from "../types.js";
+import { Deferred } from "./deferred.js";
+import type { EventListener } from "./events.js";
+import { newRunId } from "./ids.js";
+import { measurement, missedObjectives } from "./objectives.js";
+import { runStep, type StepRun } from "./step-runner.js";
+import { DrillError, toErrorRecord } from "../errors.js";
+
+export interface EngineDeps {
+  provider: Provider;
+  clock: Clock;
+  log: Logger;
+  resolvePath(path: string): string;
+  newRunId?: (drill: string, now: number) => string;
+  /** The step kinds known to the run; tests pass their own. */
+  stepKinds?: Record<string, StepKind>;
+}
+
+export interface RunResult {
+  record: RunRecord;
+  /** Kind of the first error, when the outcome is `error`: bad input (2) or the platform (3). */
+  errorKind?: DrillError["kind"];
+}
+
+/** Steps that make the copy usable: RTO runs from run start to the end of the last of these. */
+const RECOVERY_STEPS = new Set(["restore", "scrub", "verify"]);
+
+/**
+ * Run a drill: prepare production (outside the recovery clock), run each step in order, skip
+ * the rest after one fails, always run cleanup last, judge the objectives, return the record.
+ */
+export async function runDrill(
+  drill: Drill,
+  deps: EngineDeps,
+  signal: AbortSignal,
+  emit: EventListener,
+): Promise<RunResult> {
+  const { clock, provider } = deps;
+  const deferred = new Deferred(deps.log);
+  deferred.add(`${provider.name} provider`, () => provider.release());
+
+  const steps = drill.steps.map((s) => kindOf(s));
+  if (steps.at(-1)?.[0] !== "cleanup") steps.push(["cleanup", {}]);
+  const names = steps.map(
+    ([kind, o], i) =>
+      (o as { name?: string }).name ??
+      (steps.findIndex(([k]) => k === kind) === i ? kind : `${kind}#${i + 1}`),
+  );
+
+  let prepareError: StepRun | undefined;
+  const prepStarted = clock.now();
+  emit({ type: "prepare:start", environment: drill.environment });
+  try {
+    const details = await provider.prepare({
+      signal,
+      progress: (message) => emit({ type: "prepare:progress", message }),
+    });
+    emit({ type: "prepare:end", durationMs: clock.now() - prepStarted, details });
+  } catch (e) {
+    const error = toErrorRecord(e);
+    prepareError = signal.aborted
+      ? {
+          outcome: "interrupted",
+          details: {},
+          findings: [],
+          error: { code: "INTERRUPTED", message: "interrupted" },
+        }
+      : {
+          outcome: "error",
+          details: {},
+          findings: [`preparing ${drill.environment}: ${error.message}`],
+          error,
+          errorKind: e instanceof DrillError ? e.kind : "platform",
+        };
+    emit({ type: "prepare:end", durationMs: clock.now() - prepStarted, details: { error } });
+  }
+
+  const started = clock.now();
+  const runId = (deps.newRunId ?? newRunId)(drill.name, started);
+  emit({
+    type: "run:start",
+    runId,
+    drill: drill.name,
+    startedAt: iso(started),
+    steps: steps.map(([kind], i) => ({ name: names[i]!, kind })),
+  });
+
+  let measurements: Measurements = {};
+  const findings: string[] = [...(prepareError?.findings ?? [])];
+  const records: StepRecord[] = [];
+  let target: Target | undefined;
+  let stopped: StepRun | undefined = prepareError;
+  let recoveredAt: number | null = null;
+
+  for (const [index, [kind, options]] of steps.entries()) {
+    const step = (deps.stepKinds ?? stepKinds)[kind]!;
+    const opts = options as { timeout?: number };
+    const timeoutMs = opts.timeout ?? step.defaultTimeoutMs;
+    const stepStarted = clock.now();
+    emit({ type: "step:start", index, name: names[index]!, kind, timeoutMs });
+    let result: StepRun;
+    if (kind !== "cleanup" && stopped) {
+      result = { outcome: "skipped", details: {}, findings: [] };
+    } else {
+      const makeContext = (stepSignal: AbortSignal): StepContext => ({
+        signal: stepSignal,
+        runId,
+        drill,
+        provider,
+        clock,
+        log: deps.log.child({ runId, step: names[index] }),
+        resolvePath: deps.resolvePath,
+        get target() {
+          return target;
+        },
+        setTarget: (t) => (target = t),
+        defer: (label, fn) => deferred.add(label, fn),
+        runDeferred: () => deferred.runAll(),
+        progress: (message) => emit({ type: "step:progress", index, message }),
+        measure: (name, value, objective = null) =>
+          (measurements[name] = measurement(value, objective)),
+      });
+      // Cleanup must work after an interrupt: it gets a signal of its own, bounded by its timeout only.
+      const stepSignal = kind === "cleanup" ? new AbortController().signal : signal;
+      result = await runStep(step, options, makeContext, stepSignal, timeoutMs);
+    }
+    const record: StepRecord = {
+      name: names[index]!,
+      kind,
+      startedAt: iso(stepStarted),
+      durationMs: clock.now() - stepStarted,
+      outcome: result.outcome,
+      details: result.details,
+      ...(result.error ? { error: result.error } : {}),
+    };
+    records.push(record);
+    findings.push(...result.findings.map((f) => `${record.name}: ${f}`));
+    if (result.outcome !== "passed" && result.outcome !== "skipped") stopped ??= result;
+    if (RECOVERY_STEPS.has(kind) && result.outcome === "passed" && !stopped)
+      recoveredAt = clock.now();
+    emit({ type: "step:end", index, record });
+  }
+
+  const finished = clock.now();
+  const rtoMs = measurement(
+    recoveredAt === null || stopped ? null : recoveredAt - started,
+    drill.objectives?.rto ?? null,
+  );
+  // RTO and RPO first, then whatever the steps measured.
+  measurements = {
+    rtoMs,
+    rpoMs: measurement(null, drill.objectives?.rpo ?? null),
+    ...measurements,
+  };
+  const missed = missedObjectives(measurements);
+  findings.push(...missed);
+
+  const cleanupRun = records.at(-1)!;
+  const firstError =
+    stopped ??
+    (cleanupRun.outcome === "error"
+      ? { outcome: "error" as const, errorKind: "platform" as const }
+      : undefined);
+  const outcome = signal.aborted
+    ? "interrupted"
+    : firstError?.outcome === "error"
+      ? "error"
+      : firstError || missed.length > 0
+        ? "failed"
+        : "passed";
+
+  const record: RunRecord = {
+    schemaVersion: RECORD_SCHEMA_VERSION,
+    id: runId,
+    drill: drill.name,
+    environment: drill.environment,
+    provider: provider.name,
+    startedAt: iso(started),
+    finishedAt: iso(finished),
+    durationMs: finished - started,
+    outcome,
+    steps: records,
+    measurements,
+    findings,
+  };
+  emit({ type: "run:end", record });
+  return {
+    record,
+    ...(outcome === "error" && firstError?.errorKind ? { errorKind: firstError.errorKind } : {}),
+  };
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();

@@ -1,0 +1,47 @@
+import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
+import { join, relative } from "node:path";
+import type { RunRecord } from "../types.js";
+import type { HistoryStore } from "./store.js";
+
+/** One JSON file per run under `<dir>/<drill>/<run id>.json`, written atomically (temp + rename). */
+export class FileHistoryStore implements HistoryStore {
+  constructor(
+    private readonly dir: string,
+    private readonly root: string,
+  ) {}
+
+  async save(record: RunRecord): Promise<string> {
+    const folder = join(this.dir, record.drill);
+    await mkdir(folder, { recursive: true });
+    const file = join(folder, `${record.id}.json`);
+    const storedAt = relative(this.root, file) || file;
+    const tmp = `${file}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify({ ...record, storedAt }, null, 2) + "\n", { mode: 0o600 });
+    await rename(tmp, file);
+    return storedAt;
+  }
+
+  async list(drill?: string): Promise<RunRecord[]> {
+    const drills = drill ? [drill] : await names(this.dir);
+    const records: RunRecord[] = [];
+    for (const d of drills) {
+      for (const f of (await names(join(this.dir, d))).filter((n) => n.endsWith(".json"))) {
+        try {
+          records.push(JSON.parse(await readFile(join(this.dir, d, f), "utf8")) as RunRecord);
+        } catch {
+          // A record another process is writing right now, or one damaged by hand: not ours to fail on.
+        }
+      }
+    }
+    return records.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+  }
+}
+
+async function names(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw e;
+  }
+}

@@ -1,0 +1,159 @@
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { withSession } from "../../db.js";
+import { inputError, platformError } from "../../errors.js";
+import type { RestoredCopy, RestoreOptions } from "../types.js";
+import { findClientTools, majorVersion, type ServerBinaries } from "./binaries.js";
+import { formatBytes, treeSize } from "./files.js";
+import { runStreaming, type RunAs } from "./os-user.js";
+import { makeRunDir, runCluster, waitUntilPrimary } from "./run-cluster.js";
+import { randomBytes } from "node:crypto";
+
+export type ArchiveFormat = "custom" | "directory" | "plain";
+
+/** The database a restored archive lands in. */
+export const ARCHIVE_DATABASE = "restored";
+
+/** pg_dump's formats: custom starts with "PGDMP", directory has toc.dat, plain is SQL text. */
+export async function detectArchiveFormat(
+  file: string,
+): Promise<{ format: ArchiveFormat; size: number }> {
+  const st = await fs.stat(file).catch(() => undefined);
+  if (!st) throw inputError("ARCHIVE_NOT_FOUND", `archive ${file} does not exist`);
+  if (st.isDirectory()) {
+    if (await fs.stat(path.join(file, "toc.dat")).catch(() => undefined)) {
+      return { format: "directory", size: await treeSize(file) };
+    }
+    throw inputError(
+      "ARCHIVE_FORMAT",
+      `${file} is a folder without toc.dat: not a pg_dump directory archive`,
+    );
+  }
+  const handle = await fs.open(file, "r");
+  const head = Buffer.alloc(512);
+  const { bytesRead } = await handle.read(head, 0, 512, 0).finally(() => handle.close());
+  const start = head.subarray(0, bytesRead);
+  if (start.subarray(0, 5).toString("latin1") === "PGDMP")
+    return { format: "custom", size: st.size };
+  if (start.subarray(0, 5).toString("latin1").startsWith("\x1f\x8b")) {
+    throw inputError(
+      "ARCHIVE_FORMAT",
+      `${file} is gzip-compressed: unpack it (gunzip) or dump with pg_dump -Fc`,
+    );
+  }
+  if (!start.includes(0)) return { format: "plain", size: st.size };
+  throw inputError(
+    "ARCHIVE_FORMAT",
+    `${file} is neither a pg_dump custom archive (PGDMP) nor SQL text`,
+  );
+}
+
+export interface ArchiveRestoreContext {
+  root: string;
+  bins: ServerBinaries;
+  as: RunAs | undefined;
+  clientSearchDirs?: string[];
+}
+
+/** initdb a fresh cluster and load a pg_dump archive into it with pg_restore or psql. */
+export async function restoreArchive(
+  ctx: ArchiveRestoreContext,
+  file: string,
+  opts: RestoreOptions,
+): Promise<RestoredCopy> {
+  const { format, size } = await detectArchiveFormat(file);
+  // Before creating anything: a missing tool should not cost an initdb.
+  const tools = await findClientTools(await majorVersion(ctx.bins.postgres), ctx.clientSearchDirs);
+  opts.signal.throwIfAborted();
+  const { runDir, cluster, dispose } = runCluster(ctx.root, opts.runId, ctx.bins, ctx.as);
+  await makeRunDir(runDir, ctx.as);
+  opts.onCreated(dispose);
+
+  const password = randomBytes(18).toString("base64url");
+  const startAt = Date.now();
+  opts.progress("creating a fresh cluster");
+  await cluster.init(password, opts.signal);
+  await cluster.start({
+    signal: opts.signal,
+    onPort: (port) => opts.progress(`starting PostgreSQL on port ${port}`),
+  });
+  await waitUntilPrimary(cluster.connection(password), opts.signal);
+  await withSession(
+    cluster.connection(password),
+    (db) => db.query(`create database ${ARCHIVE_DATABASE}`),
+    { signal: opts.signal },
+  );
+  const startMs = Date.now() - startAt;
+
+  const conn = cluster.connection(password, ARCHIVE_DATABASE);
+  const env = {
+    PGHOST: conn.host,
+    PGPORT: String(conn.port),
+    PGUSER: conn.user,
+    PGPASSWORD: password,
+    PGDATABASE: conn.database,
+  };
+  const jobs = String(Math.max(1, os.availableParallelism()));
+  opts.progress(
+    `loading ${format} archive ${path.basename(file)} (${formatBytes(size)}) with ${format === "plain" ? "psql" : `pg_restore -j ${jobs}`}`,
+  );
+  const loadAt = Date.now();
+  const [tool, args] =
+    format === "plain"
+      ? [tools.psql, ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", file]]
+      : // Roles of the source do not exist here: ownership and grants are left out.
+        [
+          tools.pg_restore,
+          [
+            "--no-owner",
+            "--no-privileges",
+            "--exit-on-error",
+            "--verbose",
+            "-j",
+            jobs,
+            "-d",
+            ARCHIVE_DATABASE,
+            file,
+          ],
+        ];
+  let tables = 0;
+  const result = await runStreaming(tool, args, {
+    signal: opts.signal,
+    env,
+    onLine: (line) => {
+      const m = /processing data for table "([^"]+)"/.exec(line);
+      if (m) opts.progress(`loading table ${m[1]} (${++tables})`);
+    },
+  }).catch((e: unknown) => {
+    opts.signal.throwIfAborted();
+    throw e;
+  });
+  opts.signal.throwIfAborted();
+  if (result.code !== 0) {
+    const name = path.basename(tool);
+    const tail = result.stderrTail
+      .filter((l) => !/^pg_restore: (processing|creating|launching|finished|connecting)/.test(l))
+      .slice(-8);
+    throw platformError(
+      "ARCHIVE_RESTORE_FAILED",
+      `${name} failed (exit ${result.code}) loading ${file}:\n${tail.join("\n")}`,
+      `check that the archive is complete and was made by pg_dump ${tools.major} or older`,
+    );
+  }
+  return {
+    connection: conn,
+    source: { kind: "archive", id: path.basename(file) },
+    details: {
+      port: cluster.port,
+      dataDir: path.relative(ctx.root, cluster.dataDir),
+      archive: file,
+      format,
+      bytes: size,
+      tool: `${path.basename(tool)} ${tools.major}`,
+      startMs,
+      loadMs: Date.now() - loadAt,
+    },
+    dispose,
+  };
+}

@@ -1,0 +1,188 @@
+import path from "node:path";
+import type { LocalEnvironment } from "../../definitions/config.js";
+import { platformError } from "../../errors.js";
+import { silentLogger, type Logger } from "../../log.js";
+import type {
+  Provider,
+  RestoredCopy,
+  RestoreOptions,
+  RestorePlan,
+  RestoreSource,
+} from "../types.js";
+import { detectArchiveFormat, restoreArchive } from "./archive.js";
+import { findServerBinaries, type ServerBinaries } from "./binaries.js";
+import { formatAge, formatBytes } from "./files.js";
+import { serverUser, type RunAs } from "./os-user.js";
+import { restoreSnapshot } from "./restore-snapshot.js";
+import { SandboxPrimary, sandboxPassword, sandboxPaths } from "./sandbox.js";
+import { Snapshots, type SnapshotMeta } from "./snapshots.js";
+
+export interface LocalProviderOptions {
+  /** Project root: everything lives under `<root>/.drill/`. */
+  root: string;
+  environment: LocalEnvironment;
+  environmentName?: string;
+  log?: Logger;
+  /** Where pg_restore and psql are looked for; defaults to /usr/lib/postgresql/*\/bin and PATH. */
+  clientSearchDirs?: string[];
+  /** Snapshots kept, newest first (default 3). */
+  keepSnapshots?: number;
+}
+
+/** PostgreSQL clusters on this machine: the sandbox "production", its snapshots, run copies. */
+export class LocalProvider implements Provider {
+  readonly name = "local";
+  readonly snapshots: Snapshots;
+  private primary: SandboxPrimary | undefined;
+  private server: Promise<{ bins: ServerBinaries; as: RunAs | undefined }> | undefined;
+  private readonly log: Logger;
+
+  constructor(readonly opts: LocalProviderOptions) {
+    this.snapshots = new Snapshots(sandboxPaths(opts.root).snapshots, opts.keepSnapshots ?? 3);
+    this.log = opts.log ?? silentLogger;
+  }
+
+  /** Binaries and the server user, found once and only when a cluster is needed. */
+  private serverSetup() {
+    this.server ??= (async () => ({
+      bins: await findServerBinaries(this.opts.environment.postgres),
+      as: await serverUser(),
+    }))();
+    this.server.catch(() => (this.server = undefined));
+    return this.server;
+  }
+
+  async prepare(o: {
+    signal: AbortSignal;
+    progress(message: string): void;
+  }): Promise<Record<string, unknown>> {
+    const { bins, as } = await this.serverSetup();
+    const primary = (this.primary ??= new SandboxPrimary(this.opts.root, bins, as));
+    try {
+      const created = await primary.ensureCreated(
+        this.opts.environment.scale,
+        o.progress,
+        o.signal,
+      );
+      const port = await primary.start(o.signal);
+      o.progress(`sandbox primary up on port ${port}`);
+      const caught = await primary.catchUp(o.signal);
+      if (caught.orders > 0)
+        o.progress(`caught up: ${caught.orders} orders taken since ${caught.newestBefore}`);
+      const snapshot = await this.ensureFreshSnapshot(primary, o);
+      this.log.info({ port, created, caught, snapshot: snapshot.id }, "sandbox prepared");
+      return {
+        primaryPort: port,
+        created: created.created,
+        ...(created.created ? { seedMs: created.seedMs, seededRows: created.rows } : {}),
+        ordersAppended: caught.orders,
+        rowsAppended: caught.rows,
+        snapshot: {
+          id: snapshot.id,
+          takenAt: snapshot.takenAt,
+          size: snapshot.size,
+          taken: snapshot.taken,
+        },
+      };
+    } catch (e) {
+      await this.release();
+      throw e;
+    }
+  }
+
+  /** Like RDS automated backups: a new snapshot when the newest is older than the interval. */
+  private async ensureFreshSnapshot(
+    primary: SandboxPrimary,
+    o: { signal: AbortSignal; progress(m: string): void },
+  ) {
+    const newest = await this.snapshots.pick({ latest: true });
+    const age = newest ? Date.now() - new Date(newest.takenAt).getTime() : Infinity;
+    if (newest && age < this.opts.environment.backupInterval) return { ...newest, taken: false };
+    o.progress(
+      newest
+        ? `newest snapshot is ${formatAge(age)} old: taking a new one`
+        : "taking the first snapshot",
+    );
+    const snap = await this.snapshots.take(
+      { dataDir: primary.paths.dataDir, connection: await primary.connection("postgres") },
+      o.signal,
+    );
+    o.progress(
+      `snapshot ${snap.id} taken (${formatBytes(snap.size)}, ${(snap.durationMs / 1000).toFixed(1)} s)`,
+    );
+    return { ...snap, taken: true };
+  }
+
+  async planRestore(source: RestoreSource): Promise<RestorePlan> {
+    if (source.kind === "archive") {
+      const { format, size } = await detectArchiveFormat(source.path);
+      return {
+        source: { kind: "archive", id: path.basename(source.path) },
+        description: `pg_dump ${format} archive ${path.basename(source.path)} (${formatBytes(size)}) → new cluster on a free port`,
+        details: { path: source.path, format, bytes: size },
+      };
+    }
+    const snap =
+      source.kind === "before"
+        ? await this.snapshots.pick({ before: source.before })
+        : source.snapshot === "latest"
+          ? await this.snapshots.pick({ latest: true })
+          : await this.snapshots.pick({ id: source.snapshot });
+    if (!snap) {
+      return {
+        source: { kind: "snapshot", id: "latest" },
+        description: "a new snapshot, taken when the drill starts → new cluster on a free port",
+        details: { pending: true },
+      };
+    }
+    return {
+      source: { kind: "snapshot", id: snap.id, takenAt: snap.takenAt },
+      description: `snapshot ${snap.id} (taken ${formatAge(Date.now() - new Date(snap.takenAt).getTime())} ago, ${formatBytes(snap.size)}) → new cluster on a free port`,
+      details: { snapshot: snap.id, bytes: snap.size, postgresVersion: snap.postgresVersion },
+    };
+  }
+
+  async restore(plan: RestorePlan, opts: RestoreOptions): Promise<RestoredCopy> {
+    const { bins, as } = await this.serverSetup();
+    const root = this.opts.root;
+    if (plan.source.kind === "archive") {
+      const file = typeof plan.details.path === "string" ? plan.details.path : plan.source.id;
+      return restoreArchive(
+        {
+          root,
+          bins,
+          as,
+          ...(this.opts.clientSearchDirs ? { clientSearchDirs: this.opts.clientSearchDirs } : {}),
+        },
+        file,
+        opts,
+      );
+    }
+    const snap = await this.resolveSnapshot(plan);
+    return restoreSnapshot(
+      { root, bins, as, snapshots: this.snapshots, sandboxPassword: await sandboxPassword(root) },
+      snap,
+      opts,
+    );
+  }
+
+  /** A plan made before `prepare` may say "latest" with none yet: resolve it now. */
+  private async resolveSnapshot(plan: RestorePlan): Promise<SnapshotMeta> {
+    const snap =
+      plan.details.pending === true || plan.source.id === "latest"
+        ? await this.snapshots.pick({ latest: true })
+        : await this.snapshots.pick({ id: plan.source.id });
+    if (!snap) {
+      throw platformError(
+        "NO_SNAPSHOT",
+        "the sandbox has no snapshot yet",
+        "run the drill (prepare takes the first snapshot) or `drill sandbox status`",
+      );
+    }
+    return snap;
+  }
+
+  async release(): Promise<void> {
+    await this.primary?.stop();
+  }
+}

@@ -1,0 +1,97 @@
+import { createHash, createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { withSession } from "../../db.js";
+import { platformError } from "../../errors.js";
+import type { ConnectionInfo } from "../../types.js";
+import type { ServerBinaries } from "./binaries.js";
+import { Cluster } from "./cluster.js";
+import { clusterHome } from "./home.js";
+import { chownTree, type RunAs } from "./os-user.js";
+
+export const runsDir = (root: string) => path.join(clusterHome(root), "runs");
+
+/** A run's staging cluster under `<root>/.drill/runs/<runId>/` (see clusterHome), and its removal. */
+export function runCluster(
+  root: string,
+  runId: string,
+  bins: ServerBinaries,
+  as: RunAs | undefined,
+) {
+  const runDir = path.join(runsDir(root), runId);
+  const cluster = new Cluster(
+    bins,
+    path.join(runDir, "pgdata"),
+    path.join(runDir, "postgres.log"),
+    as,
+  );
+  let disposed: Promise<void> | undefined;
+  const dispose = () => {
+    // Idempotent: the engine's cleanup and a failing restore may both call it.
+    disposed ??= (async () => {
+      await cluster.stop("immediate");
+      await fs.rm(runDir, { recursive: true, force: true });
+    })();
+    return disposed;
+  };
+  return { runDir, cluster, dispose };
+}
+
+export async function makeRunDir(runDir: string, as: RunAs | undefined): Promise<void> {
+  await fs.mkdir(path.dirname(runDir), { recursive: true, mode: 0o755 });
+  await fs.mkdir(runDir, { mode: 0o700 });
+  await chownTree(runDir, as);
+}
+
+/** Wait until the server takes connections and has finished recovery. */
+export async function waitUntilPrimary(
+  conn: ConnectionInfo,
+  signal: AbortSignal,
+  timeoutMs = 120_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    signal.throwIfAborted();
+    try {
+      const inRecovery = await withSession(
+        conn,
+        async (db) =>
+          (await db.query<{ r: boolean }>("select pg_is_in_recovery() as r")).rows[0]?.r,
+        { signal },
+      );
+      if (inRecovery === false) return;
+    } catch (e) {
+      signal.throwIfAborted();
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw platformError(
+    "RECOVERY_TIMEOUT",
+    `the restored copy did not finish recovery in ${timeoutMs / 1000}s: ${String(last ?? "still in recovery")}`,
+  );
+}
+
+/**
+ * Give the copy its own password. Sent as a SCRAM verifier, so the plain text never reaches the
+ * server (and so never a server log, even if the statement failed and was logged).
+ */
+export async function setRunPassword(conn: ConnectionInfo, signal: AbortSignal): Promise<string> {
+  const password = randomBytes(18).toString("base64url");
+  await withSession(
+    conn,
+    (db) => db.query(`alter role postgres password '${scramVerifier(password)}'`),
+    { signal },
+  );
+  return password;
+}
+
+export function scramVerifier(password: string, iterations = 4096): string {
+  const salt = randomBytes(16);
+  const salted = pbkdf2Sync(password.normalize("NFKC"), salt, iterations, 32, "sha256");
+  const clientKey = createHmac("sha256", salted).update("Client Key").digest();
+  const storedKey = createHash("sha256").update(clientKey).digest();
+  const serverKey = createHmac("sha256", salted).update("Server Key").digest();
+  return `SCRAM-SHA-256$${iterations}:${salt.toString("base64")}$${storedKey.toString("base64")}:${serverKey.toString("base64")}`;
+}

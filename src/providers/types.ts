@@ -1,0 +1,54 @@
+import type { ConnectionInfo } from "../types.js";
+
+/**
+ * What a provider does for a run. `local` makes PostgreSQL clusters on this machine; `aws` (a
+ * later issue) restores RDS and Aurora. Scrub, verify and failover only see the ConnectionInfo.
+ */
+export type RestoreSource =
+  | { kind: "snapshot"; snapshot: string } // "latest" or an id
+  | { kind: "before"; before: Date }
+  | { kind: "archive"; path: string }; // absolute path, resolved against the project
+
+/** What a restore would use, resolved without creating anything (for `drill plan`). */
+export interface RestorePlan {
+  source: { kind: "snapshot" | "archive"; id: string; takenAt?: string };
+  /** Shown to the user: "snapshot 20261128T163000Z (taken 2h ago) → new cluster on port 54321". */
+  description: string;
+  details: Record<string, unknown>;
+}
+
+export interface RestoredCopy {
+  connection: ConnectionInfo;
+  source: RestorePlan["source"];
+  details: Record<string, unknown>;
+  /** Stop and delete the copy. Idempotent; safe to call after a partial restore. */
+  dispose(): Promise<void>;
+}
+
+export interface RestoreOptions {
+  runId: string;
+  signal: AbortSignal;
+  progress(message: string): void;
+  /**
+   * Called as soon as there is something to remove, before any long wait, so that an abort or
+   * a failure in the middle of a restore still cleans up.
+   */
+  onCreated(dispose: () => Promise<void>): void;
+}
+
+export interface Provider {
+  readonly name: string;
+  /**
+   * Bring production to the state a run starts from (local sandbox: create and seed it on first
+   * use, append the orders taken since it was last up, take a snapshot when the newest is older
+   * than the backup interval). Not part of the recovery clock.
+   */
+  prepare(opts: {
+    signal: AbortSignal;
+    progress(message: string): void;
+  }): Promise<Record<string, unknown>>;
+  planRestore(source: RestoreSource): Promise<RestorePlan>;
+  restore(plan: RestorePlan, opts: RestoreOptions): Promise<RestoredCopy>;
+  /** Stop whatever `prepare` started (the sandbox primary). Always called at the end of a run. */
+  release(): Promise<void>;
+}

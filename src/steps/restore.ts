@@ -1,0 +1,89 @@
+import { z } from "zod";
+import { columnRef, stepBase, strict } from "../definitions/common.js";
+import { quoteIdent, quoteTable, withSession } from "../db.js";
+import type { RestoreSource } from "../providers/types.js";
+import { defineStep } from "./types.js";
+
+const from = strict({
+  snapshot: z.string().min(1).optional().meta({ description: '"latest" or a snapshot id' }),
+  before: z.iso
+    .datetime({ offset: true, message: "expected an ISO 8601 time such as 2026-11-27T00:00:00Z" })
+    .optional(),
+  archive: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ description: "a pg_dump archive: file or directory" }),
+}).refine((f) => [f.snapshot, f.before, f.archive].filter((v) => v !== undefined).length === 1, {
+  message: "give exactly one of snapshot, before, archive",
+});
+
+export const restoreSchema = strict({
+  from,
+  /** The timestamp column whose newest value dates the copy: its age at restore time is the RPO. */
+  newestData: columnRef.optional(),
+  ...stepBase,
+});
+
+export type RestoreOptionsSchema = z.output<typeof restoreSchema>;
+
+export function sourceOf(
+  o: RestoreOptionsSchema,
+  resolvePath: (p: string) => string,
+): RestoreSource {
+  if (o.from.archive !== undefined) return { kind: "archive", path: resolvePath(o.from.archive) };
+  if (o.from.before !== undefined) return { kind: "before", before: new Date(o.from.before) };
+  return { kind: "snapshot", snapshot: o.from.snapshot ?? "latest" };
+}
+
+export const restore = defineStep({
+  kind: "restore",
+  schema: restoreSchema,
+  defaultTimeoutMs: 30 * 60_000,
+  async plan(o, ctx) {
+    const plan = await ctx.provider.planRestore(sourceOf(o, ctx.resolvePath));
+    return { source: plan.source, plan: plan.description, ...plan.details };
+  },
+  async run(o, ctx) {
+    const plan = await ctx.provider.planRestore(sourceOf(o, ctx.resolvePath));
+    ctx.progress(plan.description);
+    const copy = await ctx.provider.restore(plan, {
+      runId: ctx.runId,
+      signal: ctx.signal,
+      progress: ctx.progress,
+      onCreated: (dispose) => ctx.defer(`restored copy (${plan.source.id})`, dispose),
+    });
+    const readyAt = ctx.clock.now();
+    ctx.setTarget({ connection: copy.connection, source: copy.source, readyAt });
+    const details: Record<string, unknown> = { source: copy.source, ...copy.details };
+    if (o.newestData) {
+      const newest = await newestValue(o.newestData, ctx);
+      details.newestData = { column: o.newestData, value: newest?.toISOString() ?? null };
+      ctx.measure(
+        "rpoMs",
+        newest ? Math.max(0, readyAt - newest.getTime()) : null,
+        ctx.drill.objectives?.rpo ?? null,
+      );
+    }
+    return { outcome: "passed", details };
+  },
+});
+
+async function newestValue(
+  ref: string,
+  ctx: Parameters<typeof restore.run>[1],
+): Promise<Date | null> {
+  const parts = ref.split(".");
+  const column = parts.pop()!;
+  const table = parts.join(".");
+  return withSession(
+    ctx.target!.connection,
+    async (db) => {
+      const { rows } = await db.query<{ newest: Date | null }>(
+        `select max(${quoteIdent(column)})::timestamptz as newest from ${quoteTable(table)}`,
+      );
+      return rows[0]?.newest ?? null;
+    },
+    { signal: ctx.signal, readOnly: true, statementTimeoutMs: 60_000 },
+  );
+}

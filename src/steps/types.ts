@@ -1,0 +1,61 @@
+import type { z } from "zod";
+import type { ConnectionInfo, Clock } from "../types.js";
+import type { Provider } from "../providers/types.js";
+import type { Drill } from "../definitions/drill.js";
+import type { Logger } from "../log.js";
+
+/** The restored copy a run works on. Set by `restore`, used by the steps after it. */
+export interface Target {
+  connection: ConnectionInfo;
+  /** What was restored: snapshot id and the time it was taken, or the archive. */
+  source: { kind: "snapshot" | "archive"; id: string; takenAt?: string };
+  /** When the copy became reachable (epoch ms). */
+  readyAt: number;
+}
+
+export interface StepContext {
+  runId: string;
+  /** Paths in drill files are relative to the project root. */
+  resolvePath(path: string): string;
+  drill: Drill;
+  provider: Provider;
+  signal: AbortSignal;
+  clock: Clock;
+  log: Logger;
+  /** The copy restored earlier in this run, if any. */
+  target: Target | undefined;
+  setTarget(target: Target): void;
+  /** Register work that the cleanup step must do, whatever happens (run in reverse order). */
+  defer(label: string, fn: () => Promise<void>): void;
+  /** Undo everything registered with `defer`, newest first (the cleanup step calls this). */
+  runDeferred(): Promise<{ label: string; error?: string }[]>;
+  /** Live progress line for the display (e.g. "copying snapshot, 40%"). */
+  progress(message: string): void;
+  /** Record a measurement beside its objective (objective in ms or a count; null when none). */
+  measure(name: string, value: number | null, objective?: number | null): void;
+}
+
+export interface StepResult {
+  outcome: "passed" | "failed";
+  details: Record<string, unknown>;
+  /** One line per reason the step failed (a failed check with its values). */
+  findings?: string[];
+}
+
+/** One kind of step: its options schema, its defaults, how to plan it and how to run it. */
+export interface StepKind<Schema extends z.ZodType = z.ZodType> {
+  kind: string;
+  schema: Schema;
+  defaultTimeoutMs: number;
+  /** What a dry run says this step would do, resolving what it can without creating anything. */
+  plan(options: z.output<Schema>, ctx: PlanContext): Promise<Record<string, unknown>>;
+  run(options: z.output<Schema>, ctx: StepContext): Promise<StepResult>;
+}
+
+export interface PlanContext {
+  drill: Drill;
+  resolvePath(path: string): string;
+  provider: Provider;
+}
+
+export const defineStep = <S extends z.ZodType>(step: StepKind<S>): StepKind<S> => step;

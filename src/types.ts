@@ -1,0 +1,91 @@
+/**
+ * Glossary. The words drill uses, as types.
+ *
+ * - drill: one YAML file in `drills/`; what to restore, the steps, objectives, where to report.
+ * - run: one execution of a drill; its RunRecord is written to history before the command exits.
+ * - step: one phase of a run (`restore`, `verify`, …, `cleanup` always last and always run).
+ * - check: one assertion inside `verify`.
+ * - environment: a named place in `config/`: which provider, where production lives, staging limits.
+ * - provider: the code that talks to one platform (`local`, later `aws`).
+ * - target: the restored copy a run works on (a staging database), reachable by connection info.
+ * - objectives: RTO (run start → copy verified) and RPO (age of the copy's newest data).
+ */
+
+export const RECORD_SCHEMA_VERSION = 1;
+
+export type Outcome = "passed" | "failed" | "error" | "interrupted";
+export type StepOutcome = Outcome | "skipped";
+
+export interface CheckResult {
+  name: string;
+  kind: string;
+  outcome: "passed" | "failed" | "error";
+  /** What was measured (a number, a string); absent when the check errored. */
+  measured?: unknown;
+  /** Human-readable expectation, e.g. ">= 1000" or "= 0". */
+  expected: string;
+  durationMs: number;
+  message?: string;
+}
+
+export interface StepRecord {
+  name: string;
+  kind: string;
+  startedAt: string;
+  durationMs: number;
+  outcome: StepOutcome;
+  details: Record<string, unknown>;
+  error?: ErrorRecord;
+}
+
+export interface ErrorRecord {
+  code: string;
+  message: string;
+  hint?: string;
+}
+
+export interface Measurement {
+  value: number | null;
+  objective: number | null;
+  met: boolean | null;
+}
+
+export interface Measurements {
+  rtoMs?: Measurement;
+  rpoMs?: Measurement;
+  [name: string]: Measurement | undefined;
+}
+
+export interface RunRecord {
+  schemaVersion: typeof RECORD_SCHEMA_VERSION;
+  id: string;
+  drill: string;
+  environment: string;
+  provider: string;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  outcome: Outcome;
+  steps: StepRecord[];
+  measurements: Measurements;
+  /** Why the run did not pass, one line each (failed checks, missed objectives, step errors). */
+  findings: string[];
+  /** Where the record was stored; filled by the history store. */
+  storedAt?: string;
+}
+
+/** Connection to a PostgreSQL database. The password never enters a record or a log. */
+export interface ConnectionInfo {
+  host: string;
+  port: number;
+  user: string;
+  password?: string;
+  database: string;
+}
+
+/** Injected so the engine and the scheduler are tested without sleeping. */
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };

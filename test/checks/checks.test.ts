@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runChecks } from "../../src/checks/run.js";
+import { withSession } from "../../src/db.js";
+import { systemClock } from "../../src/types.js";
+import { startTestCluster } from "../helpers/cluster.js";
+
+let pg: Awaited<ReturnType<typeof startTestCluster>>;
+
+beforeAll(async () => {
+  pg = await startTestCluster();
+  await withSession(pg.connection, async (db) => {
+    await db.query("create table orders (id int primary key, amount numeric not null)");
+    await db.query("insert into orders select g, g - 3 from generate_series(1, 10) g");
+    await db.query('create schema shop; create table shop."Odd ""Name""" (x int)');
+  });
+});
+afterAll(async () => pg?.stop());
+
+const run = (checks: [string, unknown][], statementTimeoutMs = 10_000) =>
+  runChecks(checks, pg.connection, {
+    concurrency: 3,
+    statementTimeoutMs,
+    signal: new AbortController().signal,
+    clock: systemClock,
+    progress: () => {},
+  });
+
+describe("checks against a real cluster", () => {
+  it("rowCount compares with min, max and exact", async () => {
+    const results = await run([
+      ["rowCount", { table: "orders", min: 10 }],
+      ["rowCount", { table: "orders", min: 11 }],
+      ["rowCount", { table: "orders", max: 9, name: "few orders" }],
+      ["rowCount", { table: "orders", exact: 10, min: 1 }],
+      ["rowCount", { table: 'shop.Odd "Name"', exact: 0 }],
+    ]);
+    expect(results.map((r) => [r.name, r.outcome, r.measured, r.expected])).toEqual([
+      ["rowCount orders", "passed", 10, ">= 10"],
+      ["rowCount orders", "failed", 10, ">= 11"],
+      ["few orders", "failed", 10, "<= 9"],
+      ["rowCount orders", "passed", 10, "= 10 and >= 1"],
+      ['rowCount shop.Odd "Name"', "passed", 0, "= 0"],
+    ]);
+  });
+
+  it("sql compares the first value; bigint strings compare as numbers", async () => {
+    const results = await run([
+      [
+        "sql",
+        { name: "negatives", query: "select count(*) from orders where amount < 0", expect: 2 },
+      ],
+      [
+        "sql",
+        { name: "none negative", query: "select count(*) from orders where amount < 0", expect: 0 },
+      ],
+      ["sql", { name: "text", query: "select 'ok'::text", expect: "ok" }],
+      ["sql", { name: "nothing", query: "select 1 where false", expect: null }],
+      ["sql", { name: "bool", query: "select true", expect: true }],
+    ]);
+    expect(results.map((r) => [r.name, r.outcome, r.measured])).toEqual([
+      ["negatives", "passed", 2],
+      ["none negative", "failed", 2],
+      ["text", "passed", "ok"],
+      ["nothing", "passed", null],
+      ["bool", "passed", true],
+    ]);
+  });
+
+  it("reports a broken check as its own error and still runs the others", async () => {
+    const results = await run([
+      ["sql", { name: "typo", query: "select count(*) from ordrs", expect: 0 }],
+      ["rowCount", { table: "orders", min: 1 }],
+    ]);
+    expect(results[0]).toMatchObject({
+      outcome: "error",
+      message: 'relation "ordrs" does not exist',
+    });
+    expect(results[1]!.outcome).toBe("passed");
+  });
+
+  it("runs checks read-only and under a statement timeout", async () => {
+    const results = await run(
+      [
+        ["sql", { name: "write", query: "delete from orders", expect: 0 }],
+        ["sql", { name: "slow", query: "select pg_sleep(5)", expect: null }],
+      ],
+      300,
+    );
+    expect(results[0]).toMatchObject({
+      outcome: "error",
+      message: "cannot execute DELETE in a read-only transaction",
+    });
+    expect(results[1]).toMatchObject({
+      outcome: "error",
+      message: "canceling statement due to statement timeout",
+    });
+    const left = await withSession(pg.connection, (db) =>
+      db.query<{ n: string }>("select count(*) n from orders"),
+    );
+    expect(left.rows[0]!.n).toBe("10");
+  });
+});

@@ -1,0 +1,202 @@
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { readdir, readFile, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunRecord } from "../../src/types.js";
+import { makeProject, runCli, serversUnder } from "../helpers/project.js";
+
+const drill = (name: string, checks: string, extra = "") => `
+name: ${name}
+environment: sandbox
+objectives: { rto: 5m, rpo: 26h }
+steps:
+  - restore: { from: { snapshot: latest }, newestData: orders.created_at }
+  - verify:
+      ${extra}
+      checks:
+${checks}
+`;
+
+const goodChecks = `
+        - rowCount: { table: customers, min: 100 }
+        - sql: { name: no negative payments, query: "select count(*) from payments where amount < 0", expect: 0 }`;
+
+let root: string;
+
+beforeAll(async () => {
+  root = await makeProject({
+    "config/drill.yaml": "environments:\n  sandbox: { provider: local, scale: 0.02 }\n",
+    "drills/small.yaml": drill("small", goodChecks),
+    "drills/failing.yaml": drill(
+      "failing",
+      "        - rowCount: { table: customers, min: 100000000 }",
+    ),
+    "drills/slow.yaml": drill(
+      "slow",
+      '        - sql: { name: sleepy, query: "select pg_sleep(60)", expect: null }',
+      "timeout: 2s",
+    ),
+    "drills/broken.yaml":
+      "name: broken\nenvironment: sandbox\nobjectivs: { rto: 5m }\nsteps:\n  - restor: {}\n",
+  });
+});
+
+afterAll(async () => {
+  expect(serversUnder(root)).toEqual([]);
+});
+
+const records = async (name: string): Promise<RunRecord[]> => {
+  const dir = join(root, ".drill/history", name);
+  return Promise.all(
+    (await readdir(dir)).map(
+      async (f) => JSON.parse(await readFile(join(dir, f), "utf8")) as RunRecord,
+    ),
+  );
+};
+const stagingLeft = async () =>
+  existsSync(join(root, ".drill/runs")) ? readdir(join(root, ".drill/runs")) : [];
+
+describe("drill run", () => {
+  it("passes a drill and prints only the run record with --json; nothing stays running", async () => {
+    const r = await runCli(["run", "small", "--json"], { cwd: root });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const record = JSON.parse(r.stdout) as RunRecord;
+    expect(record).toMatchObject({
+      schemaVersion: 1,
+      drill: "small",
+      outcome: "passed",
+      environment: "sandbox",
+    });
+    expect(record.steps.map((s) => [s.kind, s.outcome])).toEqual([
+      ["restore", "passed"],
+      ["verify", "passed"],
+      ["cleanup", "passed"],
+    ]);
+    for (const s of record.steps) expect(s.durationMs).toBeGreaterThanOrEqual(0);
+    expect(record.measurements.rtoMs).toMatchObject({ objective: 300_000, met: true });
+    expect(record.measurements.rtoMs!.value).toBeGreaterThan(0);
+    expect(record.measurements.rpoMs).toMatchObject({ objective: 93_600_000, met: true });
+    expect(record.measurements.rpoMs!.value).toBeGreaterThanOrEqual(0);
+    expect(record.storedAt).toBe(`.drill/history/small/${record.id}.json`);
+    expect(JSON.parse(await readFile(join(root, record.storedAt!), "utf8"))).toEqual(record);
+    expect(serversUnder(root)).toEqual([]);
+    expect(await stagingLeft()).toEqual([]);
+  });
+
+  it("prints plain step lines and a summary when stdout is not a terminal", async () => {
+    const r = await runCli(["run", "small"], { cwd: root });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/step restore started/);
+    expect(r.stdout).toMatch(/step verify passed in/);
+    expect(r.stdout).toMatch(/✔ rowCount customers +measured \d+, expected >= 100/);
+    expect(r.stdout).toMatch(/RTO .* objective 5m +met/);
+    expect(r.stdout).toMatch(/record: \.drill\/history\/small\/.*\.json/);
+  });
+
+  it("fails with exit 1 on a failed check, names it with its values, and cleans up", async () => {
+    const r = await runCli(["run", "failing", "--json"], { cwd: root });
+    expect(r.code).toBe(1);
+    const record = JSON.parse(r.stdout) as RunRecord;
+    expect(record.outcome).toBe("failed");
+    expect(record.findings).toEqual([
+      expect.stringMatching(
+        /^verify: check "rowCount customers": measured \d+, expected >= 100000000$/,
+      ),
+    ]);
+    expect(serversUnder(root)).toEqual([]);
+    expect(await stagingLeft()).toEqual([]);
+  });
+
+  it("fails a step that exceeds its timeout and still cleans up", async () => {
+    const r = await runCli(["run", "slow", "--json"], { cwd: root });
+    expect(r.code).toBe(1);
+    const record = JSON.parse(r.stdout) as RunRecord;
+    expect(record.steps[1]).toMatchObject({
+      kind: "verify",
+      outcome: "failed",
+      error: { code: "STEP_TIMEOUT" },
+    });
+    expect(record.steps[2]).toMatchObject({ kind: "cleanup", outcome: "passed" });
+    expect(serversUnder(root)).toEqual([]);
+  });
+
+  it("on SIGINT stops, cleans up, records interrupted and exits 130", async () => {
+    let sent = false;
+    const r = await runCli(["run", "small"], {
+      cwd: root,
+      onStdout: (text, child) => {
+        if (!sent && text.includes("step restore started")) {
+          sent = true;
+          child.kill("SIGINT");
+        }
+      },
+    });
+    expect(sent).toBe(true);
+    expect(r.code).toBe(130);
+    const latest = (await records("small")).sort((a, b) =>
+      b.startedAt.localeCompare(a.startedAt),
+    )[0]!;
+    expect(latest.outcome).toBe("interrupted");
+    expect(latest.steps.at(-1)).toMatchObject({ kind: "cleanup", outcome: "passed" });
+    expect(serversUnder(root)).toEqual([]);
+    expect(await stagingLeft()).toEqual([]);
+  });
+
+  it("refuses a second run of the same drill while the first holds its lock", async () => {
+    const holder = spawn("sleep", ["30"]);
+    try {
+      const lock = {
+        pid: holder.pid,
+        host: hostname(),
+        runId: "r-other",
+        drill: "small",
+        since: "2026-11-28T10:00:00Z",
+      };
+      await writeFile(join(root, ".drill/locks/drill-small.lock"), JSON.stringify(lock));
+      const r = await runCli(["run", "small"], { cwd: root });
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim()).toBe(
+        `drill small: drill small is in use by run r-other of drill small (pid ${holder.pid}, since 2026-11-28T10:00:00Z) (hint: wait for it to finish, or stop that process; a lock of a dead process is taken over)`,
+      );
+    } finally {
+      holder.kill();
+    }
+  });
+
+  it("reports bad input with file, line and field, exit 2, no stack trace", async () => {
+    const r = await runCli(["run", "broken"], { cwd: root });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split("\n")).toEqual([
+      'drills/broken.yaml:3:1 objectivs: unknown key "objectivs" (allowed: name, description, schedule, timezone, environment, objectives, steps, notify)',
+      'drills/broken.yaml:5:5 steps[0].restor: unknown step kind "restor" (known: restore, verify, cleanup)',
+    ]);
+  });
+
+  it("plans without creating anything", async () => {
+    const fresh = await makeProject({
+      "config/drill.yaml": "environments:\n  sandbox: { provider: local, scale: 0.02 }\n",
+      "drills/small.yaml": drill("small", goodChecks),
+    });
+    const r = await runCli(["run", "small", "--dry-run"], { cwd: fresh });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/1\. restore/);
+    expect(r.stdout).toMatch(/rowCount customers/);
+    expect(existsSync(join(fresh, ".drill"))).toBe(false);
+  });
+
+  it("exits 3 with the reason when PostgreSQL cannot be started", async () => {
+    const broken = await makeProject({
+      "config/drill.yaml":
+        'environments:\n  sandbox: { provider: local, scale: 0.02, postgres: { bin: "/nonexistent/bin" } }\n',
+      "drills/small.yaml": drill("small", goodChecks),
+    });
+    const r = await runCli(["run", "small", "--json"], { cwd: broken });
+    expect(r.code).toBe(3);
+    const record = JSON.parse(r.stdout) as RunRecord;
+    expect(record.outcome).toBe("error");
+    expect(record.findings[0]).toMatch(/\/nonexistent\/bin/);
+  });
+});

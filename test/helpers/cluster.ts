@@ -1,0 +1,40 @@
+import { randomBytes } from "node:crypto";
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { findServerBinaries } from "../../src/providers/local/binaries.js";
+import { Cluster } from "../../src/providers/local/cluster.js";
+import { serverUser } from "../../src/providers/local/os-user.js";
+import type { ConnectionInfo } from "../../src/types.js";
+
+/**
+ * A throwaway PostgreSQL cluster (embedded binaries, free port, temp folder) for tests. Call
+ * `stop()` in afterAll: it stops the server and deletes the folder unless `dir` was given.
+ */
+export async function startTestCluster(
+  opts: { dir?: string } = {},
+): Promise<{ connection: ConnectionInfo; dir: string; stop(): Promise<void> }> {
+  const owned = opts.dir === undefined;
+  const dir = opts.dir ?? (await fs.mkdtemp(path.join(os.tmpdir(), "drill-test-pg-")));
+  // mkdtemp makes a 0700 folder; the server runs as `postgres` when we are root.
+  await fs.mkdir(dir, { recursive: true });
+  await fs.chmod(dir, 0o755);
+  const as = await serverUser();
+  const cluster = new Cluster(
+    await findServerBinaries("embedded"),
+    path.join(dir, "cluster", "data"),
+    path.join(dir, "cluster", "postgres.log"),
+    as,
+  );
+  const password = randomBytes(12).toString("hex");
+  await cluster.init(password);
+  await cluster.start();
+  return {
+    connection: cluster.connection(password),
+    dir,
+    async stop() {
+      await cluster.stop("fast");
+      if (owned) await fs.rm(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import { spawn, spawnSync } from "node:child_process";
+import { chmod, mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+export const DRILL_BIN = join(REPO, "bin", "drill.js");
+
+/** A throwaway project folder with the given files (path → text). */
+export async function makeProject(files: Record<string, string>): Promise<string> {
+  const root = await mkdtemp(join(tmpdir(), "drill-project-"));
+  // mkdtemp makes it 0700; 0755 lets the `postgres` user reach clusters under <root>/.drill.
+  await chmod(root, 0o755);
+  for (const [path, text] of Object.entries(files)) {
+    await mkdir(dirname(join(root, path)), { recursive: true });
+    await writeFile(join(root, path), text);
+  }
+  return root;
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Run the built CLI (`npm test` builds first) as a user would, in `cwd`. `onStdout` sees the
+ * output as it comes, e.g. to send SIGINT at a chosen moment.
+ */
+export function runCli(
+  args: string[],
+  opts: {
+    cwd: string;
+    env?: Record<string, string>;
+    onStdout?: (text: string, child: ReturnType<typeof spawn>) => void;
+  },
+): Promise<CliResult> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [DRILL_BIN, ...args], {
+      cwd: opts.cwd,
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOME: process.env.HOME ?? "/root",
+        DRILL_LOG_LEVEL: "warn",
+        ...opts.env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+      opts.onStdout?.(stdout, child);
+    });
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", fail);
+    child.on("close", (code) => done({ code, stdout, stderr }));
+  });
+}
+
+/** PostgreSQL processes whose command line names a folder under `root` (none should outlive a run). */
+export function serversUnder(root: string): string[] {
+  const out = spawnSync("ps", ["-eo", "pid,args"], { encoding: "utf8" }).stdout;
+  return out.split("\n").filter((l) => l.includes(root) && /postgres|pg_ctl/.test(l));
+}

@@ -1,0 +1,80 @@
+import { execFileSync } from "node:child_process";
+import { promises as fs } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { withSession } from "../../src/db.js";
+import { findServerBinaries } from "../../src/providers/local/binaries.js";
+import { Cluster } from "../../src/providers/local/cluster.js";
+import { serverUser } from "../../src/providers/local/os-user.js";
+import { startTestCluster } from "../helpers/cluster.js";
+import { tempRoot } from "./util.js";
+
+const running = (dir: string) => {
+  try {
+    return execFileSync("pgrep", ["-f", dir], { encoding: "utf8" }).trim() !== "";
+  } catch {
+    return false;
+  }
+};
+
+describe("startTestCluster", () => {
+  const stops: (() => Promise<void>)[] = [];
+  afterAll(async () => {
+    for (const s of stops) await s();
+  });
+
+  it("starts a throwaway cluster that takes password logins and stops cleanly", async () => {
+    const c = await startTestCluster();
+    stops.push(c.stop);
+    const v = await withSession(
+      c.connection,
+      async (db) =>
+        (await db.query<{ v: string }>("select current_setting('server_version') as v")).rows[0]?.v,
+    );
+    expect(v).toMatch(/^15\./);
+    await expect(
+      withSession({ ...c.connection, password: "wrong" }, async (db) => db.query("select 1")),
+    ).rejects.toThrow(/password authentication failed/);
+    expect(running(c.dir)).toBe(true);
+    await c.stop();
+    expect(running(c.dir)).toBe(false);
+  });
+
+  it("moves to another port when the one it wanted is taken, and reports start failures with the log", async () => {
+    const root = await tempRoot("cluster");
+    const cluster = new Cluster(
+      await findServerBinaries("embedded"),
+      path.join(root, "c", "data"),
+      path.join(root, "c", "postgres.log"),
+      await serverUser(),
+    );
+    stops.push(async () => {
+      await cluster.stop("immediate");
+      await fs.rm(root, { recursive: true, force: true });
+    });
+    await cluster.init("pw-not-in-logs");
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, "127.0.0.1", r));
+    const taken = (blocker.address() as net.AddressInfo).port;
+    try {
+      const port = await cluster.start({ preferredPort: taken });
+      expect(port).not.toBe(taken);
+      expect(await cluster.isRunning()).toBe(true);
+    } finally {
+      blocker.close();
+    }
+    await cluster.stop("fast");
+    expect(await cluster.isRunning()).toBe(false);
+
+    await fs.appendFile(path.join(cluster.dataDir, "postgresql.conf"), "shared_buffers = lots\n");
+    const e = await cluster.start().catch((x: unknown) => x);
+    expect(e).toMatchObject({
+      code: "POSTGRES_START_FAILED",
+      exitCode: 3,
+      message: expect.stringContaining("shared_buffers"),
+    });
+    expect(String((e as Error).message)).not.toContain("pw-not-in-logs");
+    expect(running(cluster.dataDir)).toBe(false);
+  });
+});

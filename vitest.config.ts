@@ -1,0 +1,11 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
+    // Each integration file starts its own PostgreSQL clusters; two at a time fits 2 cores.
+    maxWorkers: 2,
+  },
+});
