@@ -68,6 +68,11 @@ export interface RunRecord {
   outcome: Outcome;
   steps: StepRecord[];
   measurements: Measurements;
+  /**
+   * Bringing production to the run's starting point (the sandbox: created, caught up, snapshot
+   * taken). Before `startedAt`, outside the recovery clock.
+   */
+  preparation?: { durationMs: number; details: Record<string, unknown> };
   /** Why the run did not pass, one line each (failed checks, missed objectives, step errors). */
   findings: string[];
   /** Where the record was stored; filled by the history store. */

@@ -1,7 +1,7 @@
 import { kindOf } from "../definitions/one-of.js";
-import { formatProblem } from "../definitions/problems.js";
-import { loadProject } from "../definitions/project.js";
+import type { Project } from "../definitions/project.js";
 import { writeLine, type Io } from "./io.js";
+import { loadOrReport } from "./project.js";
 
 export interface ListedDrill {
   name: string;
@@ -16,15 +16,15 @@ export interface ListedDrill {
 /** `drill list`: one row per drill (a table, or a JSON array with `--json`). */
 export async function listCommand(
   io: Io,
-  opts: { json?: boolean; lastOutcome?: (drill: string) => Promise<string | undefined> },
+  opts: {
+    json?: boolean;
+    lastOutcome?: (project: Project, drill: string) => Promise<string | undefined>;
+  },
 ): Promise<0 | 2> {
-  const result = await loadProject(io.cwd, io.env);
-  if (!result.ok) {
-    for (const p of result.problems) writeLine(io.stderr, formatProblem(p));
-    return 2;
-  }
+  const project = await loadOrReport(io);
+  if (!project) return 2;
   const rows: ListedDrill[] = [];
-  const drills = [...result.project.drills.values()].sort((a, b) =>
+  const drills = [...project.drills.values()].sort((a, b) =>
     a.drill.name < b.drill.name ? -1 : 1,
   );
   for (const { file, drill } of drills) {
@@ -36,7 +36,7 @@ export async function listCommand(
       environment: drill.environment,
       schedule: drill.schedule ?? null,
       steps,
-      lastOutcome: (await opts.lastOutcome?.(drill.name)) ?? null,
+      lastOutcome: (await opts.lastOutcome?.(project, drill.name)) ?? null,
     });
   }
   if (opts.json) {

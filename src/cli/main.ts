@@ -4,6 +4,7 @@ import { createLogger } from "../log.js";
 import { writeLine, type Io } from "./io.js";
 import { listCommand } from "./list.js";
 import { planCommand } from "./plan.js";
+import type { Project } from "../definitions/project.js";
 import { historyStore, loadOrReport } from "./project.js";
 import { runCommand } from "./run.js";
 import { sandboxCommand } from "./sandbox.js";
@@ -63,14 +64,9 @@ function program(io: Io, done: (code: ExitCode) => void): Command {
     .description("list drills: environment, schedule, steps, last outcome")
     .option("--json", "print as JSON")
     .action(async (flags: { json?: boolean }) => {
-      const project = await loadOrReport(io);
-      const store = project ? historyStore(project) : undefined;
-      done(
-        await listCommand(io, {
-          ...flags,
-          lastOutcome: async (d) => (await store?.list(d))?.[0]?.outcome,
-        }),
-      );
+      const lastOutcome = async (project: Project, drill: string) =>
+        (await historyStore(project).list(drill))[0]?.outcome;
+      done(await listCommand(io, { ...flags, lastOutcome }));
     });
 
   cli

@@ -5,9 +5,15 @@ import { FileHistoryStore } from "../history/file-store.js";
 import type { HistoryStore } from "../history/store.js";
 import { writeLine, type Io } from "./io.js";
 
-/** Load the project, or print every problem (one line each) and say so. */
+/**
+ * Load the project for a command that uses drills (run, plan, list), or print every problem, one
+ * line each. Only the scrubbers those drills use are read; `drill validate` reads everything.
+ */
 export async function loadOrReport(io: Io, only?: string[]): Promise<Project | undefined> {
-  const result = await loadProject(io.cwd, io.env, only ? { only } : undefined);
+  const result = await loadProject(io.cwd, io.env, {
+    ...(only ? { only } : {}),
+    usedScrubbersOnly: true,
+  });
   if (result.ok) return result.project;
   for (const p of result.problems) writeLine(io.stderr, formatProblem(p));
   return undefined;

@@ -36,12 +36,13 @@ type Parsed<T> = { ok: true; value: T; source: YamlSource } | { ok: false; probl
  * and return the project or every problem at once, sorted by file and line.
  *
  * With `only` (drill names or files), just those drills are read beside config and scrubbers:
- * a broken drill nobody asked for must not stop `drill run quickstart`.
+ * a broken drill nobody asked for must not stop `drill run quickstart`. With `only` or
+ * `usedScrubbersOnly`, only the scrubbers those drills use are read (`drill list`, `drill plan`).
  */
 export async function loadProject(
   root: string,
   env: Env,
-  opts: { only?: string[] } = {},
+  opts: { only?: string[]; usedScrubbersOnly?: boolean } = {},
 ): Promise<LoadResult> {
   root = resolve(root);
   const problems: Problem[] = [];
@@ -51,29 +52,6 @@ export async function loadProject(
 
   const config = await loadConfig(root, configFiles!, env);
   problems.push(...config.problems);
-
-  const scrubbers: Project["scrubbers"] = new Map();
-  for (const abs of scrubberFiles!) {
-    const file = relativeTo(root, abs);
-    const stem = stemOf(abs);
-    if (!nameSchema.safeParse(stem).success) {
-      problems.push({
-        file,
-        path: "",
-        message: "a scrubber's file name is its name: lowercase letters, digits, '-' or '_'",
-      });
-      continue;
-    }
-    const parsed = await loadFile(abs, file, env, scrubberSchema);
-    if (!parsed.ok) problems.push(...parsed.problems);
-    else if (scrubbers.has(stem)) {
-      problems.push({
-        file,
-        path: "",
-        message: `scrubber "${stem}" is also defined in ${scrubbers.get(stem)!.file}`,
-      });
-    } else scrubbers.set(stem, { file, scrubber: parsed.value });
-  }
 
   let selected = drillFiles!;
   if (opts.only) {
@@ -117,12 +95,49 @@ export async function loadProject(
     problems.push(...crossCheck(drill, parsed.source, context));
   }
 
+  // With `only`, just the scrubbers those drills use: a scrubber whose secret is not set in this
+  // shell must not stop a drill that never scrubs.
+  const wanted =
+    opts.only || opts.usedScrubbersOnly
+      ? new Set([...drills.values()].flatMap(({ drill }) => scrubbersUsedBy(drill)))
+      : undefined;
+  const scrubbers: Project["scrubbers"] = new Map();
+  for (const abs of scrubberFiles!.filter((f) => !wanted || wanted.has(stemOf(f)))) {
+    const file = relativeTo(root, abs);
+    const stem = stemOf(abs);
+    if (!nameSchema.safeParse(stem).success) {
+      problems.push({
+        file,
+        path: "",
+        message: "a scrubber's file name is its name: lowercase letters, digits, '-' or '_'",
+      });
+      continue;
+    }
+    const parsed = await loadFile(abs, file, env, scrubberSchema);
+    if (!parsed.ok) problems.push(...parsed.problems);
+    else if (scrubbers.has(stem)) {
+      problems.push({
+        file,
+        path: "",
+        message: `scrubber "${stem}" is also defined in ${scrubbers.get(stem)!.file}`,
+      });
+    } else scrubbers.set(stem, { file, scrubber: parsed.value });
+  }
+
   if (problems.length > 0) return { ok: false, problems: sortProblems(problems) };
   const configNames = configFiles!.map((f) => relativeTo(root, f));
   return {
     ok: true,
     project: { root, config: config.config, configFiles: configNames, drills, scrubbers },
   };
+}
+
+/** Scrubbers named by a drill's `scrub` steps (the step kind arrives with the scrubber issue). */
+function scrubbersUsedBy(drill: Drill): string[] {
+  return drill.steps.flatMap((step) => {
+    const scrub = (step as { scrub?: { scrubber?: unknown } }).scrub;
+    return typeof scrub?.scrubber === "string" ? [scrub.scrubber] : [];
+  });
 }
 
 /** Read one YAML file and parse it with `schema`; problems carry the file's line:col. */

@@ -60,6 +60,7 @@ export async function runDrill(
   );
 
   let prepareError: StepRun | undefined;
+  let preparation: RunRecord["preparation"];
   const prepStarted = clock.now();
   emit({ type: "prepare:start", environment: drill.environment });
   try {
@@ -67,7 +68,8 @@ export async function runDrill(
       signal,
       progress: (message) => emit({ type: "prepare:progress", message }),
     });
-    emit({ type: "prepare:end", durationMs: clock.now() - prepStarted, details });
+    preparation = { durationMs: clock.now() - prepStarted, details };
+    emit({ type: "prepare:end", ...preparation });
   } catch (e) {
     const error = toErrorRecord(e);
     prepareError = signal.aborted
@@ -193,6 +195,7 @@ export async function runDrill(
     outcome,
     steps: records,
     measurements,
+    ...(preparation ? { preparation } : {}),
     findings,
   };
   emit({ type: "run:end", record });

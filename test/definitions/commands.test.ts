@@ -78,7 +78,8 @@ describe("validateCommand", () => {
 describe("listCommand", () => {
   it("prints a table with cleanup always last and the last outcome", async () => {
     const f = fakeIo(GOOD, ENV);
-    const lastOutcome = async (d: string) => (d === "quickstart" ? "passed" : undefined);
+    const lastOutcome = async (_p: unknown, d: string) =>
+      d === "quickstart" ? "passed" : undefined;
     expect(await listCommand(f.io, { lastOutcome })).toBe(0);
     expect(f.out()).toBe(
       [

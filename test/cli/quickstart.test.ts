@@ -1,0 +1,30 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { expect, it } from "vitest";
+import type { RunRecord } from "../../src/types.js";
+import { makeProject, REPO, runCli, serversUnder } from "../helpers/project.js";
+
+/** The README's promise: the repository's own quickstart passes on a machine with nothing set up. */
+it("runs the repository's quickstart twice: the first creates the sandbox, the second reuses it", async () => {
+  const root = await makeProject({
+    "drills/quickstart.yaml": await readFile(join(REPO, "drills/quickstart.yaml"), "utf8"),
+    "config/drill.yaml": await readFile(join(REPO, "config/drill.yaml"), "utf8"),
+    "scrubbers/shop.yaml": await readFile(join(REPO, "scrubbers/shop.yaml"), "utf8"),
+  });
+  const first = await runCli(["run", "quickstart", "--json"], { cwd: root });
+  expect(first.code).toBe(0);
+  const a = JSON.parse(first.stdout) as RunRecord;
+  expect(a.outcome).toBe("passed");
+  expect(a.preparation?.details).toMatchObject({ created: true, snapshot: { taken: true } });
+  expect(a.steps.find((s) => s.kind === "verify")?.details.checks).toHaveLength(7);
+  expect(a.measurements.rtoMs?.met).toBe(true);
+  expect(a.measurements.rpoMs?.met).toBe(true);
+  expect(serversUnder(root)).toEqual([]);
+
+  const second = await runCli(["run", "quickstart", "--json"], { cwd: root });
+  expect(second.code).toBe(0);
+  const b = JSON.parse(second.stdout) as RunRecord;
+  expect(b.outcome).toBe("passed");
+  expect(b.preparation?.details).toMatchObject({ created: false, snapshot: { taken: false } });
+  expect(serversUnder(root)).toEqual([]);
+});
