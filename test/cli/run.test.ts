@@ -123,27 +123,30 @@ describe("drill run", () => {
     expect(serversUnder(root)).toEqual([]);
   });
 
-  it("on SIGINT stops, cleans up, records interrupted and exits 130", async () => {
-    let sent = false;
-    const r = await runCli(["run", "small"], {
-      cwd: root,
-      onStdout: (text, child) => {
-        if (!sent && text.includes("step restore started")) {
-          sent = true;
-          child.kill("SIGINT");
-        }
-      },
-    });
-    expect(sent).toBe(true);
-    expect(r.code).toBe(130);
-    const latest = (await records("small")).sort((a, b) =>
-      b.startedAt.localeCompare(a.startedAt),
-    )[0]!;
-    expect(latest.outcome).toBe("interrupted");
-    expect(latest.steps.at(-1)).toMatchObject({ kind: "cleanup", outcome: "passed" });
-    expect(serversUnder(root)).toEqual([]);
-    expect(await stagingLeft()).toEqual([]);
-  });
+  it.each(["SIGINT", "SIGTERM"] as const)(
+    "on %s stops, cleans up, records interrupted and exits 130",
+    async (sig) => {
+      let sent = false;
+      const r = await runCli(["run", "small"], {
+        cwd: root,
+        onStdout: (text, child) => {
+          if (!sent && text.includes("step restore started")) {
+            sent = true;
+            child.kill(sig);
+          }
+        },
+      });
+      expect(sent).toBe(true);
+      expect(r.code).toBe(130);
+      const latest = (await records("small")).sort((a, b) =>
+        b.startedAt.localeCompare(a.startedAt),
+      )[0]!;
+      expect(latest.outcome).toBe("interrupted");
+      expect(latest.steps.at(-1)).toMatchObject({ kind: "cleanup", outcome: "passed" });
+      expect(serversUnder(root)).toEqual([]);
+      expect(await stagingLeft()).toEqual([]);
+    },
+  );
 
   it("refuses a second run of the same drill while the first holds its lock", async () => {
     const holder = spawn("sleep", ["30"]);
