@@ -11,16 +11,26 @@ const capture = (isTTY: boolean) => {
 
 it("writes JSON lines when not on a terminal, with passwords redacted", async () => {
   const out = capture(false);
-  createLogger("info", out.stream).info({ connection: { host: "h", password: "hunter2-secret" } }, "restored");
+  createLogger("info", out.stream).info(
+    { connection: { host: "h", password: "hunter2-secret" } },
+    "restored",
+  );
   await new Promise((r) => setImmediate(r));
   const line = JSON.parse(out.text());
-  expect(line).toMatchObject({ level: 30, msg: "restored", connection: { host: "h", password: "[redacted]" } });
+  expect(line).toMatchObject({
+    level: 30,
+    msg: "restored",
+    connection: { host: "h", password: "[redacted]" },
+  });
   expect(out.text()).not.toContain("hunter2-secret");
 });
 
 it("writes one readable line per entry on a terminal", async () => {
   const out = capture(true);
-  createLogger("info", out.stream).warn({ port: 5433, password: "hunter2-secret" }, "primary slow to start");
+  createLogger("info", out.stream).warn(
+    { port: 5433, password: "hunter2-secret" },
+    "primary slow to start",
+  );
   await new Promise((r) => setImmediate(r));
   expect(out.text()).toBe('warn primary slow to start {"port":5433,"password":"[redacted]"}\n');
 });

@@ -7,7 +7,7 @@ import { silentLogger } from "../log.js";
 import { createProvider } from "../providers/index.js";
 import { stepKinds } from "../steps/registry.js";
 import { writeLine, type Io } from "./io.js";
-import { loadOrReport, resolverFor, selectedDrills } from "./project.js";
+import { loadOrReport, resolverFor, resourcesFor, selectedDrills } from "./project.js";
 
 interface DrillPlan {
   drill: string;
@@ -68,7 +68,12 @@ async function planOne(project: Project, name: string): Promise<DrillPlan> {
   });
   const steps = drill.steps.map((s) => kindOf(s));
   if (steps.at(-1)?.[0] !== "cleanup") steps.push(["cleanup", {}]);
-  const ctx = { drill, provider, resolvePath: resolverFor(project.root) };
+  const ctx = {
+    drill,
+    provider,
+    resolvePath: resolverFor(project.root),
+    resources: resourcesFor(project, drill.name),
+  };
   return {
     drill: drill.name,
     environment: drill.environment,

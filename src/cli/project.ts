@@ -3,6 +3,7 @@ import { formatProblem } from "../definitions/problems.js";
 import { loadProject, type Project } from "../definitions/project.js";
 import { FileHistoryStore } from "../history/file-store.js";
 import type { HistoryStore } from "../history/store.js";
+import type { RunResources } from "../steps/types.js";
 import { writeLine, type Io } from "./io.js";
 
 /**
@@ -34,4 +35,10 @@ export function selectedDrills(project: Project, targets: string[]): string[] {
   return targets.map((t) =>
     project.drills.has(t) ? t : (byFile.get(resolve(project.root, t)) ?? t),
   );
+}
+
+/** What steps may read of the project: its scrubbers, and the drill's past runs. */
+export function resourcesFor(project: Project, drill: string): RunResources {
+  const scrubbers = new Map([...project.scrubbers].map(([name, s]) => [name, s.scrubber]));
+  return { scrubbers, history: () => historyStore(project).list(drill) };
 }

@@ -15,7 +15,13 @@ import { summaryLines } from "./display/summary.js";
 import type { RunEvent } from "../engine/events.js";
 import { writeLine, type Io } from "./io.js";
 import { planCommand } from "./plan.js";
-import { historyStore, loadOrReport, resolverFor, selectedDrills } from "./project.js";
+import {
+  historyStore,
+  loadOrReport,
+  resolverFor,
+  resourcesFor,
+  selectedDrills,
+} from "./project.js";
 
 export interface RunFlags {
   json?: boolean;
@@ -85,6 +91,7 @@ async function runOne(
           log,
           resolvePath: resolverFor(project.root),
           newRunId: () => runId,
+          resources: resourcesFor(project, drill.name),
         },
         io.signal,
         emit,

@@ -3,7 +3,7 @@ import type { Drill } from "../definitions/drill.js";
 import type { Logger } from "../log.js";
 import type { Provider } from "../providers/types.js";
 import { stepKinds } from "../steps/registry.js";
-import type { StepContext, StepKind, Target } from "../steps/types.js";
+import type { RunResources, StepContext, StepKind, Target } from "../steps/types.js";
 import {
   RECORD_SCHEMA_VERSION,
   type Clock,
@@ -24,6 +24,7 @@ export interface EngineDeps {
   log: Logger;
   resolvePath(path: string): string;
   newRunId?: (drill: string, now: number) => string;
+  resources: RunResources;
   /** The step kinds known to the run; tests pass their own. */
   stepKinds?: Record<string, StepKind>;
 }
@@ -119,6 +120,7 @@ export async function runDrill(
       const makeContext = (stepSignal: AbortSignal): StepContext => ({
         signal: stepSignal,
         runId,
+        resources: deps.resources,
         drill,
         provider,
         clock,

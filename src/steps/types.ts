@@ -3,6 +3,16 @@ import type { ConnectionInfo, Clock } from "../types.js";
 import type { Provider } from "../providers/types.js";
 import type { Drill } from "../definitions/drill.js";
 import type { Logger } from "../log.js";
+import type { Scrubber } from "../definitions/scrubber.js";
+import type { RunRecord } from "../types.js";
+
+/** What steps may read of the project's past and files, loaded before the run starts. */
+export interface RunResources {
+  /** Scrubbers by name (file stem), with their secrets already interpolated from the env. */
+  scrubbers: ReadonlyMap<string, Scrubber>;
+  /** Earlier runs of this drill, newest first (for comparisons with the past). */
+  history(): Promise<RunRecord[]>;
+}
 
 /** The restored copy a run works on. Set by `restore`, used by the steps after it. */
 export interface Target {
@@ -15,6 +25,7 @@ export interface Target {
 
 export interface StepContext {
   runId: string;
+  resources: RunResources;
   /** Paths in drill files are relative to the project root. */
   resolvePath(path: string): string;
   drill: Drill;
@@ -53,6 +64,7 @@ export interface StepKind<Schema extends z.ZodType = z.ZodType> {
 }
 
 export interface PlanContext {
+  resources: RunResources;
   drill: Drill;
   resolvePath(path: string): string;
   provider: Provider;

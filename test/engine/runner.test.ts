@@ -66,6 +66,7 @@ function setup(
     resolvePath: (p) => p,
     stepKinds,
     newRunId: () => "run-1",
+    resources: { scrubbers: new Map(), history: async () => [] },
   };
   const events: RunEvent[] = [];
   return { clock, calls, drill, deps, events, emit: (e: RunEvent) => events.push(e) };
