@@ -26,6 +26,8 @@ export interface CheckResult {
   expected: string;
   durationMs: number;
   message?: string;
+  /** What the check found beyond its value: orphan keys, corrupt index names, output lines. */
+  details?: Record<string, unknown>;
 }
 
 export interface StepRecord {
@@ -73,6 +75,16 @@ export interface RunRecord {
    * taken). Before `startedAt`, outside the recovery clock.
    */
   preparation?: { durationMs: number; details: Record<string, unknown> };
+  /** Phases markedly slower than the drill's recent passed runs (see src/engine/phases.ts). */
+  regressions?: {
+    phase: string;
+    durationMs: number;
+    medianMs: number;
+    runs: number;
+    slowerByPct: number;
+  }[];
+  /** Worth a look but not failing the run (a regression in `warn` mode). */
+  warnings?: string[];
   /** Why the run did not pass, one line each (failed checks, missed objectives, step errors). */
   findings: string[];
   /** Where the record was stored; filled by the history store. */

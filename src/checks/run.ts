@@ -1,34 +1,34 @@
 import { withSession } from "../db.js";
-import { isAbortError } from "../errors.js";
-import type { Clock, CheckResult, ConnectionInfo } from "../types.js";
+import { DrillError, isAbortError } from "../errors.js";
+import type { Clock } from "../types.js";
 import { checkKinds } from "./registry.js";
+import { CheckFailure, type CheckContext, type CheckOutput, type CheckRecord } from "./types.js";
 
-export interface RunChecksOptions {
+export interface RunChecksOptions extends Omit<CheckContext, "now" | "timeoutMs"> {
   concurrency: number;
   statementTimeoutMs: number;
-  signal: AbortSignal;
   clock: Clock;
   progress(message: string): void;
 }
 
 /**
- * Run checks with at most `concurrency` at once, each in its own read-only transaction with a
- * statement timeout. A check that errors (bad SQL, a timeout) is reported as that check's error;
+ * Run checks with at most `concurrency` at once. SQL checks each get their own read-only
+ * transaction with a statement timeout; `own`-session checks (command, amcheck) get the
+ * connection info. A check that errors (bad SQL, a timeout) is reported as that check's error;
  * the others still run. Only an abort stops them all.
  */
 export async function runChecks(
   checks: [string, unknown][],
-  conn: ConnectionInfo,
   opts: RunChecksOptions,
-): Promise<CheckResult[]> {
-  const results: CheckResult[] = new Array(checks.length);
+): Promise<CheckRecord[]> {
+  const results: CheckRecord[] = new Array(checks.length);
   let next = 0;
   let done = 0;
   const worker = async () => {
     while (next < checks.length) {
       const i = next++;
       const [kind, options] = checks[i]!;
-      results[i] = await runOne(kind, options, conn, opts);
+      results[i] = await runOne(kind, options, opts);
       done++;
       opts.progress(`${done}/${checks.length} checks`);
     }
@@ -40,36 +40,62 @@ export async function runChecks(
 async function runOne(
   kind: string,
   options: unknown,
-  conn: ConnectionInfo,
   opts: RunChecksOptions,
-): Promise<CheckResult> {
+): Promise<CheckRecord> {
   const check = checkKinds[kind]!;
   const name = check.describe(options);
   const started = opts.clock.now();
+  const ctx: CheckContext = {
+    connection: opts.connection,
+    signal: opts.signal,
+    timeoutMs: opts.statementTimeoutMs,
+    now: () => opts.clock.now(),
+    snapshotTakenAt: opts.snapshotTakenAt,
+    previousPassedRun: opts.previousPassedRun,
+    cwd: opts.cwd,
+  };
+  const elapsed = () => opts.clock.now() - started;
   try {
-    const out = await withSession(conn, (db) => check.run(options, db), {
-      signal: opts.signal,
-      statementTimeoutMs: opts.statementTimeoutMs,
-      readOnly: true,
-      applicationName: "drill verify",
-    });
+    const out: CheckOutput =
+      check.session === "own"
+        ? await check.run(options, ctx)
+        : await withSession(opts.connection, (db) => check.run(options, db, ctx), {
+            signal: opts.signal,
+            statementTimeoutMs: opts.statementTimeoutMs,
+            readOnly: true,
+            applicationName: "drill verify",
+          });
     return {
       name,
       kind,
       outcome: out.passed ? "passed" : "failed",
       measured: out.measured,
       expected: out.expected,
-      durationMs: opts.clock.now() - started,
+      durationMs: elapsed(),
+      ...(out.message !== undefined ? { message: out.message } : {}),
+      ...(out.details !== undefined ? { details: out.details } : {}),
     };
   } catch (e) {
     if (isAbortError(e) || opts.signal.aborted) throw e;
+    if (e instanceof CheckFailure) {
+      const base = {
+        name,
+        kind,
+        measured: e.measured,
+        expected: e.expected,
+        durationMs: elapsed(),
+      };
+      return { ...base, outcome: "failed", message: e.message };
+    }
+    const message = e instanceof Error ? e.message : String(e);
+    const hint = e instanceof DrillError && e.hint ? ` (hint: ${e.hint})` : "";
     return {
       name,
       kind,
       outcome: "error",
       expected: "",
-      durationMs: opts.clock.now() - started,
-      message: e instanceof Error ? e.message : String(e),
+      durationMs: elapsed(),
+      message: message + hint,
     };
   }
 }

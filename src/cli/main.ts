@@ -1,12 +1,15 @@
-import { Argument, Command, CommanderError, Option } from "commander";
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { DrillError, type ExitCode } from "../errors.js";
 import { createLogger } from "../log.js";
 import { writeLine, type Io } from "./io.js";
+import { daemonCommand } from "./daemon.js";
+import { historyCommand } from "./history.js";
 import { listCommand } from "./list.js";
 import { planCommand } from "./plan.js";
+import { reportCommand } from "./report.js";
 import type { Project } from "../definitions/project.js";
 import { historyStore, loadOrReport } from "./project.js";
-import { runCommand } from "./run.js";
+import { runCommand, type RunFlags } from "./run.js";
 import { sandboxCommand } from "./sandbox.js";
 import { schemaCommand } from "./schema.js";
 import { validateCommand } from "./validate.js";
@@ -31,12 +34,16 @@ function program(io: Io, done: (code: ExitCode) => void): Command {
   cli
     .command("run")
     .description(
-      "run drills now: restore, verify, clean up; exit 0 passed, 1 failed, 2 bad input, 3 platform error, 130 interrupted",
+      "run drills now (their steps, then cleanup); exit 0 passed, 1 failed, 2 bad input, 3 platform error, 130 interrupted",
     )
     .argument("<drill...>", "drill names (drills/<name>.yaml) or drill files")
     .option("--json", "print the run record as JSON on stdout, nothing else")
     .option("--dry-run", "resolve and print the plan; create nothing")
-    .action(async (targets: string[], flags: { json?: boolean; dryRun?: boolean }) =>
+    .option(
+      "--confirm-production",
+      "allow failover steps that target production (the drill must also say production: true)",
+    )
+    .action(async (targets: string[], flags: RunFlags) =>
       done(await runCommand(targets, flags, io, log)),
     );
 
@@ -47,7 +54,8 @@ function program(io: Io, done: (code: ExitCode) => void): Command {
     )
     .argument("[drill...]", "drill names or files (default: all)")
     .option("--json", "print the plan as JSON")
-    .action(async (targets: string[], flags: { json?: boolean }) =>
+    .option("--offline", "describe cloud calls without making any (no credentials needed)")
+    .action(async (targets: string[], flags: { json?: boolean; offline?: boolean }) =>
       done(await planCommand(targets, flags, io)),
     );
 
@@ -68,6 +76,47 @@ function program(io: Io, done: (code: ExitCode) => void): Command {
         (await historyStore(project).list(drill))[0]?.outcome;
       done(await listCommand(io, { ...flags, lastOutcome }));
     });
+
+  cli
+    .command("report")
+    .description("show one stored run in the terminal, or write its HTML report with --html")
+    .argument("<run>", 'a run id, or "latest"')
+    .option("--drill <name>", "only runs of this drill (with latest: its newest run)")
+    .option(
+      "--html <file>",
+      "write a self-contained HTML report (timeline, checks, trends, forecast)",
+    )
+    .action(async (run: string, flags: { drill?: string; html?: string }) =>
+      done(await reportCommand(run, flags, io)),
+    );
+
+  cli
+    .command("history")
+    .description("past runs, newest first: time, outcome, RTO, RPO, failover downtime, duration")
+    .argument("[drill]", "only this drill")
+    .option("--json", "print the run records as JSON")
+    .option("--limit <n>", "at most this many runs", (v) => positiveInt(v, "--limit"), 20)
+    .action(async (drill: string | undefined, flags: { json?: boolean; limit: number }) =>
+      done(await historyCommand(drill, flags, io)),
+    );
+
+  cli
+    .command("daemon")
+    .description(
+      "run every drill with a schedule; serve /healthz, /readyz and /metrics; SIGHUP reloads, SIGTERM stops",
+    )
+    .option("--port <port>", "HTTP port (default: daemon.port in config, 9464)", (v) =>
+      positiveInt(v, "--port", true),
+    )
+    .option("--host <host>", "HTTP listen address (default: daemon.host in config, 0.0.0.0)")
+    .action(async (flags: { port?: number; host?: string }) =>
+      done(
+        await daemonCommand(flags, io, log, (fn) => {
+          process.on("SIGHUP", fn);
+          return () => process.off("SIGHUP", fn);
+        }),
+      ),
+    );
 
   cli
     .command("schema")
@@ -103,6 +152,13 @@ function program(io: Io, done: (code: ExitCode) => void): Command {
     });
 
   return cli;
+}
+
+function positiveInt(value: string, option: string, zero = false): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < (zero ? 0 : 1) || n > 65535)
+    throw new InvalidArgumentError(`${option} expects a whole number, got "${value}"`);
+  return n;
 }
 
 /** The CLI entry: the only place that turns errors into exit codes. `bin/drill.js` exits with it. */

@@ -23,7 +23,7 @@ interface DrillPlan {
  */
 export async function planCommand(
   targets: string[],
-  flags: { json?: boolean },
+  flags: { json?: boolean; offline?: boolean },
   io: Io,
 ): Promise<ExitCode> {
   const project = await loadOrReport(io, targets.length > 0 ? targets : undefined);
@@ -31,7 +31,7 @@ export async function planCommand(
   const names = targets.length > 0 ? selectedDrills(project, targets) : [...project.drills.keys()];
   const plans: DrillPlan[] = [];
   try {
-    for (const name of names) plans.push(await planOne(project, name));
+    for (const name of names) plans.push(await planOne(project, name, flags.offline ?? false));
   } catch (e) {
     if (!(e instanceof DrillError)) throw e;
     writeLine(io.stderr, `${e.message}${e.hint ? ` (hint: ${e.hint})` : ""}`);
@@ -58,13 +58,15 @@ export async function planCommand(
   return 0;
 }
 
-async function planOne(project: Project, name: string): Promise<DrillPlan> {
+async function planOne(project: Project, name: string, offline: boolean): Promise<DrillPlan> {
   const { drill } = project.drills.get(name)!;
   const env = project.config.environments[drill.environment]!;
   const provider = await createProvider(env, {
     root: project.root,
     environmentName: drill.environment,
     log: silentLogger,
+    drill: drill.name,
+    offline,
   });
   const steps = drill.steps.map((s) => kindOf(s));
   if (steps.at(-1)?.[0] !== "cleanup") steps.push(["cleanup", {}]);

@@ -1,9 +1,6 @@
-import { isAbsolute, resolve } from "node:path";
+import { resolve } from "node:path";
 import { formatProblem } from "../definitions/problems.js";
 import { loadProject, type Project } from "../definitions/project.js";
-import { FileHistoryStore } from "../history/file-store.js";
-import type { HistoryStore } from "../history/store.js";
-import type { RunResources } from "../steps/types.js";
 import { writeLine, type Io } from "./io.js";
 
 /**
@@ -20,12 +17,8 @@ export async function loadOrReport(io: Io, only?: string[]): Promise<Project | u
   return undefined;
 }
 
-export function historyStore(project: Project): HistoryStore {
-  const dir = resolve(project.root, project.config.history.path);
-  return new FileHistoryStore(dir, project.root);
-}
-
-export const resolverFor = (root: string) => (p: string) => (isAbsolute(p) ? p : resolve(root, p));
+export { resolverFor, resourcesFor } from "../engine/execute.js";
+export { openHistory as historyStore } from "../history/open.js";
 
 /** The drill names `only` selected, in the order given (a file path maps to its drill's name). */
 export function selectedDrills(project: Project, targets: string[]): string[] {
@@ -35,10 +28,4 @@ export function selectedDrills(project: Project, targets: string[]): string[] {
   return targets.map((t) =>
     project.drills.has(t) ? t : (byFile.get(resolve(project.root, t)) ?? t),
   );
-}
-
-/** What steps may read of the project: its scrubbers, and the drill's past runs. */
-export function resourcesFor(project: Project, drill: string): RunResources {
-  const scrubbers = new Map([...project.scrubbers].map(([name, s]) => [name, s.scrubber]));
-  return { scrubbers, history: () => historyStore(project).list(drill) };
 }

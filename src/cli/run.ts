@@ -1,13 +1,10 @@
-import { join } from "node:path";
 import type { Project } from "../definitions/project.js";
 import { DrillError, toErrorRecord } from "../errors.js";
 import type { ExitCode } from "../errors.js";
-import { newRunId } from "../engine/ids.js";
-import { acquireLock } from "../engine/lock.js";
-import { runDrill, type RunResult } from "../engine/runner.js";
+import { executeDrill } from "../engine/execute.js";
+import type { RunResult } from "../engine/runner.js";
 import type { Logger } from "../log.js";
-import { createProvider } from "../providers/index.js";
-import { systemClock, type RunRecord } from "../types.js";
+import type { RunRecord } from "../types.js";
 import { liveDisplay } from "./display/live.js";
 import { plainDisplay } from "./display/plain.js";
 import { makeStyle } from "./display/style.js";
@@ -15,17 +12,12 @@ import { summaryLines } from "./display/summary.js";
 import type { RunEvent } from "../engine/events.js";
 import { writeLine, type Io } from "./io.js";
 import { planCommand } from "./plan.js";
-import {
-  historyStore,
-  loadOrReport,
-  resolverFor,
-  resourcesFor,
-  selectedDrills,
-} from "./project.js";
+import { loadOrReport, selectedDrills } from "./project.js";
 
 export interface RunFlags {
   json?: boolean;
   dryRun?: boolean;
+  confirmProduction?: boolean;
 }
 
 /** `drill run <drill|file>...`: run each drill in turn; the exit code is the worst of them. */
@@ -58,60 +50,24 @@ async function runOne(
   io: Io,
   log: Logger,
 ): Promise<{ code: ExitCode; record?: RunRecord }> {
-  const { drill } = project.drills.get(name)!;
-  const env = project.config.environments[drill.environment]!;
-  const lockDir = join(project.root, ".drill", "locks");
-  const runId = newRunId(drill.name, systemClock.now());
-  const owner = { runId, drill: drill.name, since: new Date().toISOString() };
-  const releases: (() => Promise<void>)[] = [];
   try {
-    releases.push(await acquireLock(lockDir, `drill-${drill.name}`, owner, `drill ${drill.name}`));
-    // A local environment's clusters and snapshots are one set of files: one run uses them at a time.
-    if (env.provider === "local") {
-      releases.push(
-        await acquireLock(
-          lockDir,
-          `environment-${drill.environment}`,
-          owner,
-          `environment ${drill.environment}`,
-        ),
-      );
-    }
-    const provider = await createProvider(env, {
-      root: project.root,
-      environmentName: drill.environment,
-      log,
-    });
-    const result = await runWithDisplay(drill.name, io, flags, (emit) =>
-      runDrill(
-        drill,
-        {
-          provider,
-          clock: systemClock,
-          log,
-          resolvePath: resolverFor(project.root),
-          newRunId: () => runId,
-          resources: resourcesFor(project, drill.name),
-        },
-        io.signal,
+    const result = await runWithDisplay(name, io, flags, (emit) =>
+      executeDrill(project, name, {
+        signal: io.signal,
         emit,
-      ),
+        log,
+        confirmProduction: flags.confirmProduction ?? false,
+      }),
     );
     const record = result.record;
-    record.storedAt = await historyStore(project).save(record);
     if (!flags.json)
       for (const line of summaryLines(record, makeStyle(colour(io)))) writeLine(io.stdout, line);
     return { code: exitCodeOf(result), record };
   } catch (e) {
     if (!(e instanceof DrillError)) throw e;
     const err = toErrorRecord(e);
-    writeLine(
-      io.stderr,
-      `drill ${drill.name}: ${err.message}${err.hint ? ` (hint: ${err.hint})` : ""}`,
-    );
+    writeLine(io.stderr, `drill ${name}: ${err.message}${err.hint ? ` (hint: ${err.hint})` : ""}`);
     return { code: e.exitCode };
-  } finally {
-    for (const release of releases.reverse()) await release().catch(() => {});
   }
 }
 

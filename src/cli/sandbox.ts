@@ -4,6 +4,7 @@ import type { LocalEnvironment } from "../definitions/config.js";
 import { DrillError } from "../errors.js";
 import { formatAge, formatBytes, treeSize } from "../providers/local/files.js";
 import { killPostmasters, postmasterPids } from "../providers/local/processes.js";
+import { sandboxStandbyPaths } from "../providers/local/failover.js";
 import { clusterHome } from "../providers/local/home.js";
 import { runsDir } from "../providers/local/run-cluster.js";
 import { readState, sandboxPaths } from "../providers/local/sandbox.js";
@@ -85,7 +86,9 @@ async function status(io: Io, env: LocalEnvironment): Promise<0> {
 async function reset(io: Io): Promise<0> {
   const p = sandboxPaths(io.cwd);
   const runs = await runFolders(io.cwd);
-  for (const dir of [p.dataDir, ...runs.map((r) => path.join(r, "pgdata"))]) {
+  const standby = sandboxStandbyPaths(io.cwd);
+  const runData = runs.flatMap((r) => [path.join(r, "pgdata"), path.join(r, "standby", "pgdata")]);
+  for (const dir of [standby.dataDir, p.dataDir, ...runData]) {
     if ((await postmasterPids(dir)).length > 0) {
       writeLine(io.stdout, `stopping PostgreSQL on ${shown(io.cwd, dir)}`);
       await killPostmasters(dir);
@@ -98,6 +101,7 @@ async function reset(io: Io): Promise<0> {
   );
   await fs.rm(p.base, { recursive: true, force: true });
   await fs.rm(p.primary, { recursive: true, force: true });
+  await fs.rm(standby.dir, { recursive: true, force: true });
   const home = clusterHome(io.cwd);
   if (shown(io.cwd, home) === home) await fs.rm(home, { recursive: true, force: true });
   writeLine(

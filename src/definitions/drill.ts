@@ -1,7 +1,10 @@
 import { z } from "zod";
 import { duration, name, strict } from "./common.js";
 import { oneOf } from "./one-of.js";
+import { timezone } from "./config.js";
+import { cronProblem } from "../daemon/cron.js";
 import { stepKinds } from "../steps/registry.js";
+import { parseWindow } from "../failover/window.js";
 
 export const stepSchema = oneOf(
   "step",
@@ -11,11 +14,44 @@ export const stepSchema = oneOf(
 export const drillSchema = strict({
   name,
   description: z.string().optional(),
-  /** Cron expression; only `drill daemon` reads it. */
-  schedule: z.string().min(1).optional(),
-  timezone: z.string().optional(),
+  /** Cron expression (node-cron syntax); only `drill daemon` reads it. */
+  schedule: z
+    .string()
+    .superRefine((expr, ctx) => {
+      const problem = cronProblem(expr);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    })
+    .optional(),
+  /** Timezone of `schedule`; defaults to config `timezone`, then UTC. */
+  timezone: timezone.optional(),
+  /** Allows a failover step to fail over production; on demand also `--confirm-production`. */
+  production: z.boolean().default(false),
+  /** When the daemon may fail production over, e.g. "Tue 10:00-12:00 Europe/Berlin". */
+  window: z
+    .string()
+    .superRefine((w, ctx) => {
+      const parsed = parseWindow(w);
+      if (typeof parsed === "string") ctx.addIssue({ code: "custom", message: parsed });
+    })
+    .optional(),
   environment: name,
-  objectives: strict({ rto: duration.optional(), rpo: duration.optional() }).optional(),
+  objectives: strict({
+    /** Run start → restored copy verified and usable. */
+    rto: duration.optional(),
+    /** Age of the copy's newest data. */
+    rpo: duration.optional(),
+    /** Budgets per recovery phase: a phase over its budget fails the run, like a missed RTO. */
+    phases: strict({
+      restore: duration.optional(),
+      scrub: duration.optional(),
+      verify: duration.optional(),
+    }).optional(),
+    /**
+     * A phase more than 25% slower than the median of the last 5 passed runs is a regression:
+     * reported as a warning, or a failure with `fail`.
+     */
+    regressions: z.enum(["warn", "fail"]).default("warn"),
+  }).optional(),
   steps: z.array(stepSchema).min(1, { message: "give at least one step" }),
   notify: z.array(name).default([]),
 }).superRefine((drill, ctx) => {
@@ -40,7 +76,10 @@ export const drillSchema = strict({
         message: "a drill restores once; use another drill for another copy",
       });
     }
-    if (kind !== "restore" && kind !== "cleanup" && (firstRestore === -1 || firstRestore > i)) {
+    const step = drill.steps[i] as { failover?: { target?: string } };
+    const needsCopy =
+      NEEDS_RESTORED_COPY.has(kind) || (kind === "failover" && step.failover?.target === "staging");
+    if (needsCopy && (firstRestore === -1 || firstRestore > i)) {
       ctx.addIssue({
         code: "custom",
         path: ["steps", i, kind],
@@ -49,6 +88,9 @@ export const drillSchema = strict({
     }
   });
 });
+
+/** Steps that work on the run's restored copy (a failover of `staging` too). */
+const NEEDS_RESTORED_COPY = new Set(["scrub", "verify"]);
 
 export type Drill = z.output<typeof drillSchema>;
 export type DrillStep = Drill["steps"][number];

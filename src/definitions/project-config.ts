@@ -7,7 +7,7 @@ import { parseWith } from "./zod-issues.js";
 type Env = Record<string, string | undefined>;
 
 const NAMED = { environments: "environment", channels: "channel" } as const;
-const SINGLE = ["history", "timezone"] as const;
+const SINGLE = ["history", "timezone", "daemon"] as const;
 
 /**
  * Config may be split over several files in config/ (one per team, say). Each is checked on its

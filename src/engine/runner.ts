@@ -15,6 +15,7 @@ import { Deferred } from "./deferred.js";
 import type { EventListener } from "./events.js";
 import { newRunId } from "./ids.js";
 import { measurement, missedObjectives } from "./objectives.js";
+import { describeRegression, findRegressions, phaseMeasurements } from "./phases.js";
 import { runStep, type StepRun } from "./step-runner.js";
 import { DrillError, toErrorRecord } from "../errors.js";
 
@@ -60,35 +61,7 @@ export async function runDrill(
       (steps.findIndex(([k]) => k === kind) === i ? kind : `${kind}#${i + 1}`),
   );
 
-  let prepareError: StepRun | undefined;
-  let preparation: RunRecord["preparation"];
-  const prepStarted = clock.now();
-  emit({ type: "prepare:start", environment: drill.environment });
-  try {
-    const details = await provider.prepare({
-      signal,
-      progress: (message) => emit({ type: "prepare:progress", message }),
-    });
-    preparation = { durationMs: clock.now() - prepStarted, details };
-    emit({ type: "prepare:end", ...preparation });
-  } catch (e) {
-    const error = toErrorRecord(e);
-    prepareError = signal.aborted
-      ? {
-          outcome: "interrupted",
-          details: {},
-          findings: [],
-          error: { code: "INTERRUPTED", message: "interrupted" },
-        }
-      : {
-          outcome: "error",
-          details: {},
-          findings: [`preparing ${drill.environment}: ${error.message}`],
-          error,
-          errorKind: e instanceof DrillError ? e.kind : "platform",
-        };
-    emit({ type: "prepare:end", durationMs: clock.now() - prepStarted, details: { error } });
-  }
+  const { preparation, prepareError } = await prepareProduction(drill, deps, signal, emit);
 
   const started = clock.now();
   const runId = (deps.newRunId ?? newRunId)(drill.name, started);
@@ -162,14 +135,19 @@ export async function runDrill(
     recoveredAt === null || stopped ? null : recoveredAt - started,
     drill.objectives?.rto ?? null,
   );
-  // RTO and RPO first, then whatever the steps measured.
+  // RTO and RPO first, then each phase against its budget, then whatever the steps measured.
   measurements = {
     rtoMs,
     rpoMs: measurement(null, drill.objectives?.rpo ?? null),
+    ...phaseMeasurements(records, drill.objectives?.phases),
     ...measurements,
   };
   const missed = missedObjectives(measurements);
   findings.push(...missed);
+  const regressions = stopped ? [] : findRegressions(measurements, await pastRuns(deps));
+  const regressionLines = regressions.map(describeRegression);
+  const failOnRegression = drill.objectives?.regressions === "fail";
+  if (failOnRegression) findings.push(...regressionLines);
 
   const cleanupRun = records.at(-1)!;
   const firstError =
@@ -181,7 +159,7 @@ export async function runDrill(
     ? "interrupted"
     : firstError?.outcome === "error"
       ? "error"
-      : firstError || missed.length > 0
+      : firstError || missed.length > 0 || (failOnRegression && regressions.length > 0)
         ? "failed"
         : "passed";
 
@@ -198,6 +176,8 @@ export async function runDrill(
     steps: records,
     measurements,
     ...(preparation ? { preparation } : {}),
+    ...(regressions.length > 0 ? { regressions } : {}),
+    ...(regressionLines.length > 0 && !failOnRegression ? { warnings: regressionLines } : {}),
     findings,
   };
   emit({ type: "run:end", record });
@@ -207,4 +187,55 @@ export async function runDrill(
   };
 }
 
+/** Bring production to the run's starting point; not part of the recovery clock. */
+async function prepareProduction(
+  drill: Drill,
+  { clock, provider }: EngineDeps,
+  signal: AbortSignal,
+  emit: EventListener,
+): Promise<{ preparation?: RunRecord["preparation"]; prepareError?: StepRun }> {
+  const prepStarted = clock.now();
+  emit({ type: "prepare:start", environment: drill.environment });
+  try {
+    const details = await provider.prepare({
+      signal,
+      progress: (message) => emit({ type: "prepare:progress", message }),
+    });
+    const preparation = { durationMs: clock.now() - prepStarted, details };
+    emit({ type: "prepare:end", ...preparation });
+    return { preparation };
+  } catch (e) {
+    const error = toErrorRecord(e);
+    emit({ type: "prepare:end", durationMs: clock.now() - prepStarted, details: { error } });
+    if (signal.aborted) {
+      const interrupted = { code: "INTERRUPTED", message: "interrupted" };
+      return {
+        prepareError: { outcome: "interrupted", details: {}, findings: [], error: interrupted },
+      };
+    }
+    return {
+      prepareError: {
+        outcome: "error",
+        details: {},
+        findings: [`preparing ${drill.environment}: ${error.message}`],
+        error,
+        errorKind: e instanceof DrillError ? e.kind : "platform",
+      },
+    };
+  }
+}
+
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Earlier runs for the regression baseline; a history that cannot be read only loses the comparison. */
+async function pastRuns(deps: EngineDeps): Promise<RunRecord[]> {
+  try {
+    return await deps.resources.history();
+  } catch (e) {
+    deps.log.warn(
+      { error: e instanceof Error ? e.message : String(e) },
+      "history unreadable: no regression check",
+    );
+    return [];
+  }
+}

@@ -1,10 +1,12 @@
 import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import type { RunRecord } from "../types.js";
-import type { HistoryStore } from "./store.js";
+import { drillOfRunId, newestFirst, type HistoryStore } from "./store.js";
 
 /** One JSON file per run under `<dir>/<drill>/<run id>.json`, written atomically (temp + rename). */
 export class FileHistoryStore implements HistoryStore {
+  readonly kind = "file";
+
   constructor(
     private readonly dir: string,
     private readonly root: string,
@@ -21,7 +23,7 @@ export class FileHistoryStore implements HistoryStore {
     return storedAt;
   }
 
-  async list(drill?: string): Promise<RunRecord[]> {
+  async list(drill?: string, opts: { limit?: number } = {}): Promise<RunRecord[]> {
     const drills = drill ? [drill] : await names(this.dir);
     const records: RunRecord[] = [];
     for (const d of drills) {
@@ -33,8 +35,23 @@ export class FileHistoryStore implements HistoryStore {
         }
       }
     }
-    return records.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+    return records.sort(newestFirst).slice(0, opts.limit ?? Infinity);
   }
+
+  async get(id: string): Promise<RunRecord | undefined> {
+    if (!/^[A-Za-z0-9_.-]+$/.test(id) || id.startsWith(".")) return undefined;
+    const known = drillOfRunId(id);
+    for (const d of known ? [known] : await names(this.dir)) {
+      try {
+        return JSON.parse(await readFile(join(this.dir, d, `${id}.json`), "utf8")) as RunRecord;
+      } catch {
+        // Not in this drill's folder.
+      }
+    }
+    return undefined;
+  }
+
+  async close(): Promise<void> {}
 }
 
 async function names(dir: string): Promise<string[]> {

@@ -1,12 +1,32 @@
 import type { RunRecord } from "../types.js";
 
 /**
- * Where run records are kept. File today; S3 and PostgreSQL come with the daemon issue, behind
- * this same contract.
+ * Where run records are kept: a folder of JSON files (one host), an S3 prefix (one daemon), or a
+ * PostgreSQL table (several daemon replicas, which also take their run leases there).
  */
 export interface HistoryStore {
-  /** Store a finished run; returns where it went (a path or URL) for the summary. */
+  /** `file`, `s3` or `postgres`: what the daemon can promise about replicas depends on it. */
+  readonly kind: "file" | "s3" | "postgres";
+  /** Store a finished run (again, with the same id: replaced); returns where it went. */
   save(record: RunRecord): Promise<string>;
-  /** Runs newest first, optionally of one drill. */
-  list(drill?: string): Promise<RunRecord[]>;
+  /** Runs newest first, optionally of one drill, at most `limit` of them. */
+  list(drill?: string, opts?: { limit?: number }): Promise<RunRecord[]>;
+  /** One run by id, or undefined. */
+  get(id: string): Promise<RunRecord | undefined>;
+  /** Let go of connections; the store may not be used after. */
+  close(): Promise<void>;
 }
+
+/** The newest run of a drill (or of any drill), or undefined. */
+export const latest = async (store: HistoryStore, drill?: string) =>
+  (await store.list(drill, { limit: 1 }))[0];
+
+/** `20261128-165900-orders-restore-adcf` → `orders-restore` (see src/engine/ids.ts). */
+export function drillOfRunId(id: string): string | undefined {
+  const m = /^\d{8}-\d{6}-([a-z0-9][a-z0-9_-]*)-[0-9a-f]+$/.exec(id);
+  return m?.[1];
+}
+
+/** Newest first, then by id so equal start times keep one order everywhere. */
+export const newestFirst = (a: RunRecord, b: RunRecord) =>
+  b.startedAt.localeCompare(a.startedAt) || b.id.localeCompare(a.id);

@@ -7,6 +7,10 @@ export interface ProviderContext {
   root: string;
   environmentName: string;
   log: Logger;
+  /** `drill plan --offline`: plans describe the cloud calls instead of making them. */
+  offline?: boolean;
+  /** The drill being run, for the `drill:drill` tag (taken from the run id when absent). */
+  drill?: string;
 }
 
 /** Providers are imported on use, so `drill validate` never loads database or cloud code. */
@@ -14,11 +18,29 @@ export async function createProvider(env: Environment, ctx: ProviderContext): Pr
   switch (env.provider) {
     case "local": {
       const { LocalProvider } = await import("./local/provider.js");
-      return new LocalProvider({
+      const { withS3Archives } = await import("./aws/local-s3.js");
+      const local = new LocalProvider({
         root: ctx.root,
         environment: env,
         environmentName: ctx.environmentName,
         log: ctx.log,
+      });
+      // s3:// archives load into a local cluster too; the SDK is imported only if one is used.
+      return withS3Archives(local, {
+        root: ctx.root,
+        postgres: env.postgres,
+        ...(ctx.offline ? { offline: true } : {}),
+      });
+    }
+    case "aws": {
+      const { AwsProvider } = await import("./aws/provider.js");
+      return new AwsProvider({
+        root: ctx.root,
+        environment: env,
+        environmentName: ctx.environmentName,
+        log: ctx.log,
+        ...(ctx.offline ? { offline: true } : {}),
+        ...(ctx.drill ? { drill: ctx.drill } : {}),
       });
     }
   }

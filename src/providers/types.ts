@@ -51,4 +51,48 @@ export interface Provider {
   restore(plan: RestorePlan, opts: RestoreOptions): Promise<RestoredCopy>;
   /** Stop whatever `prepare` started (the sandbox primary). Always called at the end of a run. */
   release(): Promise<void>;
+  /** A primary with a standby to fail over (the `failover` step); absent when unsupported. */
+  failoverPair?(request: FailoverPairRequest): Promise<FailoverPair>;
+}
+
+/** How the primary is made to fail: killed (`crash`) or stopped cleanly first (`switchover`). */
+export type FailoverMode = "crash" | "switchover";
+
+export interface FailoverPairRequest {
+  /** `staging` (the run's restored copy), `production`, or a named resource of the provider. */
+  target: string;
+  /** The run's restored copy, for `target: staging`. */
+  copy?: { runId: string; connection: ConnectionInfo };
+  /** The standby confirms each commit before it is acknowledged (synchronous_standby_names). */
+  synchronous: boolean;
+  signal: AbortSignal;
+  progress(message: string): void;
+  /** Register removal of what was made (a standby) the moment it exists. */
+  defer(label: string, fn: () => Promise<void>): void;
+}
+
+export interface FailoverResult {
+  /** When the failure was caused (epoch ms). */
+  triggeredAt: number;
+  /** When the new primary accepted writes, as the platform reports it (epoch ms). */
+  completedAt: number;
+  /** Time the promotion itself took (promote request → writable), platform side. */
+  promoteMs: number;
+  details: Record<string, unknown>;
+}
+
+/** A primary with a standby (or a Multi-AZ database) ready to fail over. */
+export interface FailoverPair {
+  description: string;
+  /** What making the pair took (building a standby is not downtime). */
+  details: Record<string, unknown>;
+  /** The current primary, in the database the probe writes to. */
+  primary(): ConnectionInfo;
+  /** Every node that may be the primary after the failover, for the probe to search. */
+  nodes(): ConnectionInfo[];
+  /** Replication state just before the failover: lag in bytes and time (null when unknown). */
+  replication(): Promise<{ lagBytes: number | null; lagMs: number | null; state: string | null }>;
+  failover(mode: FailoverMode): Promise<FailoverResult>;
+  /** Bring the pair back to health (the old primary becomes a standby of the new one). */
+  repair(): Promise<Record<string, unknown>>;
 }

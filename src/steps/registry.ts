@@ -1,5 +1,8 @@
 import { cleanup } from "./cleanup.js";
+import { failover } from "./failover.js";
 import { restore } from "./restore.js";
+import { s3Restore } from "./s3-restore.js";
+import { scrub } from "./scrub.js";
 import type { StepKind } from "./types.js";
 import { verify } from "./verify.js";
 
@@ -9,6 +12,9 @@ import { verify } from "./verify.js";
  */
 export const stepKinds: Record<string, StepKind> = {
   [restore.kind]: restore as unknown as StepKind,
+  [scrub.kind]: scrub as unknown as StepKind,
   [verify.kind]: verify as unknown as StepKind,
+  [failover.kind]: failover as unknown as StepKind,
+  [s3Restore.kind]: s3Restore as unknown as StepKind,
   [cleanup.kind]: cleanup as unknown as StepKind,
 };

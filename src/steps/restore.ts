@@ -9,14 +9,24 @@ const from = strict({
   before: z.iso
     .datetime({ offset: true, message: "expected an ISO 8601 time such as 2026-11-27T00:00:00Z" })
     .optional(),
-  archive: z
-    .string()
-    .min(1)
+  archive: z.string().min(1).optional().meta({
+    description: "a pg_dump archive: file, directory, s3://bucket/key or s3://bucket/prefix/",
+  }),
+  pointInTime: z
+    .union([
+      z.literal("latest"),
+      z.iso.datetime({ offset: true, message: 'expected "latest" or an ISO 8601 time' }),
+    ])
     .optional()
-    .meta({ description: "a pg_dump archive: file or directory" }),
-}).refine((f) => [f.snapshot, f.before, f.archive].filter((v) => v !== undefined).length === 1, {
-  message: "give exactly one of snapshot, before, archive",
-});
+    .meta({ description: 'aws: "latest" restorable time or an ISO 8601 time' }),
+}).refine(
+  (f) =>
+    [f.snapshot, f.before, f.archive, f.pointInTime].filter((v) => v !== undefined).length === 1,
+  { message: "give exactly one of snapshot, before, archive, pointInTime" },
+);
+
+/** A point in time travels as a snapshot id with this prefix (RestoreSource has no kind for it). */
+export const POINT_IN_TIME_PREFIX = "point-in-time:";
 
 export const restoreSchema = strict({
   from,
@@ -31,7 +41,13 @@ export function sourceOf(
   o: RestoreOptionsSchema,
   resolvePath: (p: string) => string,
 ): RestoreSource {
-  if (o.from.archive !== undefined) return { kind: "archive", path: resolvePath(o.from.archive) };
+  if (o.from.archive !== undefined) {
+    const a = o.from.archive;
+    return { kind: "archive", path: a.startsWith("s3://") ? a : resolvePath(a) };
+  }
+  if (o.from.pointInTime !== undefined) {
+    return { kind: "snapshot", snapshot: `${POINT_IN_TIME_PREFIX}${o.from.pointInTime}` };
+  }
   if (o.from.before !== undefined) return { kind: "before", before: new Date(o.from.before) };
   return { kind: "snapshot", snapshot: o.from.snapshot ?? "latest" };
 }

@@ -2,9 +2,13 @@ import { z } from "zod";
 import { stepBase, strict } from "../definitions/common.js";
 import { kindOf, oneOf } from "../definitions/one-of.js";
 import { checkKinds } from "../checks/registry.js";
+import { splitColumnRef } from "../checks/relations.js";
 import { runChecks } from "../checks/run.js";
+import type { CheckRecord } from "../checks/types.js";
+import { quoteIdent, quoteTable, withSession } from "../db.js";
 import { DrillError } from "../errors.js";
-import { defineStep } from "./types.js";
+import type { RunRecord } from "../types.js";
+import { defineStep, type StepContext } from "./types.js";
 
 export const checkSchema = oneOf(
   "check",
@@ -17,7 +21,7 @@ export const verify = defineStep({
     checks: z.array(checkSchema).min(1, { message: "give at least one check" }),
     /** How many checks run at once, each on its own connection. */
     concurrency: z.number().int().min(1).max(16).default(4),
-    /** Per check: a query running longer is cancelled and the check errors. */
+    /** Per check: a query (or a command) running longer is cancelled and the check errors. */
     checkTimeout: stepBase.timeout,
     ...stepBase,
   }),
@@ -29,25 +33,94 @@ export const verify = defineStep({
     }),
   }),
   async run(o, ctx) {
-    if (!ctx.target) {
+    const target = ctx.target;
+    if (!target) {
       throw new DrillError("input", "NO_TARGET", "verify needs a restore step before it");
     }
-    const results = await runChecks(o.checks.map(kindOf), ctx.target.connection, {
+    let previous: Promise<RunRecord | undefined> | undefined;
+    const takenAt = target.source.takenAt ? Date.parse(target.source.takenAt) : NaN;
+    const results = await runChecks(o.checks.map(kindOf), {
+      connection: target.connection,
       concurrency: o.concurrency,
       statementTimeoutMs: o.checkTimeout ?? 5 * 60_000,
       signal: ctx.signal,
       clock: ctx.clock,
       progress: ctx.progress,
+      snapshotTakenAt: Number.isNaN(takenAt) ? undefined : takenAt,
+      // Read once, and only when a check compares with the past.
+      previousPassedRun: () =>
+        (previous ??= ctx.resources
+          .history()
+          .then((runs) => runs.find((r) => r.outcome === "passed" && r.id !== ctx.runId))),
+      cwd: ctx.resolvePath("."),
     });
+    const details: Record<string, unknown> = { checks: results };
+    const rpo = await measuredRpo(results, ctx);
+    if (rpo) {
+      details.rpo = rpo;
+      ctx.measure("rpoMs", rpo.valueMs, ctx.drill.objectives?.rpo ?? null);
+    }
     const bad = results.filter((r) => r.outcome !== "passed");
     return {
       outcome: bad.length === 0 ? "passed" : "failed",
-      details: { checks: results },
+      details,
       findings: bad.map((r) =>
         r.outcome === "error"
           ? `check "${r.name}" errored: ${r.message}`
-          : `check "${r.name}": measured ${JSON.stringify(r.measured)}, expected ${r.expected}`,
+          : r.message !== undefined
+            ? `check "${r.name}": ${r.message}`
+            : `check "${r.name}": measured ${JSON.stringify(r.measured)}, expected ${r.expected}`,
       ),
     };
   },
 });
+
+interface RpoCandidate {
+  from: string;
+  ageMs: number;
+}
+
+/**
+ * The RPO is the worst age of the copy's newest data: each freshness check gives one, and so
+ * does the restore step's `newestData` (aged at the moment the copy came up). The restore step
+ * already measured the latter, but a step cannot read a measurement back, so it is recomputed
+ * here from the same column and the same `readyAt` to keep the larger one. Undefined when no
+ * freshness check measured anything: the restore step's measurement then stands as it is.
+ */
+async function measuredRpo(
+  results: CheckRecord[],
+  ctx: StepContext,
+): Promise<{ valueMs: number; from: string; candidates: RpoCandidate[] } | undefined> {
+  const candidates: RpoCandidate[] = [];
+  for (const r of results) {
+    const d = r.details;
+    if (r.kind !== "freshness" || typeof d?.ageMs !== "number") continue;
+    candidates.push({ from: `check "${r.name}" (against ${String(d.against)})`, ageMs: d.ageMs });
+  }
+  if (candidates.length === 0) return undefined;
+  const restore = ctx.drill.steps
+    .map((s) => kindOf(s))
+    .find(([kind]) => kind === "restore")?.[1] as { newestData?: string } | undefined;
+  if (restore?.newestData && ctx.target) {
+    const { table, column } = splitColumnRef(restore.newestData);
+    const newest = await withSession(
+      ctx.target.connection,
+      async (db) =>
+        (
+          await db.query<{ newest: Date | null }>(
+            `select max(${quoteIdent(column)})::timestamptz as newest from ${quoteTable(table)}`,
+          )
+        ).rows[0]?.newest ?? null,
+      { signal: ctx.signal, readOnly: true, statementTimeoutMs: 60_000 },
+    ).catch((e: unknown) => {
+      if (ctx.signal.aborted) throw e;
+      return null; // The restore step reported its own problem with this column.
+    });
+    if (newest) {
+      const ageMs = Math.max(0, ctx.target.readyAt - newest.getTime());
+      candidates.push({ from: `restore newestData ${restore.newestData}`, ageMs });
+    }
+  }
+  const worst = candidates.reduce((a, b) => (b.ageMs > a.ageMs ? b : a));
+  return { valueMs: worst.ageMs, from: worst.from, candidates };
+}

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runChecks } from "../../src/checks/run.js";
 import { withSession } from "../../src/db.js";
-import { systemClock } from "../../src/types.js";
 import { startTestCluster } from "../helpers/cluster.js";
+import { runOn, seen } from "./run-helper.js";
 
 let pg: Awaited<ReturnType<typeof startTestCluster>>;
 
@@ -16,24 +15,22 @@ beforeAll(async () => {
 });
 afterAll(async () => pg?.stop());
 
-const run = (checks: [string, unknown][], statementTimeoutMs = 10_000) =>
-  runChecks(checks, pg.connection, {
-    concurrency: 3,
-    statementTimeoutMs,
-    signal: new AbortController().signal,
-    clock: systemClock,
-    progress: () => {},
-  });
+const run = (checks: [string, unknown][], statementTimeoutMs = 10_000, parse = true) =>
+  runOn(pg.connection, checks, { statementTimeoutMs }, parse);
 
 describe("checks against a real cluster", () => {
   it("rowCount compares with min, max and exact", async () => {
-    const results = await run([
-      ["rowCount", { table: "orders", min: 10 }],
-      ["rowCount", { table: "orders", min: 11 }],
-      ["rowCount", { table: "orders", max: 9, name: "few orders" }],
-      ["rowCount", { table: "orders", exact: 10, min: 1 }],
-      ["rowCount", { table: 'shop.Odd "Name"', exact: 0 }],
-    ]);
+    const results = await run(
+      [
+        ["rowCount", { table: "orders", min: 10 }],
+        ["rowCount", { table: "orders", min: 11 }],
+        ["rowCount", { table: "orders", max: 9, name: "few orders" }],
+        ["rowCount", { table: "orders", exact: 10, min: 1 }],
+        ["rowCount", { table: 'shop.Odd "Name"', exact: 0 }],
+      ],
+      10_000,
+      false,
+    );
     expect(results.map((r) => [r.name, r.outcome, r.measured, r.expected])).toEqual([
       ["rowCount orders", "passed", 10, ">= 10"],
       ["rowCount orders", "failed", 10, ">= 11"],
@@ -98,5 +95,45 @@ describe("checks against a real cluster", () => {
       db.query<{ n: string }>("select count(*) n from orders"),
     );
     expect(left.rows[0]!.n).toBe("10");
+  });
+
+  it("rowCount fails, without erroring, on a table the restored copy lacks", async () => {
+    const results = await run([["rowCount", { table: "orderz", min: 1 }]]);
+    expect(results[0]).toMatchObject({
+      name: "rowCount orderz",
+      outcome: "failed",
+      measured: "missing",
+      expected: 'table "orderz" exists',
+      message: 'table "orderz" does not exist in the restored copy',
+    });
+  });
+
+  it("sql: rows counts the result, comparisons judge the first value", async () => {
+    const q = "select id from orders where amount < 0";
+    const results = await run([
+      ["sql", { name: "no negatives", query: q, rows: 0 }],
+      ["sql", { name: "two negatives", query: q, rows: 2 }],
+      ["sql", { name: "some negatives", query: q, rows: { gte: 1 } }],
+      ["sql", { name: "lt", query: "select count(*) from orders", expect: { lt: 5 } }],
+      [
+        "sql",
+        { name: "between", query: "select sum(amount) from orders", expect: { between: [20, 25] } },
+      ],
+      [
+        "sql",
+        { name: "gt and lte", query: "select max(amount) from orders", expect: { gt: 0, lte: 7 } },
+      ],
+      ["sql", { name: "text", query: "select 'x'", expect: { gte: 1 } }],
+    ]);
+    expect(results.map(seen)).toEqual([
+      ["no negatives", "failed", 2, "0 rows"],
+      ["two negatives", "passed", 2, "2 rows"],
+      ["some negatives", "passed", 2, "rows >= 1"],
+      ["lt", "failed", 10, "< 5"],
+      ["between", "passed", 25, "between 20 and 25"],
+      ["gt and lte", "passed", 7, "> 0 and <= 7"],
+      ["text", "failed", "x", ">= 1"],
+    ]);
+    expect(results[6]!.message).toBe('the query returned "x", not a number');
   });
 });

@@ -16,7 +16,17 @@ it("runs the repository's quickstart twice: the first creates the sandbox, the s
   const a = JSON.parse(first.stdout) as RunRecord;
   expect(a.outcome).toBe("passed");
   expect(a.preparation?.details).toMatchObject({ created: true, snapshot: { taken: true } });
-  expect(a.steps.find((s) => s.kind === "verify")?.details.checks).toHaveLength(7);
+  expect(a.steps.map((s) => [s.kind, s.outcome])).toEqual([
+    ["restore", "passed"],
+    ["scrub", "passed"],
+    ["verify", "passed"],
+    ["failover", "passed"],
+    ["cleanup", "passed"],
+  ]);
+  expect(a.steps.find((s) => s.kind === "verify")?.details.checks).toHaveLength(14);
+  expect(a.measurements.lostWrites).toEqual({ value: 0, objective: 0, met: true });
+  expect(a.measurements.downtimeMs?.met).toBe(true);
+  expect(a.measurements.scrubRows?.value).toBeGreaterThan(10_000);
   expect(a.measurements.rtoMs?.met).toBe(true);
   expect(a.measurements.rpoMs?.met).toBe(true);
   expect(serversUnder(root)).toEqual([]);

@@ -28,6 +28,7 @@ describe("loadProject", () => {
     expect(r.project.drills.get("quickstart")!.drill.objectives).toEqual({
       rto: 300_000,
       rpo: 93_600_000,
+      regressions: "warn",
     });
     expect(r.project.scrubbers.get("orders")!.scrubber.secret).toBe("0123456789abcdef0123");
     expect(r.project.config.channels.team).toEqual({
@@ -44,6 +45,13 @@ describe("loadProject", () => {
       environments: {},
       history: { store: "file", path: ".drill/history" },
       channels: {},
+      daemon: {
+        port: 9464,
+        host: "0.0.0.0",
+        maxConcurrent: 2,
+        shutdownGrace: 300000,
+        leaseTtl: 120000,
+      },
     });
     expect(r.project.drills.size).toBe(0);
   });
@@ -62,9 +70,9 @@ describe("loadProject", () => {
       }),
     ).toEqual([
       "drills/broken.yaml:3:1: Flow sequence in block collection must be sufficiently indented and end with a ]",
-      'drills/other.yaml:5:27 steps[1].verify.checks[0].rowCont: unknown check kind "rowCont" (known: rowCount, sql)',
-      'drills/quickstart.yaml:3:1 objectivs: unknown key "objectivs" (allowed: name, description, schedule, timezone, environment, objectives, steps, notify)',
-      'drills/quickstart.yaml:5:5 steps[0].restor: unknown step kind "restor" (known: restore, verify, cleanup)',
+      'drills/other.yaml:5:27 steps[1].verify.checks[0].rowCont: unknown check kind "rowCont" (known: rowCount, freshness, sql, noOrphans, unique, notNull, constraints, amcheck, schema, command)',
+      'drills/quickstart.yaml:3:1 objectivs: unknown key "objectivs" (allowed: name, description, schedule, timezone, production, window, environment, objectives, steps, notify)',
+      'drills/quickstart.yaml:5:5 steps[0].restor: unknown step kind "restor" (known: restore, scrub, verify, failover, s3-restore, cleanup)',
       "drills/quickstart.yaml:8:43 steps[1].verify.checks[0].rowCount.min: expected number, got string",
     ]);
   });

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Drill } from "../../src/definitions/drill.js";
 import { runDrill, type EngineDeps } from "../../src/engine/runner.js";
 import type { RunEvent } from "../../src/engine/events.js";
+import type { RunRecord } from "../../src/types.js";
 import { DrillError, platformError } from "../../src/errors.js";
 import { silentLogger } from "../../src/log.js";
 import type { Provider } from "../../src/providers/types.js";
@@ -29,7 +30,12 @@ function kind(name: string, behaviour: Behaviour): StepKind {
 
 function setup(
   behaviours: Record<string, Behaviour>,
-  opts: { rto?: number; prepare?: () => Promise<void> } = {},
+  opts: {
+    rto?: number;
+    prepare?: () => Promise<void>;
+    objectives?: object;
+    history?: RunRecord[];
+  } = {},
 ) {
   const clock = manualClock();
   const calls: string[] = [];
@@ -55,7 +61,7 @@ function setup(
   const drill = {
     name: "t",
     environment: "e",
-    objectives: opts.rto === undefined ? undefined : { rto: opts.rto },
+    objectives: opts.objectives ?? (opts.rto === undefined ? undefined : { rto: opts.rto }),
     steps: Object.keys(behaviours).map((k) => ({ [k]: {} })),
     notify: [],
   } as unknown as Drill;
@@ -66,7 +72,7 @@ function setup(
     resolvePath: (p) => p,
     stepKinds,
     newRunId: () => "run-1",
-    resources: { scrubbers: new Map(), history: async () => [] },
+    resources: { scrubbers: new Map(), history: async () => opts.history ?? [] },
   };
   const events: RunEvent[] = [];
   return { clock, calls, drill, deps, events, emit: (e: RunEvent) => events.push(e) };
@@ -230,5 +236,48 @@ describe("runDrill", () => {
     expect(result.record.steps.map((x) => x.outcome)).toEqual(["skipped", "passed"]);
     expect(result.record.findings).toEqual(["preparing e: seeding failed"]);
     expect(s.calls).toEqual(["prepare", "release"]);
+  });
+
+  it("fails a phase over its budget and says by how much", async () => {
+    const s = setup(
+      { restore: async () => (s.clock.advance(12 * 60_000), pass), verify: async () => pass },
+      { objectives: { rto: 3_600_000, phases: { restore: 10 * 60_000 }, regressions: "warn" } },
+    );
+    const { record } = await runDrill(s.drill, s.deps, new AbortController().signal, s.emit);
+    expect(record.outcome).toBe("failed");
+    expect(record.measurements.restoreMs).toEqual({
+      value: 720_000,
+      objective: 600_000,
+      met: false,
+    });
+    expect(record.findings).toEqual(["restore 12m missed its objective 10m by 2m"]);
+  });
+
+  it("warns about a regression against history, or fails on it when the drill asks", async () => {
+    const history = [1000, 1000, 1000].map(
+      (v) =>
+        ({
+          outcome: "passed",
+          measurements: { restoreMs: { value: v, objective: null, met: null } },
+        }) as unknown as RunRecord,
+    );
+    for (const mode of ["warn", "fail"] as const) {
+      const s = setup(
+        { restore: async () => (s.clock.advance(2000), pass) },
+        { objectives: { regressions: mode }, history },
+      );
+      const { record } = await runDrill(s.drill, s.deps, new AbortController().signal, s.emit);
+      const line = "restore took 2.0s, 100% slower than the median 1.0s of the last 3 passed runs";
+      expect(record.regressions).toEqual([
+        { phase: "restore", durationMs: 2000, medianMs: 1000, runs: 3, slowerByPct: 100 },
+      ]);
+      if (mode === "warn") {
+        expect(record.outcome).toBe("passed");
+        expect(record.warnings).toEqual([line]);
+      } else {
+        expect(record.outcome).toBe("failed");
+        expect(record.findings).toEqual([line]);
+      }
+    }
   });
 });

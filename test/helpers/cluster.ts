@@ -12,7 +12,11 @@ import type { ConnectionInfo } from "../../src/types.js";
  * `stop()` in afterAll: it stops the server and deletes the folder unless `dir` was given.
  */
 export async function startTestCluster(
-  opts: { dir?: string } = {},
+  opts: {
+    dir?: string;
+    /** A PostgreSQL bin directory instead of the embedded binaries (e.g. a build lacking a module). */
+    bin?: string;
+  } = {},
 ): Promise<{ connection: ConnectionInfo; dir: string; stop(): Promise<void> }> {
   const owned = opts.dir === undefined;
   const dir = opts.dir ?? (await fs.mkdtemp(path.join(os.tmpdir(), "drill-test-pg-")));
@@ -21,7 +25,7 @@ export async function startTestCluster(
   await fs.chmod(dir, 0o755);
   const as = await serverUser();
   const cluster = new Cluster(
-    await findServerBinaries("embedded"),
+    await findServerBinaries(opts.bin === undefined ? "embedded" : { bin: opts.bin }),
     path.join(dir, "cluster", "data"),
     path.join(dir, "cluster", "postgres.log"),
     as,

@@ -40,15 +40,23 @@ export function summaryLines(record: RunRecord, style: Style): string[] {
   );
   if (measured.length > 0) {
     lines.push("", style.dim("  objectives"));
+    const labelOf = (name: string) => LABELS[name] ?? name.replace(/Ms$/, "");
+    const labelWidth = Math.max(8, ...measured.map(([name]) => labelOf(name).length));
     for (const [name, m] of measured) {
-      const value = m.value === null ? "not measured" : formatDuration(m.value);
+      // Durations end in Ms (rtoMs, downtimeMs); the rest are counts (lostWrites).
+      const fmtValue = name.endsWith("Ms") ? formatDuration : String;
+      const value = m.value === null ? "not measured" : fmtValue(m.value);
       const objective =
-        m.objective === null ? "no objective" : `objective ${formatDuration(m.objective)}`;
+        m.objective === null ? "no objective" : `objective ${fmtValue(m.objective)}`;
       const verdict = m.met === null ? "" : m.met ? style.green("met") : style.red("missed");
       lines.push(
-        `  ${(LABELS[name] ?? name).padEnd(4)} ${value.padStart(12)}   ${objective.padEnd(18)} ${verdict}`,
+        `  ${labelOf(name).padEnd(labelWidth)} ${value.padStart(12)}   ${objective.padEnd(18)} ${verdict}`.trimEnd(),
       );
     }
+  }
+  if (record.warnings?.length) {
+    lines.push("", style.dim("  warnings"));
+    for (const w of record.warnings) lines.push(`  ${style.yellow("!")} ${w}`);
   }
   if (record.findings.length > 0) {
     lines.push("", style.dim("  findings"));

@@ -3,6 +3,8 @@ import type { LocalEnvironment } from "../../definitions/config.js";
 import { platformError } from "../../errors.js";
 import { silentLogger, type Logger } from "../../log.js";
 import type {
+  FailoverPair,
+  FailoverPairRequest,
   Provider,
   RestoredCopy,
   RestoreOptions,
@@ -180,6 +182,13 @@ export class LocalProvider implements Provider {
       );
     }
     return snap;
+  }
+
+  /** A pair to fail over: the run's copy or the sandbox primary, each given a standby. */
+  async failoverPair(request: FailoverPairRequest): Promise<FailoverPair> {
+    const { bins, as } = await this.serverSetup();
+    const { localFailoverPair } = await import("./failover.js");
+    return localFailoverPair({ root: this.opts.root, bins, as, sandbox: this.primary }, request);
   }
 
   async release(): Promise<void> {

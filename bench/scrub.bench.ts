@@ -1,0 +1,120 @@
+import { afterAll, expect, it } from "vitest";
+import { withSession, type Queryable } from "../src/db.js";
+import { scrubberSchema } from "../src/definitions/scrubber.js";
+import { scrubDatabase } from "../src/scrub/scrub.js";
+import type { ConnectionInfo } from "../src/types.js";
+import { startTestCluster } from "../test/helpers/cluster.js";
+
+/**
+ * `npm run bench:scrub`: drill's scrub of a `customers` table against a baseline measured in the
+ * same run on the same rows: one CREATE TABLE AS replacing the same columns with md5()
+ * expressions, plus the primary key and the swap (the fastest rewrite PostgreSQL can do, with
+ * no realism). Target: drill ≥ 0.8 × the baseline's rows/s, peak RSS ≤ 300 MB, linear in rows.
+ */
+const pg = await startTestCluster();
+afterAll(() => pg.stop());
+
+const SIZES = (process.env.SCRUB_BENCH_ROWS ?? "1000000,3000000").split(",").map(Number);
+
+const scrubber = scrubberSchema.parse({
+  secret: "bench-secret-0123456789",
+  tables: {
+    customers: {
+      id: "keep",
+      email: { fake: "internet.email", unique: true },
+      full_name: { fake: "person.fullName" },
+      phone: { fake: "phone.number" },
+      street_address: { fake: "location.streetAddress" },
+      birth_date: { shiftDate: "90d" },
+      notes: { text: {} },
+    },
+    // The rows each run starts from, kept as they are.
+    customers_src: Object.fromEntries(
+      ["id", "email", "full_name", "phone", "street_address", "birth_date", "notes"].map((c) => [
+        c,
+        "keep",
+      ]),
+    ),
+  },
+});
+
+const SOURCE = `
+create table customers_src as
+select g::bigint as id, 'user' || g || '@example' || (g % 97) || '.com' as email,
+       (array['Ann','Bob','Cleo','Dan','Eve','Finn'])[1 + g % 6] || ' ' || (array['Smith','Jones','Lee','Khan','Berg'])[1 + g % 5] || ' ' || g as full_name,
+       '+1 555 ' || lpad((g % 10000000)::text, 7, '0') as phone,
+       g || ' Main Street' as street_address, date '1950-01-01' + (g % 20000) as birth_date,
+       case when g % 20 = 0 then 'call me at +1 555 010 ' || lpad((g % 10000)::text, 4, '0') else 'no notes' end as notes
+  from generate_series(1, $1::int) g`;
+
+async function fresh(db: Queryable) {
+  await db.query("drop table if exists customers");
+  await db.query("create table customers as select * from customers_src");
+  await db.query(
+    "alter table customers add primary key (id), add constraint customers_email_key unique (email)",
+  );
+  await db.query("vacuum analyze customers");
+}
+
+const BASELINE = `
+begin;
+create table customers_new as
+select id, md5(email) as email, md5(full_name) as full_name, md5(phone) as phone,
+       md5(street_address) as street_address,
+       birth_date + (('x' || substr(md5(id::text), 1, 4))::bit(16)::int % 181 - 90) as birth_date,
+       md5(notes) as notes
+  from customers;
+alter table customers_new add primary key (id);
+drop table customers;
+alter table customers_new rename to customers;
+commit;`;
+
+const time = async (fn: () => Promise<unknown>) => {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+};
+
+it("scrub vs CREATE TABLE AS + md5 baseline", async () => {
+  const conn: ConnectionInfo = pg.connection;
+  const lines: string[] = [];
+  for (const rows of SIZES) {
+    await withSession(conn, async (db) => {
+      await db.query("drop table if exists customers_src");
+      await db.query(SOURCE, [rows]);
+      await fresh(db);
+    });
+    const baselineMs = await withSession(conn, async (db) => time(() => db.query(BASELINE)));
+    await withSession(conn, fresh);
+    const rssBefore = process.memoryUsage().rss;
+    let peak = rssBefore;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+    let report: Awaited<ReturnType<typeof scrubDatabase>> | undefined;
+    const drillMs = await time(async () => {
+      report = await scrubDatabase(conn, scrubber, {
+        file: "bench",
+        workers: 4,
+        leakScan: false,
+        signal: new AbortController().signal,
+        progress: () => {},
+      });
+    });
+    clearInterval(sampler);
+    expect(report!.findings).toEqual([]);
+    const [unique] = await withSession(
+      conn,
+      async (db) =>
+        (await db.query<{ n: number }>("select count(distinct email)::int as n from customers"))
+          .rows,
+    );
+    expect(unique!.n).toBe(rows);
+    const base = rows / (baselineMs / 1000);
+    const ours = rows / (drillMs / 1000);
+    lines.push(
+      `${String(rows).padStart(9)} rows  baseline ${Math.round(base).toString().padStart(8)} rows/s (${Math.round(baselineMs)} ms)  drill ${Math.round(ours).toString().padStart(8)} rows/s (${Math.round(drillMs)} ms; table rewrite ${report!.tables[0]!.durationMs} ms)  ratio ${(ours / base).toFixed(2)}  peak RSS ${(peak / 1e6).toFixed(0)} MB`,
+    );
+  }
+  console.log(
+    `\nscrub benchmark (6 columns, unique email, workers 4, leak scan off)\n${lines.join("\n")}`,
+  );
+});

@@ -1,0 +1,30 @@
+import type { ExitCode } from "../errors.js";
+import { runDaemon } from "../daemon/daemon.js";
+import type { Logger } from "../log.js";
+import type { Io } from "./io.js";
+
+export interface DaemonFlags {
+  port?: number;
+  host?: string;
+}
+
+/**
+ * `drill daemon`: run every scheduled drill until SIGTERM/SIGINT (io.signal), then abort what
+ * runs, let its cleanup finish within the grace period and exit 0.
+ */
+export async function daemonCommand(
+  flags: DaemonFlags,
+  io: Io,
+  log: Logger,
+  onReload: (fn: () => void) => () => void,
+): Promise<ExitCode> {
+  return runDaemon({
+    root: io.cwd,
+    env: io.env,
+    log,
+    signal: io.signal,
+    onReload,
+    ...(flags.port !== undefined ? { port: flags.port } : {}),
+    ...(flags.host !== undefined ? { host: flags.host } : {}),
+  });
+}

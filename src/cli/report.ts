@@ -1,0 +1,61 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import type { ExitCode } from "../errors.js";
+import { forecastRto } from "../report/forecast.js";
+import { renderHtmlReport, trendRuns } from "../report/html.js";
+import type { RunRecord } from "../types.js";
+import { makeStyle } from "./display/style.js";
+import { summaryLines } from "./display/summary.js";
+import { writeLine, type Io } from "./io.js";
+import { historyStore, loadOrReport } from "./project.js";
+
+export interface ReportFlags {
+  drill?: string;
+  html?: string;
+}
+
+/** How many recent run ids a "no such run" message offers. */
+const SUGGEST = 5;
+
+/**
+ * `drill report <run|latest>`: one stored run in the terminal, or with `--html FILE` as a
+ * self-contained page with its drill's trends and forecast. Exit 0 once shown, whatever the
+ * run's outcome (that was `drill run`'s exit code); 2 when there is no such run.
+ */
+export async function reportCommand(target: string, flags: ReportFlags, io: Io): Promise<ExitCode> {
+  // Only the config: a report reads history, and a broken drill file must not hide it.
+  const project = await loadOrReport(io, []);
+  if (!project) return 2;
+  const history = historyStore(project);
+  const runs = await history.list(flags.drill);
+  const record = target === "latest" ? runs[0] : runs.find((r) => r.id === target);
+  if (!record) {
+    writeLine(io.stderr, notFound(target, flags.drill, runs));
+    return 2;
+  }
+  const mine = runs.filter((r) => r.drill === record.drill);
+  if (!flags.html) {
+    const style = makeStyle(Boolean(io.stdout.isTTY) && !io.env.NO_COLOR);
+    for (const line of summaryLines(record, style)) writeLine(io.stdout, line);
+    const forecast = forecastRto(trendRuns(record, mine, Infinity));
+    writeLine(io.stdout, `  forecast: ${forecast.message}`);
+    return 0;
+  }
+  const file = resolve(io.cwd, flags.html);
+  const html = renderHtmlReport(record, mine);
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, html);
+  writeLine(io.stdout, `wrote ${flags.html} (run ${record.id})`);
+  return 0;
+}
+
+function notFound(target: string, drill: string | undefined, runs: RunRecord[]): string {
+  const of = drill ? ` of drill "${drill}"` : "";
+  if (runs.length === 0)
+    return `drill report: no runs${of} in the history yet (run one with \`drill run\`)`;
+  const recent = runs
+    .slice(0, SUGGEST)
+    .map((r) => r.id)
+    .join(", ");
+  return `drill report: no run "${target}"${of} (recent: ${recent}; or "latest")`;
+}

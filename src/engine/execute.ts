@@ -1,0 +1,107 @@
+import { isAbsolute, join, resolve } from "node:path";
+import type { Project } from "../definitions/project.js";
+import { DrillError } from "../errors.js";
+import { failoverSafety, failoverSteps } from "../failover/safety.js";
+import { openHistory } from "../history/open.js";
+import { notifyRun, type NotifyOptions } from "../notify/notify.js";
+import type { Logger } from "../log.js";
+import { createProvider } from "../providers/index.js";
+import type { RunResources } from "../steps/types.js";
+import { systemClock, type Clock } from "../types.js";
+import type { EventListener } from "./events.js";
+import { newRunId } from "./ids.js";
+import { acquireLock } from "./lock.js";
+import { runDrill, type RunResult } from "./runner.js";
+
+export interface ExecuteOptions {
+  signal: AbortSignal;
+  emit: EventListener;
+  log: Logger;
+  clock?: Clock;
+  /**
+   * Failing over production needs the drill's `production: true` and, on demand, the user's
+   * `--confirm-production`; the daemon instead needs to be inside the drill's `window`.
+   */
+  confirmProduction?: boolean;
+  fromDaemon?: boolean;
+  /** How channel posts are made (the daemon and tests tune retries); false: do not post. */
+  notify?: Omit<NotifyOptions, "log" | "clock"> | false;
+}
+
+/**
+ * One run of one drill, the same for `drill run` and the daemon: take the locks, make the
+ * provider, run, and store the record before anything else happens to it. Throws a DrillError
+ * when the run cannot start (the drill or its local environment is busy).
+ */
+export async function executeDrill(
+  project: Project,
+  name: string,
+  opts: ExecuteOptions,
+): Promise<RunResult> {
+  const { drill, file } = project.drills.get(name)!;
+  const env = project.config.environments[drill.environment]!;
+  const clock = opts.clock ?? systemClock;
+  const safety = {
+    confirmProduction: opts.confirmProduction ?? false,
+    fromDaemon: opts.fromDaemon ?? false,
+    now: clock.now(),
+  };
+  const refusals = failoverSteps(drill).flatMap((step) => failoverSafety(drill, step, safety));
+  if (refusals.length > 0) {
+    throw new DrillError("input", "PRODUCTION_NOT_CONFIRMED", `${file} ${refusals.join("; ")}`, {
+      hint: "nothing was created or touched",
+    });
+  }
+  const lockDir = join(project.root, ".drill", "locks");
+  const runId = newRunId(drill.name, clock.now());
+  const owner = { runId, drill: drill.name, since: new Date(clock.now()).toISOString() };
+  const releases: (() => Promise<void>)[] = [];
+  let result: RunResult;
+  try {
+    releases.push(await acquireLock(lockDir, `drill-${drill.name}`, owner, `drill ${drill.name}`));
+    // A local environment's clusters and snapshots are one set of files: one run uses them at a time.
+    if (env.provider === "local") {
+      const key = `environment-${drill.environment}`;
+      releases.push(await acquireLock(lockDir, key, owner, `environment ${drill.environment}`));
+    }
+    const provider = await createProvider(env, {
+      root: project.root,
+      environmentName: drill.environment,
+      log: opts.log,
+      drill: drill.name,
+    });
+    const deps = {
+      provider,
+      clock,
+      log: opts.log,
+      resolvePath: resolverFor(project.root),
+      newRunId: () => runId,
+      resources: resourcesFor(project, drill.name),
+    };
+    result = await runDrill(drill, deps, opts.signal, opts.emit);
+    result.record.storedAt = await openHistory(project).save(result.record);
+  } finally {
+    for (const release of releases.reverse()) await release().catch(() => {});
+  }
+  // Stored first, posted after the locks are free: a slow channel never holds up the next run,
+  // and a post that fails stays in the outbox (src/notify/) instead of failing the run.
+  if (opts.notify !== false && drill.notify.length > 0) {
+    await notifyRun(project, result.record, { ...opts.notify, log: opts.log, clock }).catch(
+      (e: unknown) =>
+        opts.log.error(
+          { error: e instanceof Error ? e.message : String(e) },
+          "posting the run failed",
+        ),
+    );
+  }
+  return result;
+}
+
+/** Paths in drill files are relative to the project root. */
+export const resolverFor = (root: string) => (p: string) => (isAbsolute(p) ? p : resolve(root, p));
+
+/** What steps may read of the project: its scrubbers, and the drill's past runs. */
+export function resourcesFor(project: Project, drill: string): RunResources {
+  const scrubbers = new Map([...project.scrubbers].map(([name, s]) => [name, s.scrubber]));
+  return { scrubbers, history: () => openHistory(project).list(drill) };
+}

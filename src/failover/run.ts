@@ -1,0 +1,143 @@
+import { randomBytes } from "node:crypto";
+import { quoteTable, withSession } from "../db.js";
+import { platformError } from "../errors.js";
+import { formatDuration } from "../duration.js";
+import type { FailoverMode, FailoverPair } from "../providers/types.js";
+import type { ConnectionInfo } from "../types.js";
+import { probeTableSql, WriteProbe, type ProbeReport } from "./probe.js";
+
+export interface FailoverSettings {
+  mode: FailoverMode;
+  writesPerSecond: number;
+  maxDowntimeMs?: number;
+  lostWrites?: number;
+  /** Writes must flow this long on the new primary before the probe stops (default 2 s). */
+  steadyMs?: number;
+  /** Writes before the failover, so there is a "before" (default 1 s). */
+  warmupMs?: number;
+  /** A leftover probe table matters on production; on a copy cleanup deletes anyway. */
+  production?: boolean;
+}
+
+export interface FailoverIo {
+  signal: AbortSignal;
+  progress(message: string): void;
+  defer(label: string, fn: () => Promise<void>): void;
+  /** Called right before the failover (tests cut replication here). */
+  beforeTrigger?: () => Promise<void>;
+}
+
+export interface FailoverOutcome {
+  outcome: "passed" | "failed";
+  details: Record<string, unknown>;
+  findings: string[];
+  report: ProbeReport;
+  promoteMs: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Fail the pair over under a write probe and judge what clients saw: downtime (last
+ * acknowledged write before → first after) and acknowledged writes the new primary lacks.
+ * Then drop the probe table and repair the pair.
+ */
+export async function failoverUnderProbe(
+  pair: FailoverPair,
+  s: FailoverSettings,
+  io: FailoverIo,
+): Promise<FailoverOutcome> {
+  const table = `drill_failover_probe_${randomBytes(4).toString("hex")}`;
+  await withSession(pair.primary(), (db) => db.query(probeTableSql(table)), {
+    signal: io.signal,
+  });
+  io.defer(`probe table ${table}`, () =>
+    dropTable(pair.primary(), table).catch((e: unknown) => {
+      if (s.production) throw e;
+    }),
+  );
+
+  const probe = new WriteProbe({
+    nodes: () => pair.nodes(),
+    writesPerSecond: s.writesPerSecond,
+    table,
+  });
+  const stopProbe = () => void probe.stop();
+  io.signal.addEventListener("abort", stopProbe, { once: true });
+  let report: ProbeReport;
+  let result: Awaited<ReturnType<FailoverPair["failover"]>>;
+  let replication: Awaited<ReturnType<FailoverPair["replication"]>>;
+  let steady: boolean;
+  const resumeTimeoutMs = Math.max(60_000, 2 * (s.maxDowntimeMs ?? 0));
+  try {
+    probe.start();
+    io.progress(`probe writing ${s.writesPerSecond}/s`);
+    await warmUp(probe, s, io.signal);
+    await io.beforeTrigger?.();
+    replication = await pair.replication();
+    result = await pair.failover(s.mode);
+    io.progress(`promoted in ${formatDuration(result.promoteMs)}; waiting for steady writes`);
+    steady = await probe.waitUntilSteady(result.completedAt, s.steadyMs ?? 2000, resumeTimeoutMs);
+    await probe.stop();
+    report = await probe.report(pair.primary(), result.triggeredAt);
+  } finally {
+    io.signal.removeEventListener("abort", stopProbe);
+    await probe.stop();
+  }
+  await dropTable(pair.primary(), table);
+  const repair = await pair.repair();
+
+  const findings: string[] = [];
+  if (!steady)
+    findings.push(`writes did not resume steadily within ${formatDuration(resumeTimeoutMs)}`);
+  if (s.lostWrites !== undefined && report.lostWrites > s.lostWrites) {
+    findings.push(
+      `${report.lostWrites} acknowledged writes lost (ids ${report.lostIds.join(", ")}${report.lostWrites > report.lostIds.length ? ", …" : ""}), expected at most ${s.lostWrites}`,
+    );
+  }
+  if (
+    s.maxDowntimeMs !== undefined &&
+    report.downtimeMs !== null &&
+    report.downtimeMs > s.maxDowntimeMs
+  ) {
+    findings.push(
+      `downtime ${formatDuration(report.downtimeMs)} exceeds maxDowntime ${formatDuration(s.maxDowntimeMs)} (resolution ${report.resolutionMs}ms)`,
+    );
+  }
+  return {
+    outcome: findings.length > 0 ? "failed" : "passed",
+    findings,
+    report,
+    promoteMs: result.promoteMs,
+    details: {
+      pair: pair.description,
+      mode: s.mode,
+      standby: pair.details,
+      replicationBefore: replication,
+      promoteMs: result.promoteMs,
+      failoverMs: result.completedAt - result.triggeredAt,
+      failover: result.details,
+      probe: report,
+      repair,
+    },
+  };
+}
+
+/** Enough acknowledged writes that "the last write before" means something. */
+async function warmUp(probe: WriteProbe, s: FailoverSettings, signal: AbortSignal) {
+  const want = Math.max(3, Math.ceil((s.writesPerSecond * (s.warmupMs ?? 1000)) / 1000));
+  const deadline = Date.now() + 30_000;
+  while (probe.acked.length < want) {
+    signal.throwIfAborted();
+    if (Date.now() > deadline)
+      throw platformError(
+        "PROBE_CANNOT_WRITE",
+        `the write probe got ${probe.acked.length} of ${want} writes acknowledged in 30s before the failover`,
+      );
+    await sleep(20);
+  }
+}
+
+async function dropTable(conn: ConnectionInfo, table: string): Promise<void> {
+  await withSession(conn, (db) => db.query(`drop table if exists ${quoteTable(table)}`));
+}

@@ -1,0 +1,135 @@
+import type { S3Client, S3ClientConfig } from "@aws-sdk/client-s3";
+import { platformError } from "../errors.js";
+import type { RunRecord } from "../types.js";
+import { drillOfRunId, newestFirst, type HistoryStore } from "./store.js";
+
+export interface S3StoreOptions {
+  /** `s3://bucket/prefix`. */
+  url: string;
+  region?: string;
+  endpoint?: string;
+  /** Extra client settings (tests pass s3rver's credentials); production uses the default chain. */
+  client?: Partial<S3ClientConfig>;
+}
+
+/**
+ * One JSON object per run under `<prefix>/runs/<drill>/<run id>.json`. S3 has no lock a replica
+ * could hold, so with this store one daemon runs the schedule (see the README).
+ */
+export class S3HistoryStore implements HistoryStore {
+  readonly kind = "s3";
+  private readonly bucket: string;
+  private readonly prefix: string;
+  private client?: Promise<S3Client>;
+
+  constructor(private readonly opts: S3StoreOptions) {
+    const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(opts.url)!;
+    this.bucket = m[1]!;
+    this.prefix = m[2] ? `${m[2].replace(/\/+$/, "")}/` : "";
+  }
+
+  private s3(): Promise<S3Client> {
+    // The SDK is large: loaded only by commands that read or write this history.
+    this.client ??= import("@aws-sdk/client-s3").then(
+      ({ S3Client }) =>
+        new S3Client({
+          ...(this.opts.region ? { region: this.opts.region } : {}),
+          ...(this.opts.endpoint ? { endpoint: this.opts.endpoint, forcePathStyle: true } : {}),
+          // Streamed bodies are checksummed only where S3 requires it: S3-compatible servers
+          // otherwise store them wrapped in aws-chunked framing.
+          requestChecksumCalculation: "WHEN_REQUIRED",
+          responseChecksumValidation: "WHEN_REQUIRED",
+          ...this.opts.client,
+        }),
+    );
+    return this.client;
+  }
+
+  private key(drill: string, id: string) {
+    return `${this.prefix}runs/${drill}/${id}.json`;
+  }
+
+  async save(record: RunRecord): Promise<string> {
+    const { PutObjectCommand } = await import("@aws-sdk/client-s3");
+    const key = this.key(record.drill, record.id);
+    const storedAt = `s3://${this.bucket}/${key}`;
+    await this.call("store the run record", async (s3) =>
+      s3.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: JSON.stringify({ ...record, storedAt }, null, 2),
+          ContentType: "application/json",
+        }),
+      ),
+    );
+    return storedAt;
+  }
+
+  async list(drill?: string, opts: { limit?: number } = {}): Promise<RunRecord[]> {
+    const { ListObjectsV2Command } = await import("@aws-sdk/client-s3");
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.call("list run records", (s3) =>
+        s3.send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: `${this.prefix}runs/${drill ? `${drill}/` : ""}`,
+            ContinuationToken: token,
+          }),
+        ),
+      );
+      keys.push(...(page.Contents ?? []).map((o) => o.Key!).filter((k) => k.endsWith(".json")));
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    // Run ids start with their time: newest first by name, so `limit` reads only what it needs.
+    const id = (k: string) => k.slice(k.lastIndexOf("/") + 1, -5);
+    keys.sort((a, b) => id(b).localeCompare(id(a)));
+    const wanted = keys.slice(0, opts.limit ?? Infinity);
+    const records = await Promise.all(wanted.map((k) => this.read(k)));
+    return records.filter((r): r is RunRecord => r !== undefined).sort(newestFirst);
+  }
+
+  async get(id: string): Promise<RunRecord | undefined> {
+    const drill = drillOfRunId(id);
+    return drill ? this.read(this.key(drill, id)) : undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.client) (await this.client).destroy();
+    this.client = undefined;
+  }
+
+  private async read(key: string): Promise<RunRecord | undefined> {
+    const { GetObjectCommand, NoSuchKey } = await import("@aws-sdk/client-s3");
+    try {
+      const out = await (
+        await this.s3()
+      ).send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      return JSON.parse(await out.Body!.transformToString()) as RunRecord;
+    } catch (e) {
+      if (e instanceof NoSuchKey || (e as { name?: string }).name === "NoSuchKey") return undefined;
+      if (e instanceof SyntaxError) return undefined; // damaged by hand: not ours to fail on
+      throw this.failure("read a run record", e);
+    }
+  }
+
+  private async call<T>(what: string, fn: (s3: S3Client) => Promise<T>): Promise<T> {
+    try {
+      return await fn(await this.s3());
+    } catch (e) {
+      throw this.failure(what, e);
+    }
+  }
+
+  private failure(what: string, e: unknown) {
+    const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    return platformError(
+      "HISTORY_S3",
+      `cannot ${what} in s3://${this.bucket}/${this.prefix}: ${message}`,
+      "check the bucket, the region and the AWS credentials (the SDK's default chain: env, profile, role)",
+      e,
+    );
+  }
+}

@@ -1,0 +1,69 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { RunRecord } from "../types.js";
+import type { Notice } from "./payloads.js";
+
+/**
+ * A message not yet delivered to a channel. It holds what the message is about (a run record,
+ * a notice), never the channel's URL: that stays in the environment and is looked up when the
+ * message goes out.
+ */
+export interface OutboxEntry {
+  id: string;
+  channel: string;
+  drill: string;
+  about: RunRecord | Notice;
+  createdAt: string;
+  attempts: number;
+  /** Epoch ms before which nobody tries again (a retry backoff, or a sender's claim). */
+  nextAttemptAt: number;
+  lastError?: string;
+}
+
+/** `.drill/outbox/<id>.json`, one file per undelivered message, written atomically. */
+export class Outbox {
+  constructor(readonly dir: string) {}
+
+  async add(entry: Omit<OutboxEntry, "id">): Promise<OutboxEntry> {
+    const stamp = entry.createdAt.replace(/[-:.]/g, "");
+    const id = `${stamp}-${entry.drill}-${entry.channel}-${randomBytes(3).toString("hex")}`;
+    const full = { id, ...entry };
+    await this.put(full);
+    return full;
+  }
+
+  async put(entry: OutboxEntry): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const file = join(this.dir, `${entry.id}.json`);
+    const tmp = `${file}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify(entry, null, 2), { mode: 0o600 });
+    await rename(tmp, file);
+  }
+
+  async remove(id: string): Promise<void> {
+    await rm(join(this.dir, `${id}.json`), { force: true });
+  }
+
+  /** Every entry, oldest first; unreadable files are skipped (being written, or damaged). */
+  async list(): Promise<OutboxEntry[]> {
+    let files: string[];
+    try {
+      files = (await readdir(this.dir)).filter((f) => f.endsWith(".json")).sort();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw e;
+    }
+    const out: OutboxEntry[] = [];
+    for (const f of files) {
+      try {
+        out.push(JSON.parse(await readFile(join(this.dir, f), "utf8")) as OutboxEntry);
+      } catch {
+        // Skipped; a damaged entry is left for a person to look at.
+      }
+    }
+    return out;
+  }
+}
+
+export const outboxFor = (root: string) => new Outbox(join(root, ".drill", "outbox"));

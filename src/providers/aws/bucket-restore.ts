@@ -1,0 +1,225 @@
+import { createHash } from "node:crypto";
+import type { Readable } from "node:stream";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { inputError, platformError } from "../../errors.js";
+import { call } from "./errors.js";
+import { listAll } from "./s3-url.js";
+
+/** One object as it was at the chosen time: the version to copy. */
+export interface Chosen {
+  key: string;
+  versionId: string | undefined;
+  etag: string;
+  size: number;
+  lastModified: Date;
+}
+
+interface Listed {
+  key: string;
+  versionId: string | undefined;
+  etag: string | undefined;
+  size: number;
+  lastModified: Date;
+  deleteMarker: boolean;
+}
+
+/** Per key, the newest version or delete marker at or before `asOf`; keys deleted then are absent. */
+export function chooseAsOf(entries: Listed[], asOf: Date | "latest"): Chosen[] {
+  const newest = new Map<string, Listed>();
+  for (const e of entries) {
+    if (asOf !== "latest" && e.lastModified > asOf) continue;
+    const seen = newest.get(e.key);
+    if (!seen || e.lastModified >= seen.lastModified) newest.set(e.key, e);
+  }
+  return [...newest.values()]
+    .filter((e) => !e.deleteMarker)
+    .map((e) => ({
+      key: e.key,
+      versionId: e.versionId,
+      etag: e.etag ?? "",
+      size: e.size,
+      lastModified: e.lastModified,
+    }))
+    .sort((a, b) => a.key.localeCompare(b.key));
+}
+
+/**
+ * Every version and delete marker under the prefix. A store without the versions API (s3rver,
+ * some S3-compatible stores) has only current objects: usable only for `latest` or a time after
+ * every object's last change, which is checked.
+ */
+export async function listVersions(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+): Promise<{ entries: Listed[]; versioned: boolean }> {
+  const { ListObjectVersionsCommand } = await import("@aws-sdk/client-s3");
+  const entries: Listed[] = [];
+  let keyMarker: string | undefined;
+  let versionMarker: string | undefined;
+  try {
+    do {
+      const r = await s3.send(
+        new ListObjectVersionsCommand({
+          Bucket: bucket,
+          Prefix: prefix,
+          KeyMarker: keyMarker,
+          VersionIdMarker: versionMarker,
+        }),
+      );
+      for (const v of r.Versions ?? [])
+        if (v.Key)
+          entries.push({
+            key: v.Key,
+            versionId: v.VersionId,
+            etag: v.ETag,
+            size: v.Size ?? 0,
+            lastModified: v.LastModified ?? new Date(0),
+            deleteMarker: false,
+          });
+      for (const d of r.DeleteMarkers ?? [])
+        if (d.Key)
+          entries.push({
+            key: d.Key,
+            versionId: d.VersionId,
+            etag: undefined,
+            size: 0,
+            lastModified: d.LastModified ?? new Date(0),
+            deleteMarker: true,
+          });
+      [keyMarker, versionMarker] = r.IsTruncated
+        ? [r.NextKeyMarker, r.NextVersionIdMarker]
+        : [undefined, undefined];
+    } while (keyMarker);
+    return { entries, versioned: true };
+  } catch (e) {
+    const name = (e as { name?: string }).name;
+    if (name !== "MethodNotAllowed" && name !== "NotImplemented") throw e;
+  }
+  const { HeadObjectCommand } = await import("@aws-sdk/client-s3");
+  for (const o of await listAll(s3, bucket, prefix)) {
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: o.key }));
+    entries.push({
+      key: o.key,
+      versionId: undefined,
+      etag: head.ETag,
+      size: o.size,
+      lastModified: o.lastModified,
+      deleteMarker: false,
+    });
+  }
+  return { entries, versioned: false };
+}
+
+/** `key/with spaces` → `key/with%20spaces`: S3 wants the copy source URL-encoded, slashes kept. */
+export const copySource = (bucket: string, c: Chosen) =>
+  `${bucket}/${c.key.split("/").map(encodeURIComponent).join("/")}${c.versionId && c.versionId !== "null" ? `?versionId=${encodeURIComponent(c.versionId)}` : ""}`;
+
+const MAX_SINGLE_COPY = 5 * 1024 ** 3;
+
+export async function copyAll(
+  s3: S3Client,
+  from: string,
+  to: string,
+  chosen: Chosen[],
+  o: { concurrency: number; signal: AbortSignal; progress(m: string): void },
+): Promise<void> {
+  const { CopyObjectCommand } = await import("@aws-sdk/client-s3");
+  const big = chosen.find((c) => c.size > MAX_SINGLE_COPY);
+  if (big)
+    throw inputError(
+      "S3_OBJECT_TOO_LARGE",
+      `${big.key} is over 5 GiB: multipart copies are not supported yet`,
+    );
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < chosen.length) {
+      o.signal.throwIfAborted();
+      const c = chosen[next++]!;
+      await call(`copying ${c.key}`, () =>
+        s3.send(
+          new CopyObjectCommand({ Bucket: to, Key: c.key, CopySource: copySource(from, c) }),
+          { abortSignal: o.signal },
+        ),
+      );
+      if (++done % 50 === 0 || done === chosen.length)
+        o.progress(`copied ${done}/${chosen.length} objects`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(o.concurrency, chosen.length) }, worker));
+}
+
+async function sha256(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  versionId?: string,
+): Promise<string> {
+  const { GetObjectCommand } = await import("@aws-sdk/client-s3");
+  const got = await s3.send(
+    new GetObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      ...(versionId && versionId !== "null" ? { VersionId: versionId } : {}),
+    }),
+  );
+  const hash = createHash("sha256");
+  for await (const chunk of got.Body as Readable) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+/**
+ * The staging bucket must hold exactly the chosen objects, each with the source version's
+ * content: ETags compared where they are MD5s (single-part), SHA-256 computed on both sides
+ * for multipart sources or when asked.
+ */
+export async function verifyCopies(
+  s3: S3Client,
+  from: string,
+  to: string,
+  chosen: Chosen[],
+  mode: "etag" | "sha256",
+): Promise<{ objects: number; computed: number; mismatches: string[] }> {
+  const copies = new Map((await listAll(s3, to, "")).map((o) => [o.key, o]));
+  const { HeadObjectCommand } = await import("@aws-sdk/client-s3");
+  const mismatches: string[] = [];
+  let computed = 0;
+  if (copies.size !== chosen.length)
+    mismatches.push(`${copies.size} objects in ${to}, expected ${chosen.length}`);
+  for (const c of chosen) {
+    if (!copies.has(c.key)) {
+      mismatches.push(`${c.key}: missing`);
+      continue;
+    }
+    if (mode === "etag" && !c.etag.includes("-")) {
+      const head = await s3.send(new HeadObjectCommand({ Bucket: to, Key: c.key }));
+      if (head.ETag !== c.etag) mismatches.push(`${c.key}: ETag ${head.ETag} ≠ source ${c.etag}`);
+    } else {
+      computed++;
+      const [a, b] = await Promise.all([
+        sha256(s3, from, c.key, c.versionId),
+        sha256(s3, to, c.key),
+      ]);
+      if (a !== b) mismatches.push(`${c.key}: SHA-256 differs from the source version`);
+    }
+  }
+  return { objects: copies.size, computed, mismatches };
+}
+
+export function ensureRestorable(
+  entries: Listed[],
+  asOf: Date | "latest",
+  versioned: boolean,
+  where: string,
+) {
+  if (versioned || asOf === "latest") return;
+  const later = entries.find((e) => e.lastModified > asOf);
+  if (later) {
+    throw platformError(
+      "S3_NOT_VERSIONED",
+      `${where} has no object versions (the store does not list them) and ${later.key} changed after ${asOf.toISOString()}`,
+      "enable versioning on the bucket to restore it as of a past time",
+    );
+  }
+}

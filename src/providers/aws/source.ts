@@ -1,0 +1,207 @@
+import type { RDSClient } from "@aws-sdk/client-rds";
+import type { AwsEnvironment } from "../../definitions/config.js";
+import { inputError, platformError } from "../../errors.js";
+import { POINT_IN_TIME_PREFIX } from "../../steps/restore.js";
+import type { RestoreSource } from "../types.js";
+import { call, isNotFound, snapshotNotFound } from "./errors.js";
+
+/** What an RDS restore starts from, resolved: kept in the plan's details as plain JSON. */
+export type ResolvedSource =
+  | {
+      kind: "snapshot";
+      /** An identifier, or the ARN of a snapshot shared from another account. */
+      snapshot: string;
+      takenAt: string | undefined;
+      engine: string;
+      engineVersion: string | undefined;
+      encrypted: boolean;
+    }
+  | {
+      kind: "pointInTime";
+      /** "latest" (UseLatestRestorableTime) or an ISO time. */
+      time: string;
+      latestRestorableTime: string | undefined;
+      engine: string;
+      engineVersion: string | undefined;
+    };
+
+/** What the drill asked for, independent of AWS: snapshot id/latest/before, or a point in time. */
+export type Wanted =
+  | { kind: "snapshot"; id: string }
+  | { kind: "before"; before: Date }
+  | { kind: "pointInTime"; time: "latest" | Date };
+
+export function wantedOf(source: Exclude<RestoreSource, { kind: "archive" }>): Wanted {
+  if (source.kind === "before") return { kind: "before", before: source.before };
+  if (source.snapshot.startsWith(POINT_IN_TIME_PREFIX)) {
+    const t = source.snapshot.slice(POINT_IN_TIME_PREFIX.length);
+    return { kind: "pointInTime", time: t === "latest" ? "latest" : new Date(t) };
+  }
+  return { kind: "snapshot", id: source.snapshot };
+}
+
+export const isCluster = (env: AwsEnvironment) => "dbCluster" in env.production;
+export const productionId = (env: AwsEnvironment) =>
+  "dbInstance" in env.production ? env.production.dbInstance : env.production.dbCluster;
+
+const POSTGRES = new Set(["postgres", "aurora-postgresql"]);
+
+function assertPostgres(engine: string | undefined, what: string): string {
+  if (!engine || !POSTGRES.has(engine)) {
+    throw inputError(
+      "ENGINE_UNSUPPORTED",
+      `${what} is ${engine ?? "of an unknown engine"}: drill restores PostgreSQL (postgres, aurora-postgresql)`,
+    );
+  }
+  return engine;
+}
+
+interface Snap {
+  id: string;
+  arn: string | undefined;
+  takenAt: Date | undefined;
+  status: string | undefined;
+  engine: string | undefined;
+  engineVersion: string | undefined;
+  encrypted: boolean;
+}
+
+/** Snapshots of production (automated and manual), or one by id/ARN, newest first. */
+async function listSnapshots(env: AwsEnvironment, rds: RDSClient, id?: string): Promise<Snap[]> {
+  const sdk = await import("@aws-sdk/client-rds");
+  const shared = id?.startsWith("arn:") ?? false;
+  const out: Snap[] = [];
+  let marker: string | undefined;
+  do {
+    if (isCluster(env)) {
+      const r = await rds.send(
+        new sdk.DescribeDBClusterSnapshotsCommand(
+          id
+            ? { DBClusterSnapshotIdentifier: id, IncludeShared: shared }
+            : { DBClusterIdentifier: productionId(env), Marker: marker },
+        ),
+      );
+      marker = r.Marker;
+      for (const s of r.DBClusterSnapshots ?? [])
+        out.push({
+          id: s.DBClusterSnapshotIdentifier ?? "",
+          arn: s.DBClusterSnapshotArn,
+          takenAt: s.SnapshotCreateTime,
+          status: s.Status,
+          engine: s.Engine,
+          engineVersion: s.EngineVersion,
+          encrypted: s.StorageEncrypted ?? false,
+        });
+    } else {
+      const r = await rds.send(
+        new sdk.DescribeDBSnapshotsCommand(
+          id
+            ? { DBSnapshotIdentifier: id, IncludeShared: shared }
+            : { DBInstanceIdentifier: productionId(env), Marker: marker },
+        ),
+      );
+      marker = r.Marker;
+      for (const s of r.DBSnapshots ?? [])
+        out.push({
+          id: s.DBSnapshotIdentifier ?? "",
+          arn: s.DBSnapshotArn,
+          takenAt: s.SnapshotCreateTime,
+          status: s.Status,
+          engine: s.Engine,
+          engineVersion: s.EngineVersion,
+          encrypted: s.Encrypted ?? false,
+        });
+    }
+  } while (marker && !id);
+  return out.sort((a, b) => (b.takenAt?.getTime() ?? 0) - (a.takenAt?.getTime() ?? 0));
+}
+
+export async function resolveSource(
+  env: AwsEnvironment,
+  rds: RDSClient,
+  wanted: Wanted,
+): Promise<ResolvedSource> {
+  if (wanted.kind === "pointInTime") return resolvePointInTime(env, rds, wanted.time);
+  const explicit = wanted.kind === "snapshot" && wanted.id !== "latest" ? wanted.id : undefined;
+  const snaps = await call("listing snapshots", () =>
+    listSnapshots(env, rds, explicit).catch((e: unknown) => {
+      if (explicit && isNotFound(e)) throw snapshotNotFound(explicit);
+      throw e;
+    }),
+  );
+  const usable = snaps.filter(
+    (s) =>
+      s.status === "available" &&
+      (wanted.kind !== "before" || (s.takenAt ?? new Date(0)) <= wanted.before),
+  );
+  const snap = usable[0];
+  if (!snap) {
+    if (explicit) {
+      const status = snaps[0]?.status;
+      if (status)
+        throw platformError(
+          "SNAPSHOT_NOT_READY",
+          `snapshot ${explicit} is ${status}, not available`,
+        );
+      throw snapshotNotFound(explicit);
+    }
+    throw platformError(
+      "NO_SNAPSHOT",
+      `no available snapshot of ${productionId(env)}${wanted.kind === "before" ? ` taken before ${wanted.before.toISOString()}` : ""}`,
+      "check its automated backups, or restore a point in time: from: { pointInTime: latest }",
+    );
+  }
+  return {
+    kind: "snapshot",
+    snapshot: explicit?.startsWith("arn:") ? (snap.arn ?? explicit) : snap.id,
+    takenAt: snap.takenAt?.toISOString(),
+    engine: assertPostgres(snap.engine, `snapshot ${snap.id}`),
+    engineVersion: snap.engineVersion,
+    encrypted: snap.encrypted,
+  };
+}
+
+async function resolvePointInTime(
+  env: AwsEnvironment,
+  rds: RDSClient,
+  time: "latest" | Date,
+): Promise<ResolvedSource> {
+  const sdk = await import("@aws-sdk/client-rds");
+  const id = productionId(env);
+  const src = await call(`describing ${id}`, async () => {
+    if (isCluster(env)) {
+      const c = (await rds.send(new sdk.DescribeDBClustersCommand({ DBClusterIdentifier: id })))
+        .DBClusters?.[0];
+      return {
+        latest: c?.LatestRestorableTime,
+        earliest: c?.EarliestRestorableTime,
+        engine: c?.Engine,
+        version: c?.EngineVersion,
+      };
+    }
+    const i = (await rds.send(new sdk.DescribeDBInstancesCommand({ DBInstanceIdentifier: id })))
+      .DBInstances?.[0];
+    return {
+      latest: i?.LatestRestorableTime,
+      earliest: undefined,
+      engine: i?.Engine,
+      version: i?.EngineVersion,
+    };
+  });
+  if (time !== "latest") {
+    const outside = (src.latest && time > src.latest) || (src.earliest && time < src.earliest);
+    if (outside) {
+      throw inputError(
+        "POINT_IN_TIME_OUT_OF_RANGE",
+        `${time.toISOString()} is outside ${id}'s restorable window (${src.earliest?.toISOString() ?? "?"} … ${src.latest?.toISOString() ?? "?"})`,
+      );
+    }
+  }
+  return {
+    kind: "pointInTime",
+    time: time === "latest" ? "latest" : time.toISOString(),
+    latestRestorableTime: src.latest?.toISOString(),
+    engine: assertPostgres(src.engine, id),
+    engineVersion: src.version,
+  };
+}

@@ -1,0 +1,150 @@
+import type { ColumnRule, Scrubber, SimpleRule } from "../definitions/scrubber.js";
+import { inputError } from "../errors.js";
+import { displayName, type ColumnInfo, type TableInfo } from "./catalog.js";
+import { suggestByName } from "./suggest.js";
+
+export interface TablePlan {
+  table: TableInfo;
+  /** Column → rule, for every column the scrubber classifies. */
+  rules: Map<string, ColumnRule>;
+  /** False when every column is kept: nothing to rewrite. */
+  rewrite: boolean;
+}
+
+export interface Unclassified {
+  table: string;
+  column: string;
+  suggestion: string;
+}
+
+export interface ScrubPlan {
+  tables: TablePlan[];
+  unclassified: Unclassified[];
+}
+
+/**
+ * Match the scrubber's rules to the restored schema. Rules naming what does not exist, or that
+ * cannot apply to a column's type, are the user's mistake (exit 2) and are all reported at once,
+ * before anything is rewritten. Columns nobody classified are returned for the caller to judge.
+ */
+export function planScrub(catalog: TableInfo[], scrubber: Scrubber, file: string): ScrubPlan {
+  const problems: string[] = [];
+  const byTable = new Map<TableInfo, Map<string, ColumnRule>>();
+  for (const [tableKey, columns] of Object.entries(scrubber.tables)) {
+    const table = findTable(catalog, tableKey);
+    if (!table) {
+      problems.push(
+        `${file} tables.${tableKey}: table "${tableKey}" does not exist in the restored database (tables: ${catalog.map(displayName).join(", ") || "none"})`,
+      );
+      continue;
+    }
+    const rules = byTable.get(table) ?? new Map<string, ColumnRule>();
+    byTable.set(table, rules);
+    for (const [column, rule] of Object.entries(columns)) {
+      const info = table.columns.find((c) => c.name === column);
+      const where = `${file} tables.${tableKey}.${column}`;
+      if (!info) {
+        problems.push(
+          `${where}: column "${column}" does not exist in ${displayName(table)} (columns: ${table.columns.map((c) => c.name).join(", ")})`,
+        );
+        continue;
+      }
+      const problem = ruleProblem(rule, info, table, columns);
+      if (problem) problems.push(`${where}: ${problem}`);
+      rules.set(column, rule);
+    }
+  }
+  if (problems.length > 0) {
+    throw inputError(
+      "SCRUBBER_MISMATCH",
+      problems.join("\n"),
+      `fix ${file} to match the restored schema (or run \`drill scrubber init\` for a fresh draft)`,
+    );
+  }
+
+  const unclassified: Unclassified[] = [];
+  const tables: TablePlan[] = catalog.map((table) => {
+    const rules = byTable.get(table) ?? new Map<string, ColumnRule>();
+    for (const c of table.columns) {
+      if (!rules.has(c.name))
+        unclassified.push({
+          table: displayName(table),
+          column: c.name,
+          suggestion: suggestByName(c).rule,
+        });
+    }
+    const rewrite = [...rules.values()].some((r) => r !== "keep");
+    return { table, rules, rewrite };
+  });
+  const unsupported = tables.filter((t) => t.rewrite && t.table.unsupported);
+  if (unsupported.length > 0) {
+    throw inputError(
+      "SCRUB_UNSUPPORTED_TABLE",
+      unsupported.map((t) => `${displayName(t.table)}: ${t.table.unsupported}`).join("; "),
+    );
+  }
+  return { tables, unclassified };
+}
+
+function findTable(catalog: TableInfo[], key: string): TableInfo | undefined {
+  const parts = key.split(".");
+  if (parts.length === 2) return catalog.find((t) => t.schema === parts[0] && t.name === parts[1]);
+  const inPublic = catalog.find((t) => t.schema === "public" && t.name === key);
+  if (inPublic) return inPublic;
+  const anywhere = catalog.filter((t) => t.name === key);
+  return anywhere.length === 1 ? anywhere[0] : undefined;
+}
+
+/** Why `rule` cannot apply to this column, or undefined. */
+function ruleProblem(
+  rule: ColumnRule,
+  c: ColumnInfo,
+  table: TableInfo,
+  siblings: Record<string, ColumnRule>,
+): string | undefined {
+  if (rule === null && c.notNull)
+    return `column is NOT NULL: it cannot be set to null (use set, fake or hash)`;
+  if (rule === null || rule === "keep") return undefined;
+  if ("json" in rule) {
+    if (c.typeName !== "json" && c.typeName !== "jsonb")
+      return `json rules need a json or jsonb column (it is ${c.type})`;
+    for (const [path, inner] of Object.entries(rule.json)) {
+      const p =
+        inner !== null && typeof inner === "object" && "template" in inner
+          ? templateProblem(inner.template, table, siblings)
+          : undefined;
+      if (p) return `${path}: ${p}`;
+    }
+    return undefined;
+  }
+  if ("shiftDate" in rule && c.category !== "D")
+    return `shiftDate needs a date or timestamp column (it is ${c.type})`;
+  if ("set" in rule && rule.set === null && c.notNull)
+    return `column is NOT NULL: it cannot be set to null`;
+  if ("template" in rule) return templateProblem(rule.template, table, siblings);
+  const textual = c.category === "S";
+  if (("mask" in rule || "text" in rule) && !textual)
+    return `${"mask" in rule ? "mask" : "text"} needs a text column (it is ${c.type})`;
+  if ("unique" in rule && rule.unique && !textual)
+    return `unique needs a text column (it is ${c.type})`;
+  return undefined;
+}
+
+/** `{{column}}` may only name columns that are kept: anything else would copy personal data. */
+function templateProblem(
+  template: string,
+  table: TableInfo,
+  siblings: Record<string, ColumnRule>,
+): string | undefined {
+  for (const [, name] of template.matchAll(/\{\{([^}]+)\}\}/g)) {
+    if (name === "hash") continue;
+    if (!table.columns.some((c) => c.name === name))
+      return `template placeholder {{${name}}} names no column of ${displayName(table)}`;
+    if (siblings[name!] !== "keep")
+      return `template placeholder {{${name}}} must name a kept column (it would copy personal data)`;
+  }
+  return undefined;
+}
+
+export const isSimple = (r: ColumnRule): r is SimpleRule =>
+  !(r !== null && typeof r === "object" && "json" in r);

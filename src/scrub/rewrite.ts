@@ -1,0 +1,80 @@
+import type { Queryable } from "../db.js";
+import { quoteIdent } from "../db.js";
+import type { TableInfo } from "./catalog.js";
+import type { TableDefinition } from "./preserve.js";
+import type { CompiledTable } from "./sql.js";
+
+export interface RewriteResult {
+  rows: number;
+  durationMs: number;
+  /** Unique columns whose fakes collided and were given a deterministic suffix. */
+  collisionsResolved: number;
+}
+
+/**
+ * Rewrite one table in one transaction: build the scrubbed copy with CREATE TABLE AS (PostgreSQL
+ * computes every fake), drop the original (its files are unlinked at commit, with the original
+ * values in them), give the copy the original's name and replay everything the original had.
+ * Cross-table foreign keys and views were dropped before and are re-created after all tables.
+ */
+export async function rewriteTable(
+  db: Queryable,
+  table: TableInfo,
+  compiled: CompiledTable,
+  def: TableDefinition,
+): Promise<RewriteResult> {
+  const started = performance.now();
+  const tmpName = `drill_new_${table.oid}`;
+  const tmp = `${quoteIdent(table.schema)}.${quoteIdent(tmpName)}`;
+  await db.query("begin");
+  try {
+    const created = await db.query(
+      `create ${def.unlogged ? "unlogged " : ""}table ${tmp} as ${compiled.select}`,
+    );
+    const rows = (created as unknown as { rowCount?: number }).rowCount ?? 0;
+    let collisionsResolved = 0;
+    for (const u of compiled.uniqueColumns) {
+      collisionsResolved += await resolveCollisions(db, tmp, quoteIdent(u.column), u.hidden);
+      await db.query(`alter table ${tmp} drop column ${u.hidden}`);
+    }
+    for (const s of def.detach) await db.query(s);
+    await db.query(`drop table ${table.qualified}`);
+    await db.query(`alter table ${tmp} rename to ${quoteIdent(table.name)}`);
+    for (const s of def.restore) await db.query(s);
+    await db.query("commit");
+    return { rows, durationMs: performance.now() - started, collisionsResolved };
+  } catch (e) {
+    await db.query("rollback").catch(() => {});
+    throw e;
+  }
+}
+
+/**
+ * Distinct inputs whose fakes still collide (rare: pool pick plus a keyed number) get "-2", "-3"…
+ * ordered by the input's keyed hash, before "@" for emails; repeated until none collide. Rows
+ * with the same input keep the same output.
+ */
+async function resolveCollisions(
+  db: Queryable,
+  tmp: string,
+  col: string,
+  input: string,
+): Promise<number> {
+  let total = 0;
+  for (let round = 0; round < 10; round++) {
+    const r = await db.query(
+      `with d as (
+         select n.ctid as c, dense_rank() over (partition by n.${col} order by n.${input}) as rn
+           from ${tmp} n where n.${col} in (
+             select ${col} from ${tmp} group by ${col} having min(${input}) <> max(${input})))
+       update ${tmp} u set ${col} = case when strpos(u.${col}, '@') > 0
+           then split_part(u.${col}, '@', 1) || '-' || d.rn || '@' || split_part(u.${col}, '@', 2)
+           else u.${col} || '-' || d.rn end
+         from d where u.ctid = d.c and d.rn > 1`,
+    );
+    const changed = (r as unknown as { rowCount?: number }).rowCount ?? 0;
+    total += changed;
+    if (changed === 0) return total;
+  }
+  return total;
+}

@@ -1,0 +1,204 @@
+import type { Scrubber } from "../definitions/scrubber.js";
+import { withSession, type Queryable } from "../db.js";
+import { inputError } from "../errors.js";
+import type { ConnectionInfo } from "../types.js";
+import { displayName, readCatalog } from "./catalog.js";
+import { Keys } from "./keys.js";
+import { checkLeaks, type LeakOptions, type LeakReport, prepareLeakScan } from "./scan.js";
+import { planScrub, type TablePlan, type Unclassified } from "./plan.js";
+import { PoolRegistry, loadPools } from "./pools.js";
+import { captureCrossTable, captureTable, type TableDefinition } from "./preserve.js";
+import { rewriteTable } from "./rewrite.js";
+import { compileTable, type CompiledTable } from "./sql.js";
+
+export interface ScrubOptions {
+  /** Shown in messages: `scrubbers/shop.yaml`. */
+  file: string;
+  workers: number;
+  leakScan: LeakOptions | false;
+  signal: AbortSignal;
+  progress(message: string): void;
+}
+
+export interface TableReport {
+  table: string;
+  rows: number;
+  columns: number;
+  durationMs: number;
+  rowsPerSecond: number;
+  collisionsResolved?: number;
+}
+
+export interface ScrubReport {
+  outcome: "passed" | "failed";
+  findings: string[];
+  tables: TableReport[];
+  totals: { tables: number; rows: number; durationMs: number; rowsPerSecond: number };
+  unclassified: Unclassified[];
+  leakScan?: LeakReport;
+}
+
+const rate = (rows: number, ms: number) => (ms > 0 ? Math.round((rows * 1000) / ms) : 0);
+
+/**
+ * Scrub a restored database with a scrubber: check every column is classified, then rewrite each
+ * table that has anything to transform (in parallel), re-create what spans tables, and prove
+ * with the leak scan that no sampled original value, pattern or canary is left.
+ */
+export async function scrubDatabase(
+  conn: ConnectionInfo,
+  scrubber: Scrubber,
+  opts: ScrubOptions,
+): Promise<ScrubReport> {
+  const keys = new Keys(scrubber.secret);
+  const session = { signal: opts.signal, applicationName: "drill scrub" };
+  return withSession(
+    conn,
+    async (db) => {
+      const catalog = await readCatalog(db);
+      const plan = planScrub(catalog, scrubber, opts.file);
+      const findings: string[] = [];
+      if (plan.unclassified.length > 0) {
+        const lines = plan.unclassified.map(
+          (u) => `${u.table}.${u.column} (suggested: ${u.suggestion})`,
+        );
+        const message = `${plan.unclassified.length} column(s) not classified in ${opts.file}: ${lines.join(", ")}`;
+        if (scrubber.unknownColumns === "fail") {
+          return {
+            ...emptyReport(plan.unclassified),
+            findings: [`${message}; classify each (keep included) or set unknownColumns: warn`],
+          };
+        }
+        findings.push(`warning: ${message}`);
+      }
+      const work = plan.tables.filter((t) => t.rewrite);
+      const pools = new PoolRegistry();
+      const env = { keys, locale: scrubber.locale ?? "en", pool: pools.pool };
+      const compiled = new Map<TablePlan, CompiledTable>(
+        work.map((t) => [t, compileTable(t.table, t.rules, env)]),
+      );
+      const defs = new Map<TablePlan, TableDefinition>();
+      for (const t of work) {
+        const def = await captureTable(db, t.table.oid, t.table.qualified);
+        if (def.hasGenerated)
+          throw inputError(
+            "SCRUB_UNSUPPORTED_TABLE",
+            `${displayName(t.table)}: tables with generated columns are not supported yet`,
+          );
+        defs.set(t, def);
+      }
+      const cross = await captureCrossTable(
+        db,
+        work.map((t) => t.table.oid),
+      );
+
+      await db.query("drop schema if exists drill_scrub cascade");
+      await db.query("create schema drill_scrub");
+      try {
+        return await rewriteAll();
+      } finally {
+        await db.query("drop schema if exists drill_scrub cascade").catch(() => {});
+      }
+
+      async function rewriteAll(): Promise<ScrubReport> {
+        opts.progress(`drawing ${pools.all.length} fake pool(s)`);
+        await loadPools(db, pools.all, keys);
+
+        const scan = opts.leakScan
+          ? await prepareLeakScan(db, plan.tables, opts.leakScan, keys, opts.progress)
+          : undefined;
+
+        opts.progress(
+          `rewriting ${work.length} table(s) with ${Math.min(opts.workers, work.length)} worker(s)`,
+        );
+        const started = performance.now();
+        await inTransaction(db, [...cross.dropViews, ...cross.dropForeignKeys]);
+        const reports = await runPool(work, opts.workers, (t) =>
+          withSession(
+            conn,
+            async (w) => {
+              await keys.apply(w);
+              const r = await rewriteTable(w, t.table, compiled.get(t)!, defs.get(t)!);
+              opts.progress(
+                `${displayName(t.table)}: ${r.rows} rows in ${Math.round(r.durationMs)} ms`,
+              );
+              return {
+                table: displayName(t.table),
+                // Planted canary rows are removed after the scan: not the copy's rows.
+                rows: r.rows - (scan?.canaries.some((c) => c.table === t.table) ? 1 : 0),
+                columns: [...t.rules.values()].filter((x) => x !== "keep").length,
+                durationMs: Math.round(r.durationMs),
+                rowsPerSecond: rate(r.rows, r.durationMs),
+                ...(r.collisionsResolved > 0 ? { collisionsResolved: r.collisionsResolved } : {}),
+              } satisfies TableReport;
+            },
+            session,
+          ),
+        );
+        opts.progress("re-creating foreign keys and views");
+        await inTransaction(db, [...cross.addForeignKeys, ...cross.createViews]);
+        const durationMs = Math.round(performance.now() - started);
+        // Statistics of the dropped tables held original values (most common values, histograms).
+        for (const t of work) await db.query(`analyze ${t.table.qualified}`);
+        await db.query("vacuum full pg_catalog.pg_statistic");
+
+        const rows = reports.reduce((n, r) => n + r.rows, 0);
+        const report: ScrubReport = {
+          outcome: "passed",
+          findings,
+          tables: reports,
+          totals: {
+            tables: reports.length,
+            rows,
+            durationMs,
+            rowsPerSecond: rate(rows, durationMs),
+          },
+          unclassified: plan.unclassified,
+        };
+        if (scan) {
+          opts.progress("leak scan");
+          await keys.apply(db);
+          report.leakScan = await checkLeaks(db, scan, scrubber, compiled);
+          findings.push(...report.leakScan.findings);
+        }
+        report.outcome = findings.some((f) => !f.startsWith("warning:")) ? "failed" : "passed";
+        return report;
+      }
+    },
+    session,
+  );
+}
+
+const emptyReport = (unclassified: Unclassified[]): ScrubReport => ({
+  outcome: "failed",
+  findings: [],
+  tables: [],
+  totals: { tables: 0, rows: 0, durationMs: 0, rowsPerSecond: 0 },
+  unclassified,
+});
+
+async function inTransaction(db: Queryable, statements: string[]): Promise<void> {
+  if (statements.length === 0) return;
+  await db.query("begin");
+  try {
+    for (const s of statements) await db.query(s);
+    await db.query("commit");
+  } catch (e) {
+    await db.query("rollback").catch(() => {});
+    throw e;
+  }
+}
+
+/** Run `fn` over items with at most `n` at once, results in input order; first error wins. */
+async function runPool<T, R>(items: T[], n: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(n, items.length)) }, worker));
+  return out;
+}

@@ -1,0 +1,112 @@
+import { z } from "zod";
+import { duration, stepBase, strict } from "../definitions/common.js";
+import { inputError } from "../errors.js";
+import { failoverUnderProbe } from "../failover/run.js";
+import { failoverSafety } from "../failover/safety.js";
+import { defineStep } from "./types.js";
+
+const target = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, {
+    message: 'expected "staging", "production" or the name of a cluster',
+  })
+  .meta({
+    description:
+      "staging (the run's restored copy), production (needs the drill's `production: true`), or a named cluster of the provider",
+  });
+
+export const failoverSchema = strict({
+  target: target.default("staging"),
+  /** crash: the primary is killed; switchover: it is stopped cleanly first (planned). */
+  mode: z.enum(["crash", "switchover"]).default("crash"),
+  /** Commits wait for the standby (synchronous_standby_names): no acknowledged write may be lost. */
+  synchronous: z.boolean().default(false),
+  probe: strict({
+    writesPerSecond: z.number().int().min(1).max(500).default(20),
+  }).default({ writesPerSecond: 20 }),
+  expect: strict({
+    /** Last acknowledged write before the failover → first after, as the probe saw it. */
+    maxDowntime: duration.optional(),
+    /** Acknowledged writes missing on the new primary. */
+    lostWrites: z.number().int().min(0).optional(),
+  }).default({}),
+  /** AWS: the production database to fail over (RDS Multi-AZ instance or Aurora cluster). */
+  production: strict({
+    dbInstance: z.string().min(1).optional(),
+    dbCluster: z.string().min(1).optional(),
+    /** Aurora: the reader to promote (default: Aurora picks). */
+    targetInstance: z.string().min(1).optional(),
+  })
+    .refine((p) => (p.dbInstance === undefined) !== (p.dbCluster === undefined), {
+      message: "give exactly one of dbInstance, dbCluster",
+    })
+    .optional(),
+  ...stepBase,
+});
+
+export type FailoverOptions = z.output<typeof failoverSchema>;
+
+/**
+ * Fail a database over for real under a write probe and measure what clients saw: downtime and
+ * acknowledged writes lost. The pair is repaired afterwards, the probe table dropped.
+ */
+export const failover = defineStep({
+  kind: "failover",
+  schema: failoverSchema,
+  defaultTimeoutMs: 15 * 60_000,
+  plan: async (o, ctx) => ({
+    target: o.target,
+    mode: o.mode,
+    synchronous: o.synchronous,
+    writesPerSecond: o.probe.writesPerSecond,
+    resolutionMs: Math.round(1000 / o.probe.writesPerSecond),
+    expect: o.expect,
+    supported: ctx.provider.failoverPair !== undefined,
+  }),
+  async run(o, ctx) {
+    if (!ctx.provider.failoverPair)
+      throw inputError(
+        "FAILOVER_UNSUPPORTED",
+        `the ${ctx.provider.name} provider cannot fail a database over`,
+      );
+    // Defence in depth: the CLI checks the confirmation flag and the window before the run.
+    const refused = failoverSafety(
+      ctx.drill,
+      { target: o.target },
+      {
+        confirmProduction: true,
+        fromDaemon: false,
+        now: ctx.clock.now(),
+      },
+    );
+    if (refused.length > 0) throw inputError("PRODUCTION_NOT_ALLOWED", refused.join("; "));
+    const copy = ctx.target;
+    const pair = await ctx.provider.failoverPair({
+      target: o.target,
+      ...(o.target === "staging" && copy
+        ? { copy: { runId: ctx.runId, connection: copy.connection } }
+        : {}),
+      synchronous: o.synchronous,
+      signal: ctx.signal,
+      progress: ctx.progress,
+      defer: ctx.defer,
+    });
+    const out = await failoverUnderProbe(
+      pair,
+      {
+        mode: o.mode,
+        writesPerSecond: o.probe.writesPerSecond,
+        ...(o.expect.maxDowntime !== undefined ? { maxDowntimeMs: o.expect.maxDowntime } : {}),
+        ...(o.expect.lostWrites !== undefined ? { lostWrites: o.expect.lostWrites } : {}),
+        production: o.target !== "staging",
+      },
+      { signal: ctx.signal, progress: ctx.progress, defer: ctx.defer },
+    );
+    ctx.measure("downtimeMs", out.report.downtimeMs, o.expect.maxDowntime ?? null);
+    ctx.measure("lostWrites", out.report.lostWrites, o.expect.lostWrites ?? null);
+    ctx.measure("promoteMs", out.promoteMs);
+    // Later steps work on the copy where it now accepts writes.
+    if (o.target === "staging" && copy) ctx.setTarget({ ...copy, connection: pair.primary() });
+    return { outcome: out.outcome, details: out.details, findings: out.findings };
+  },
+});

@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { environmentSchema } from "../../src/definitions/config.js";
+import { restoreSchema, sourceOf } from "../../src/steps/restore.js";
+
+const base = {
+  provider: "aws",
+  region: "eu-west-1",
+  production: { dbInstance: "prod-orders" },
+  staging: {
+    instanceClass: "db.t4g.medium",
+    subnetGroup: "staging-isolated",
+    securityGroups: ["sg-0123abcd"],
+    ttl: "6h",
+  },
+};
+
+describe("aws environments", () => {
+  it("parses the sample environment with defaults", () => {
+    const env = environmentSchema.parse({
+      ...base,
+      staging: { ...base.staging, publiclyAccessible: false },
+    });
+    expect(env).toMatchObject({ provider: "aws", staging: { multiAz: false, ttl: 6 * 3_600_000 } });
+  });
+  it("refuses a public copy, unknown keys, both production kinds, a bad region", () => {
+    const issues = (v: unknown) =>
+      environmentSchema
+        .safeParse(v)
+        .error?.issues.map((i) => `${i.path.join(".")}: ${i.message}`) ?? [];
+    expect(issues({ ...base, staging: { ...base.staging, publiclyAccessible: true } })).toEqual([
+      "staging.publiclyAccessible: a staging copy is never publicly accessible",
+    ]);
+    expect(issues({ ...base, staging: { ...base.staging, public: true } })[0]).toMatch(
+      /unknown key "public"/,
+    );
+    expect(issues({ ...base, production: { dbInstance: "a", dbCluster: "b" } })[0]).toMatch(
+      /dbInstance.*dbCluster/,
+    );
+    expect(issues({ ...base, region: "europe" })[0]).toMatch(/^region: expected an AWS region/);
+  });
+  it("restore from: pointInTime and s3:// archives", () => {
+    const src = (from: object) => sourceOf(restoreSchema.parse({ from }), (p) => `/root/${p}`);
+    expect(src({ pointInTime: "latest" })).toEqual({
+      kind: "snapshot",
+      snapshot: "point-in-time:latest",
+    });
+    expect(src({ archive: "s3://b/k.dump" })).toEqual({ kind: "archive", path: "s3://b/k.dump" });
+    expect(src({ archive: "dumps/x.dump" })).toEqual({
+      kind: "archive",
+      path: "/root/dumps/x.dump",
+    });
+    expect(
+      restoreSchema.safeParse({ from: { pointInTime: "latest", snapshot: "latest" } }).success,
+    ).toBe(false);
+  });
+});
