@@ -8,6 +8,17 @@ export interface Queryable {
   ): Promise<{ rows: R[]; fields: { name: string }[] }>;
 }
 
+/** The libpq variables that point a child process (pg_restore, psql, a smoke test) at `conn`. */
+export function pgEnv(conn: ConnectionInfo): Record<string, string> {
+  return {
+    PGHOST: conn.host,
+    PGPORT: String(conn.port),
+    PGUSER: conn.user,
+    PGDATABASE: conn.database,
+    ...(conn.password !== undefined ? { PGPASSWORD: conn.password } : {}),
+  };
+}
+
 export const quoteIdent = (id: string) => `"${id.replaceAll('"', '""')}"`;
 
 /** `orders` → `"orders"`, `shop.orders` → `"shop"."orders"`. */

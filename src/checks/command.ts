@@ -1,3 +1,4 @@
+import { pgEnv } from "../db.js";
 import { spawn } from "node:child_process";
 import { z } from "zod";
 import { duration, strict } from "../definitions/common.js";
@@ -80,11 +81,7 @@ export function envFor(conn: ConnectionInfo): NodeJS.ProcessEnv {
   return {
     ...env,
     DATABASE_URL: `postgresql://${auth}@${conn.host}:${conn.port}/${encodeURIComponent(conn.database)}`,
-    PGHOST: conn.host,
-    PGPORT: String(conn.port),
-    PGUSER: conn.user,
-    PGDATABASE: conn.database,
-    ...(conn.password !== undefined ? { PGPASSWORD: conn.password } : {}),
+    ...pgEnv(conn),
   };
 }
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { columnName, strict, tableName } from "../definitions/common.js";
+import { strict, tableName } from "../definitions/common.js";
 import { quoteIdent } from "../db.js";
-import { requireColumns } from "./relations.js";
+import { columnList, requireColumns } from "./relations.js";
 import { defineCheck } from "./types.js";
 
 /** No nulls in the named columns, checked on the data whatever the constraints say. */
@@ -10,10 +10,7 @@ export const notNull = defineCheck({
   schema: strict({
     name: z.string().min(1).optional(),
     table: tableName,
-    columns: z
-      .array(columnName)
-      .min(1, { message: "name at least one column" })
-      .refine((cs) => new Set(cs).size === cs.length, { message: "a column is listed twice" }),
+    columns: columnList,
   }),
   describe: (o) => o.name ?? `notNull ${o.table}(${o.columns.join(", ")})`,
   async run(o, db) {

@@ -1,3 +1,5 @@
+import { z } from "zod";
+import { columnName } from "../definitions/common.js";
 import { quoteTable, type Queryable } from "../db.js";
 import { CheckFailure } from "./types.js";
 
@@ -64,3 +66,9 @@ export function splitColumnRef(ref: string): { table: string; column: string } {
   const column = parts.pop()!;
   return { table: parts.join("."), column };
 }
+
+/** Columns named by a check: at least one, none twice. */
+export const columnList = z
+  .array(columnName)
+  .min(1, { message: "name at least one column" })
+  .refine((cs) => new Set(cs).size === cs.length, { message: "a column is listed twice" });

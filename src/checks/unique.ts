@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { columnName, strict, tableName } from "../definitions/common.js";
+import { strict, tableName } from "../definitions/common.js";
 import { quoteIdent } from "../db.js";
-import { requireColumns } from "./relations.js";
+import { columnList, requireColumns } from "./relations.js";
 import { defineCheck } from "./types.js";
 
 /**
@@ -14,11 +14,9 @@ export const unique = defineCheck({
   schema: strict({
     name: z.string().min(1).optional(),
     table: tableName,
-    columns: z
-      .array(columnName)
-      .min(1, { message: "name at least one column" })
-      .refine((cs) => new Set(cs).size === cs.length, { message: "a column is listed twice" })
-      .meta({ description: "together one key; write one check per column for separate keys" }),
+    columns: columnList.meta({
+      description: "together one key; write one check per column for separate keys",
+    }),
   }),
   describe: (o) => o.name ?? `unique ${o.table}(${o.columns.join(", ")})`,
   async run(o, db) {

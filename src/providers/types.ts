@@ -65,6 +65,10 @@ export interface FailoverPairRequest {
   copy?: { runId: string; connection: ConnectionInfo };
   /** The standby confirms each commit before it is acknowledged (synchronous_standby_names). */
   synchronous: boolean;
+  /** AWS production: the database named by the step (else the environment's production). */
+  production?: { dbInstance: string } | { dbCluster: string; targetInstance?: string };
+  /** Where the probe writes when the provider cannot know it (an AWS production endpoint). */
+  probeEndpoint?: ConnectionInfo;
   signal: AbortSignal;
   progress(message: string): void;
   /** Register removal of what was made (a standby) the moment it exists. */

@@ -1,3 +1,4 @@
+import type { ConnectionInfo } from "../types.js";
 import { z } from "zod";
 import { duration, stepBase, strict } from "../definitions/common.js";
 import { inputError } from "../errors.js";
@@ -23,6 +24,11 @@ export const failoverSchema = strict({
   synchronous: z.boolean().default(false),
   probe: strict({
     writesPerSecond: z.number().int().min(1).max(500).default(20),
+    /** AWS production: a postgres URL of the endpoint the probe writes through (from the env). */
+    url: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, { message: "expected a postgres:// URL" })
+      .optional(),
   }).default({ writesPerSecond: 20 }),
   expect: strict({
     /** Last acknowledged write before the failover → first after, as the probe saw it. */
@@ -87,6 +93,8 @@ export const failover = defineStep({
         ? { copy: { runId: ctx.runId, connection: copy.connection } }
         : {}),
       synchronous: o.synchronous,
+      ...(o.production ? { production: awsTarget(o.production) } : {}),
+      ...(o.probe.url ? { probeEndpoint: connectionFromUrl(o.probe.url) } : {}),
       signal: ctx.signal,
       progress: ctx.progress,
       defer: ctx.defer,
@@ -110,3 +118,21 @@ export const failover = defineStep({
     return { outcome: out.outcome, details: out.details, findings: out.findings };
   },
 });
+
+function awsTarget(p: NonNullable<FailoverOptions["production"]>) {
+  return p.dbCluster !== undefined
+    ? { dbCluster: p.dbCluster, ...(p.targetInstance ? { targetInstance: p.targetInstance } : {}) }
+    : { dbInstance: p.dbInstance! };
+}
+
+/** `postgres://user:password@host:5432/db`; the password stays in memory. */
+function connectionFromUrl(text: string): ConnectionInfo {
+  const u = new URL(text);
+  return {
+    host: u.hostname,
+    port: Number(u.port || 5432),
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+    database: decodeURIComponent(u.pathname.slice(1)) || "postgres",
+  };
+}

@@ -7,7 +7,9 @@ import type {
   RestorePlan,
   RestoreSource,
 } from "../types.js";
+import type { FailoverPair, FailoverPairRequest } from "../types.js";
 import { defaultClients, type AwsClients } from "./clients.js";
+import { awsFailoverPairFor } from "./failover.js";
 import { call } from "./errors.js";
 import {
   assertInstanceClass,
@@ -184,6 +186,10 @@ export class AwsProvider implements Provider {
   }
 
   async release(): Promise<void> {}
+
+  failoverPair(req: FailoverPairRequest): Promise<FailoverPair> {
+    return awsFailoverPairFor(this.env, this.clients, req);
+  }
 }
 
 function sourceOf(

@@ -5,7 +5,7 @@ import path from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { withSession } from "../../db.js";
+import { pgEnv, withSession } from "../../db.js";
 import type { LocalEnvironment } from "../../definitions/config.js";
 import { inputError, platformError } from "../../errors.js";
 import { ARCHIVE_DATABASE, restoreArchive } from "../local/archive.js";
@@ -84,13 +84,7 @@ export async function restoreArchiveFromPlan(
   );
   const startMs = Date.now() - startAt;
   const conn = cluster.connection(password, ARCHIVE_DATABASE);
-  const env = {
-    PGHOST: conn.host,
-    PGPORT: String(conn.port),
-    PGUSER: conn.user,
-    PGPASSWORD: password,
-    PGDATABASE: conn.database,
-  };
+  const env = pgEnv(conn);
   const common = ["--no-owner", "--no-privileges", "--exit-on-error", "-d", ARCHIVE_DATABASE];
   const where = `s3://${a.bucket}/${a.key}`;
   const loadAt = Date.now();

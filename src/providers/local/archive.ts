@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { withSession } from "../../db.js";
+import { pgEnv, withSession } from "../../db.js";
 import { inputError, platformError } from "../../errors.js";
 import type { RestoredCopy, RestoreOptions } from "../types.js";
 import { findClientTools, majorVersion, type ServerBinaries } from "./binaries.js";
@@ -87,13 +87,7 @@ export async function restoreArchive(
   const startMs = Date.now() - startAt;
 
   const conn = cluster.connection(password, ARCHIVE_DATABASE);
-  const env = {
-    PGHOST: conn.host,
-    PGPORT: String(conn.port),
-    PGUSER: conn.user,
-    PGPASSWORD: password,
-    PGDATABASE: conn.database,
-  };
+  const env = pgEnv(conn);
   const jobs = String(Math.max(1, os.availableParallelism()));
   opts.progress(
     `loading ${format} archive ${path.basename(file)} (${formatBytes(size)}) with ${format === "plain" ? "psql" : `pg_restore -j ${jobs}`}`,

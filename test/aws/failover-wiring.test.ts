@@ -1,0 +1,63 @@
+import {
+  DescribeDBInstancesCommand,
+  DescribeEventsCommand,
+  RDSClient,
+  RebootDBInstanceCommand,
+} from "@aws-sdk/client-rds";
+import { mockClient } from "aws-sdk-client-mock";
+import { beforeEach, describe, expect, it } from "vitest";
+import { stagingIdentifier } from "../../src/providers/aws/guard.js";
+import type { FailoverPairRequest } from "../../src/providers/types.js";
+import { awsEnv, makeProvider } from "./fake-rds.js";
+
+const rds = mockClient(RDSClient);
+beforeEach(() => rds.reset());
+
+const endpoint = {
+  host: "copy.rds.test",
+  port: 5432,
+  user: "postgres",
+  password: "run-pw",
+  database: "shop",
+};
+const request = (over: Partial<FailoverPairRequest>): FailoverPairRequest => ({
+  target: "staging",
+  synchronous: false,
+  signal: new AbortController().signal,
+  progress: () => {},
+  defer: () => {},
+  ...over,
+});
+const multiAz = (id: string, status: string) => ({
+  DBInstances: [{ DBInstanceIdentifier: id, DBInstanceStatus: status, MultiAZ: true }],
+});
+
+describe("AwsProvider.failoverPair", () => {
+  it("fails over the run's own restored instance, the probe writing through its endpoint", async () => {
+    const id = stagingIdentifier("20261128-100000-orders-ab12");
+    rds
+      .on(DescribeDBInstancesCommand)
+      .resolvesOnce(multiAz(id, "available"))
+      .resolves(multiAz(id, "available"));
+    rds.on(RebootDBInstanceCommand).resolves({});
+    rds.on(DescribeEventsCommand).resolves({ Events: [] });
+    const pair = await makeProvider(awsEnv()).failoverPair(
+      request({ copy: { runId: "20261128-100000-orders-ab12", connection: endpoint } }),
+    );
+    expect(pair.primary()).toEqual(endpoint);
+    await pair.failover("crash");
+    expect(rds.commandCalls(RebootDBInstanceCommand).map((c) => c.args[0].input)).toEqual([
+      { DBInstanceIdentifier: id, ForceFailover: true },
+    ]);
+  });
+
+  it("refuses a production failover without a probe endpoint, before any call", async () => {
+    await expect(
+      makeProvider(awsEnv()).failoverPair(request({ target: "production" })),
+    ).rejects.toMatchObject({
+      code: "PROBE_ENDPOINT_MISSING",
+      kind: "input",
+    });
+    expect(rds.calls()).toEqual([]);
+  });
+});
