@@ -83,6 +83,11 @@ export interface RunRecord {
     runs: number;
     slowerByPct: number;
   }[];
+  /**
+   * When, at the restored database's growth, the RTO objective will be crossed (from this run and
+   * the drill's history; src/report/forecast.ts). Channel messages and /metrics show it.
+   */
+  forecast?: { status: string; headline: string; weeksToCrossing?: number };
   /** Worth a look but not failing the run (a regression in `warn` mode). */
   warnings?: string[];
   /** Why the run did not pass, one line each (failed checks, missed objectives, step errors). */

@@ -65,6 +65,10 @@ export async function createMetrics(clock: Clock, startedAt: number): Promise<Da
   );
   const lost = g("drill_failover_lost_writes", "Acknowledged writes lost in the last failover");
   const leaks = g("drill_leak_findings", "Leak scan findings of the last scrub");
+  const forecastWeeks = g(
+    "drill_rto_forecast_weeks",
+    "Weeks until the RTO objective is crossed at the restored database's growth (absent: no crossing foreseen)",
+  );
   const overdue = g("drill_overdue", "1 when the last success is older than the schedule allows");
   const next = g("drill_next_run_timestamp_seconds", "When the drill is next due");
   const runs = counter("drill_runs_total", "Runs the daemon finished", ["drill", "outcome"]);
@@ -96,6 +100,7 @@ export async function createMetrics(clock: Clock, startedAt: number): Promise<Da
       setIf(downtime, l, seconds(m.downtimeMs?.value));
       setIf(lost, l, m.lostWrites?.value ?? undefined);
       setIf(leaks, l, leakFindings(record));
+      setIf(forecastWeeks, l, record.forecast?.weeksToCrossing);
       if (opts.count !== false) runs.inc({ drill, outcome: record.outcome });
     },
     skipped: (drill, reason) => skips.inc({ drill, reason }),

@@ -3,11 +3,12 @@ import type { Project } from "../definitions/project.js";
 import { DrillError } from "../errors.js";
 import { failoverSafety, failoverSteps } from "../failover/safety.js";
 import { openHistory } from "../history/open.js";
+import { forecastRto } from "../report/forecast.js";
 import { notifyRun, type NotifyOptions } from "../notify/notify.js";
 import type { Logger } from "../log.js";
 import { createProvider } from "../providers/index.js";
 import type { RunResources } from "../steps/types.js";
-import { systemClock, type Clock } from "../types.js";
+import { systemClock, type Clock, type RunRecord } from "../types.js";
 import type { EventListener } from "./events.js";
 import { newRunId } from "./ids.js";
 import { acquireLock } from "./lock.js";
@@ -79,6 +80,7 @@ export async function executeDrill(
       resources: resourcesFor(project, drill.name),
     };
     result = await runDrill(drill, deps, opts.signal, opts.emit);
+    result.record.forecast = await forecastFor(result.record, deps.resources);
     result.record.storedAt = await openHistory(project).save(result.record);
   } finally {
     for (const release of releases.reverse()) await release().catch(() => {});
@@ -95,6 +97,20 @@ export async function executeDrill(
     );
   }
   return result;
+}
+
+/** The RTO forecast from this run and the drill's history; none when history cannot be read. */
+async function forecastFor(
+  record: RunRecord,
+  resources: RunResources,
+): Promise<RunRecord["forecast"]> {
+  const history = await resources.history().catch(() => []);
+  const f = forecastRto([record, ...history]);
+  return {
+    status: f.status,
+    headline: f.headline,
+    ...(f.weeksToCrossing !== undefined ? { weeksToCrossing: f.weeksToCrossing } : {}),
+  };
 }
 
 /** Paths in drill files are relative to the project root. */

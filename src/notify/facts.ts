@@ -39,6 +39,8 @@ export function runFacts(record: RunRecord, reportUrl?: string): RunFacts {
   }
   const scrub = scrubSummary(record);
   if (scrub) extras.push(...scrub);
+  if (record.forecast && record.forecast.status !== "insufficient-history")
+    extras.push({ label: "RTO forecast", text: record.forecast.headline });
   const failedChecks = record.steps
     .flatMap((s) => (Array.isArray(s.details.checks) ? (s.details.checks as CheckResult[]) : []))
     .filter((c) => c.outcome !== "passed")
