@@ -27,7 +27,25 @@ export function formatPath(path: readonly PathSegment[]): string {
   return out;
 }
 
+/**
+ * Control characters, line and paragraph separators and bidi overrides, written as escapes: a key
+ * such as "a\nb" or one holding a terminal escape must not break the one-line-per-problem
+ * contract, nor repaint the user's terminal.
+ */
+const UNPRINTABLE =
+  // eslint-disable-next-line no-control-regex
+  /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+export const printable = (text: string): string =>
+  text.replace(UNPRINTABLE, (c) =>
+    c === "\n" ? "\\n" : c === "\r" ? "\\r" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+
 export function formatProblem(p: Problem): string {
+  return printable(formatRaw(p));
+}
+
+function formatRaw(p: Problem): string {
   let where = p.file;
   if (where !== "" && p.line !== undefined) {
     where += `:${p.line}`;

@@ -1,10 +1,104 @@
-import { isAlias, isMap, isScalar, isSeq } from "yaml";
+import { isAlias, isMap, isScalar, isSeq, visit } from "yaml";
 import type { Document, Node, Scalar } from "yaml";
 import type { PathSegment } from "./problems.js";
 import type { Position } from "./yaml.js";
 
 /** Following aliases while indexing positions is bounded too. */
 const MAX_INDEXED_NODES = 100_000;
+
+/** Hand-written configuration nests a handful of levels; the code below recurses per level. */
+export const MAX_DEPTH = 64;
+
+/**
+ * Where flow collections (`[`, `{`) first nest deeper than MAX_DEPTH, by a quick scan that skips
+ * quoted strings and comments; undefined when they do not. Block scalars are not recognised, so
+ * brackets inside one count too: only a text with more than MAX_DEPTH open brackets is refused.
+ */
+export function flowDepthOffset(text: string): number | undefined {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "[" || c === "{") {
+      if (++depth > MAX_DEPTH) return i;
+    } else if (c === "]" || c === "}") {
+      depth = Math.max(0, depth - 1);
+    } else if (c === "#" && (i === 0 || /\s/.test(text[i - 1]!))) {
+      const end = text.indexOf("\n", i);
+      if (end === -1) return undefined;
+      i = end;
+    } else if ((c === '"' || c === "'") && (i === 0 || /[\s[{,:]/.test(text[i - 1]!))) {
+      // A quoted scalar: skip to its closing quote ("" escapes in '…', \" in "…").
+      for (i++; i < text.length; i++) {
+        if (c === '"' && text[i] === "\\") i++;
+        else if (text[i] === c) {
+          if (c === "'" && text[i + 1] === "'") i++;
+          else break;
+        }
+      }
+    }
+  }
+  return undefined;
+}
+
+/** The first node nested deeper than MAX_DEPTH (aliases not followed), found without recursion. */
+export function tooDeep(root: unknown): Node | undefined {
+  const stack: [unknown, number][] = [[root, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (!isMap(node) && !isSeq(node)) continue;
+    if (depth >= MAX_DEPTH) return node;
+    for (const item of node.items) {
+      if (isMap(node)) {
+        const pair = item as { key: unknown; value: unknown };
+        stack.push([pair.value, depth + 1], [pair.key, depth + 1]);
+      } else stack.push([item, depth + 1]);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Keys written twice in one mapping (the later ones), compared as the data will see them: `1`
+ * and `"1"` collide. yaml's own `uniqueKeys` compares every pair, which takes seconds on a file
+ * of 20,000 keys; this is linear.
+ */
+export function duplicateKeys(root: unknown): Node[] {
+  const found: Node[] = [];
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isMap(node)) {
+      const seen = new Set<string>();
+      for (const pair of node.items) {
+        if (isScalar(pair.key)) {
+          const key = String(pair.key.value);
+          if (seen.has(key)) found.push(pair.key);
+          seen.add(key);
+        }
+        stack.push(pair.value);
+      }
+    } else if (isSeq(node)) stack.push(...node.items);
+  }
+  return found;
+}
+
+/** An alias inside the very node its anchor names (`a: &a [*a]`): data that never ends. */
+export function cyclicAlias(doc: Document): Node | undefined {
+  let found: Node | undefined;
+  visit(doc, {
+    Alias(_, alias) {
+      const target = alias.resolve(doc);
+      if (target?.range && alias.range) {
+        if (target.range[0] <= alias.range[0] && alias.range[1] <= target.range[1]) {
+          found = alias;
+          return visit.BREAK;
+        }
+      }
+      return undefined;
+    },
+  });
+  return found;
+}
 
 export interface Entry {
   node: Position;

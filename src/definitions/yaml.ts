@@ -3,7 +3,18 @@ import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument } from "yam
 import type { Scalar } from "yaml";
 import { interpolate } from "./interpolate.js";
 import { formatPath, type PathSegment, type Problem } from "./problems.js";
-import { decodeUtf8, indexPositions, interpolateNodes, keyOf, startOf } from "./yaml-nodes.js";
+import {
+  cyclicAlias,
+  decodeUtf8,
+  duplicateKeys,
+  flowDepthOffset,
+  indexPositions,
+  interpolateNodes,
+  keyOf,
+  MAX_DEPTH,
+  startOf,
+  tooDeep,
+} from "./yaml-nodes.js";
 
 /** Files are hand-written configuration: anything bigger is a mistake or an attack. */
 export const MAX_FILE_BYTES = 1024 * 1024;
@@ -84,25 +95,46 @@ export function parseYaml(content: Uint8Array | string, file: string, env: Env):
   }
 
   const lineCounter = new LineCounter();
+  const nested = `nested more than ${MAX_DEPTH} levels deep: refusing it (hand-written files need a handful)`;
+  // Checked before parsing: the parser recurses per level and takes seconds on 100,000 "[".
+  const deepAt = flowDepthOffset(text);
+  if (deepAt !== undefined) {
+    let line = 1;
+    let start = 0;
+    for (let i = text.indexOf("\n"); i !== -1 && i < deepAt; i = text.indexOf("\n", i + 1)) {
+      line++;
+      start = i + 1;
+    }
+    return fail(nested, { line, col: deepAt - start + 1 });
+  }
   const doc = parseDocument(text, {
     lineCounter,
     prettyErrors: false,
-    uniqueKeys: true,
+    // Checked below in linear time: yaml's own check compares every pair of keys.
+    uniqueKeys: false,
     merge: false,
   });
   const at = (offset: number): Position => lineCounter.linePos(offset);
-  if (doc.errors.length > 0) {
+  if (doc.errors.some((e) => /call stack/i.test(e.message))) {
+    return fail(nested, at(doc.errors[0]!.pos[0]));
+  }
+  const duplicates = duplicateKeys(doc.contents).map((key) => ({
+    offset: key.range?.[0] ?? 0,
+    message: "Map keys must be unique",
+  }));
+  if (doc.errors.length > 0 || duplicates.length > 0) {
+    const errors = doc.errors.map((e) => ({
+      offset: e.pos[0],
+      message:
+        e.code === "MULTIPLE_DOCS"
+          ? 'a file holds one document: remove the second "---"'
+          : (e.message.split("\n")[0] ?? e.message),
+    }));
     return {
       ok: false,
-      problems: doc.errors.map((e) => ({
-        file,
-        ...at(e.pos[0]),
-        path: "",
-        message:
-          e.code === "MULTIPLE_DOCS"
-            ? 'a file holds one document: remove the second "---"'
-            : (e.message.split("\n")[0] ?? e.message),
-      })),
+      problems: [...errors, ...duplicates]
+        .sort((a, b) => a.offset - b.offset)
+        .map((e) => ({ file, ...at(e.offset), path: "", message: e.message })),
     };
   }
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
@@ -119,6 +151,13 @@ export function parseYaml(content: Uint8Array | string, file: string, env: Env):
       startOf(doc.contents, at),
     );
   }
+
+  // Block nesting (indentation) is not caught above; everything below recurses per level.
+  const deep = tooDeep(doc.contents);
+  if (deep) return fail(nested, startOf(deep, at));
+  const cycle = cyclicAlias(doc);
+  if (cycle)
+    return fail("an alias inside the value its anchor names never ends", startOf(cycle, at));
 
   const problems: Problem[] = [];
   const secrets: string[] = [];

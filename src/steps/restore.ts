@@ -1,3 +1,4 @@
+import { isAbsolute, posix } from "node:path";
 import { z } from "zod";
 import { columnRef, stepBase, strict } from "../definitions/common.js";
 import { quoteIdent, quoteTable, withSession } from "../db.js";
@@ -9,9 +10,17 @@ const from = strict({
   before: z.iso
     .datetime({ offset: true, message: "expected an ISO 8601 time such as 2026-11-27T00:00:00Z" })
     .optional(),
-  archive: z.string().min(1).optional().meta({
-    description: "a pg_dump archive: file, directory, s3://bucket/key or s3://bucket/prefix/",
-  }),
+  archive: z
+    .string()
+    .min(1)
+    .refine((a) => !climbsOut(a), {
+      message:
+        'a relative archive path must stay inside the project (no ".." out of it); write an absolute path to restore a dump kept elsewhere',
+    })
+    .optional()
+    .meta({
+      description: "a pg_dump archive: file, directory, s3://bucket/key or s3://bucket/prefix/",
+    }),
   pointInTime: z
     .union([
       z.literal("latest"),
@@ -24,6 +33,16 @@ const from = strict({
     [f.snapshot, f.before, f.archive, f.pointInTime].filter((v) => v !== undefined).length === 1,
   { message: "give exactly one of snapshot, before, archive, pointInTime" },
 );
+
+/**
+ * A relative archive path that leaves the project once normalised (`../../etc/passwd`,
+ * `dumps/../../x`). Absolute paths are the team's explicit choice and are allowed; so is s3://.
+ */
+export function climbsOut(path: string): boolean {
+  if (path.startsWith("s3://") || isAbsolute(path)) return false;
+  const normal = posix.normalize(path.split("\\").join("/"));
+  return normal === ".." || normal.startsWith("../");
+}
 
 /** A point in time travels as a snapshot id with this prefix (RestoreSource has no kind for it). */
 export const POINT_IN_TIME_PREFIX = "point-in-time:";

@@ -65,8 +65,9 @@ describe("failover of a local pair under the write probe", () => {
     expect(pair.details).toMatchObject({ standbyBuilt: true, synchronous: false });
     const before = pair.primary().port;
     const out = await failoverUnderProbe(pair, settings, io);
-    expect(out.outcome).toBe("passed");
+    // Findings first: when this fails, the message says why (lost writes, or downtime).
     expect(out.findings).toEqual([]);
+    expect(out.outcome).toBe("passed");
     expect(out.report.lostWrites).toBe(0);
     expect(out.report.downtimeMs).toBeGreaterThan(0);
     expect(out.report.resolutionMs).toBe(20);
