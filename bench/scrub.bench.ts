@@ -78,6 +78,7 @@ const time = async (fn: () => Promise<unknown>) => {
 it("scrub vs CREATE TABLE AS + md5 baseline", async () => {
   const conn: ConnectionInfo = pg.connection;
   const lines: string[] = [];
+  const runs: { rows: number; drillMs: number; peak: number }[] = [];
   for (const rows of SIZES) {
     await withSession(conn, async (db) => {
       await db.query("drop table if exists customers_src");
@@ -108,10 +109,18 @@ it("scrub vs CREATE TABLE AS + md5 baseline", async () => {
           .rows,
     );
     expect(unique!.n).toBe(rows);
+    runs.push({ rows, drillMs, peak });
     const base = rows / (baselineMs / 1000);
     const ours = rows / (drillMs / 1000);
     lines.push(
       `${String(rows).padStart(9)} rows  baseline ${Math.round(base).toString().padStart(8)} rows/s (${Math.round(baselineMs)} ms)  drill ${Math.round(ours).toString().padStart(8)} rows/s (${Math.round(drillMs)} ms; table rewrite ${report!.tables[0]!.durationMs} ms)  ratio ${(ours / base).toFixed(2)}  peak RSS ${(peak / 1e6).toFixed(0)} MB`,
+    );
+  }
+  // Linear in rows: time per row stays put as the table grows, and RSS does not grow with it.
+  if (runs.length > 1) {
+    const [a, b] = [runs[0]!, runs.at(-1)!];
+    lines.push(
+      `linearity ${a.rows}→${b.rows} rows: time ×${(b.drillMs / a.drillMs).toFixed(2)} for rows ×${(b.rows / a.rows).toFixed(2)}; peak RSS ${(a.peak / 1e6).toFixed(0)} → ${(b.peak / 1e6).toFixed(0)} MB`,
     );
   }
   console.log(

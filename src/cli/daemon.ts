@@ -2,6 +2,7 @@ import type { ExitCode } from "../errors.js";
 import { runDaemon } from "../daemon/daemon.js";
 import type { Logger } from "../log.js";
 import type { Io } from "./io.js";
+import { daemonCleanup } from "./cleanup.js";
 
 export interface DaemonFlags {
   port?: number;
@@ -24,6 +25,8 @@ export async function daemonCommand(
     log,
     signal: io.signal,
     onReload,
+    // At start and hourly: what killed runs (of any replica) left behind, and their records.
+    cleanup: daemonCleanup(log),
     ...(flags.port !== undefined ? { port: flags.port } : {}),
     ...(flags.host !== undefined ? { host: flags.host } : {}),
   });

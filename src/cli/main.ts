@@ -2,6 +2,7 @@ import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 
 import { DrillError, type ExitCode } from "../errors.js";
 import { createLogger } from "../log.js";
 import { writeLine, type Io } from "./io.js";
+import { cleanupCommand, type CleanupFlags } from "./cleanup.js";
 import { daemonCommand } from "./daemon.js";
 import { historyCommand } from "./history.js";
 import { listCommand } from "./list.js";
@@ -12,6 +13,7 @@ import { historyStore, loadOrReport } from "./project.js";
 import { runCommand, type RunFlags } from "./run.js";
 import { sandboxCommand } from "./sandbox.js";
 import { schemaCommand } from "./schema.js";
+import { scrubberInitCommand } from "./scrubber.js";
 import { validateCommand } from "./validate.js";
 
 const VERSION = "0.1.0";
@@ -119,6 +121,15 @@ function program(io: Io, done: (code: ExitCode) => void): Command {
     );
 
   cli
+    .command("cleanup")
+    .description(
+      "remove what dead or expired runs left behind (run folders, servers, locks, tagged AWS resources) and record dead runs; exit 0 done, 3 something could not be removed",
+    )
+    .option("--dry-run", "list what would be removed; remove nothing")
+    .option("--environment <name>", "only this environment (default: all in config)")
+    .action(async (flags: CleanupFlags) => done(await cleanupCommand(flags, io)));
+
+  cli
     .command("schema")
     .description("print the JSON Schema of drill, scrubber and config files (for editors)")
     .addOption(
@@ -150,6 +161,20 @@ function program(io: Io, done: (code: ExitCode) => void): Command {
       }
       done(await sandboxCommand(action, io, env));
     });
+
+  cli
+    .command("scrubber")
+    .description("work with scrubbers")
+    .command("init")
+    .description(
+      "restore an environment's latest snapshot and write a draft scrubber: every column, likely personal data guessed by name and sampled values",
+    )
+    .argument("<environment>", "an environment from config")
+    .option("--out <file>", "where to write the draft (default: scrubbers/<environment>.yaml)")
+    .option("--sample <n>", "values sampled per column", (v) => positiveInt(v, "--sample"), 200)
+    .action(async (environment: string, flags: { out?: string; sample: number }) =>
+      done(await scrubberInitCommand(environment, flags, io, log)),
+    );
 
   return cli;
 }

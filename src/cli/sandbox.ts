@@ -7,6 +7,7 @@ import { killPostmasters, postmasterPids } from "../providers/local/processes.js
 import { sandboxStandbyPaths } from "../providers/local/failover.js";
 import { clusterHome } from "../providers/local/home.js";
 import { runsDir } from "../providers/local/run-cluster.js";
+import { readRunLabel } from "../providers/local/owner.js";
 import { readState, sandboxPaths } from "../providers/local/sandbox.js";
 import { Snapshots } from "../providers/local/snapshots.js";
 import { writeLine, type Io } from "./io.js";
@@ -75,8 +76,9 @@ async function status(io: Io, env: LocalEnvironment): Promise<0> {
     );
     for (const r of runs) {
       const up = (await postmasterPids(path.join(r, "pgdata"))).length > 0;
+      const keepUntil = (await readRunLabel(r))?.keepUntil;
       out(
-        `  ${shown(io.cwd, r)}  ${up ? "running" : "stopped"}  ${formatBytes(await treeSize(r))}`,
+        `  ${shown(io.cwd, r)}  ${up ? "running" : "stopped"}  ${formatBytes(await treeSize(r))}${keepUntil ? `  kept for the team until ${keepUntil}` : ""}`,
       );
     }
   }
@@ -95,6 +97,8 @@ async function reset(io: Io): Promise<0> {
     }
   }
   for (const r of runs) await fs.rm(r, { recursive: true, force: true });
+  // Password files of kept copies, which are gone now.
+  await fs.rm(path.join(io.cwd, ".drill", "kept"), { recursive: true, force: true });
   const existed = await fs.stat(p.base).then(
     () => true,
     () => false,

@@ -1,4 +1,5 @@
 import { isAbsolute, join, resolve } from "node:path";
+import { writeRunningMarker } from "../cleanup/running.js";
 import type { Project } from "../definitions/project.js";
 import { DrillError } from "../errors.js";
 import { failoverSafety, failoverSteps } from "../failover/safety.js";
@@ -65,6 +66,16 @@ export async function executeDrill(
       const key = `environment-${drill.environment}`;
       releases.push(await acquireLock(lockDir, key, owner, `environment ${drill.environment}`));
     }
+    // Seen by `drill cleanup`: if this process dies, the run still gets a record ("runner died").
+    releases.push(
+      await writeRunningMarker(project.root, {
+        runId,
+        drill: drill.name,
+        environment: drill.environment,
+        // Real time, not the injected clock: cleanup compares it with the process's start time.
+        now: Date.now(),
+      }),
+    );
     const provider = await createProvider(env, {
       root: project.root,
       environmentName: drill.environment,

@@ -1,5 +1,8 @@
 import type { Queryable } from "../db.js";
 import { lit } from "./sql.js";
+import { CMD, grants, one, qualifiedOf } from "./preserve-sql.js";
+
+export { captureCrossTable, type CrossTableDefinitions } from "./cross-table.js";
 
 /**
  * Everything a table has besides its rows, captured as SQL before the rewrite and replayed on
@@ -14,27 +17,6 @@ export interface TableDefinition {
   unlogged: boolean;
   hasGenerated: boolean;
 }
-
-export interface CrossTableDefinitions {
-  /** `alter table … drop constraint …` for every foreign key touching a rewritten table. */
-  dropForeignKeys: string[];
-  addForeignKeys: string[];
-  dropViews: string[];
-  createViews: string[];
-}
-
-const one = async <R>(db: Queryable, sql: string, values: unknown[]) =>
-  (await db.query<R>(sql, values)).rows;
-
-const CMD: Record<string, string> = {
-  "*": "all",
-  r: "select",
-  a: "insert",
-  w: "update",
-  d: "delete",
-};
-const qualifiedOf = (alias: string) =>
-  `quote_ident(${alias}n.nspname) || '.' || quote_ident(${alias}c.relname)`;
 
 export async function captureTable(
   db: Queryable,
@@ -211,97 +193,4 @@ export async function captureTable(
     restore.push(`alter table ${qualified} replica identity using index ${r.name}`);
   if (rel!.comment !== null) restore.push(`comment on table ${qualified} is ${lit(rel!.comment)}`);
   return { restore, detach, unlogged: rel!.persistence === "u", hasGenerated: rel!.generated };
-}
-
-/** GRANT statements reproducing a relation's ACL (nothing when it has the default ACL). */
-async function grants(db: Queryable, oid: number, qualified: string): Promise<string[]> {
-  const rows = await one<{ grantee: string; priv: string; grantable: boolean; explicit: boolean }>(
-    db,
-    `select case when x.grantee = 0 then 'public' else quote_ident(pg_get_userbyid(x.grantee)) end as grantee,
-            x.privilege_type as priv, x.is_grantable as grantable, true as explicit
-       from pg_class c cross join lateral aclexplode(c.relacl) x where c.oid = $1`,
-    [oid],
-  );
-  if (rows.length === 0) return [];
-  // An explicit ACL replaces the default one, owner's rights included: start from nothing.
-  const owner = (
-    await one<{ o: string }>(
-      db,
-      `select quote_ident(pg_get_userbyid(relowner)) as o from pg_class where oid = $1`,
-      [oid],
-    )
-  )[0]!.o;
-  return [
-    `revoke all on ${qualified} from ${owner}`,
-    ...rows.map(
-      (g) =>
-        `grant ${g.priv} on ${qualified} to ${g.grantee}${g.grantable ? " with grant option" : ""}`,
-    ),
-  ];
-}
-
-/** Foreign keys in both directions and views depending on any of `oids`. */
-export async function captureCrossTable(
-  db: Queryable,
-  oids: number[],
-): Promise<CrossTableDefinitions> {
-  const fks = await one<{ tbl: string; name: string; def: string; comment: string | null }>(
-    db,
-    `select ${qualifiedOf("")} as tbl, quote_ident(k.conname) as name, pg_get_constraintdef(k.oid) as def,
-            obj_description(k.oid, 'pg_constraint') as comment
-       from pg_constraint k join pg_class c on c.oid = k.conrelid join pg_namespace n on n.oid = c.relnamespace
-      where k.contype = 'f' and (k.conrelid = any($1::oid[]) or k.confrelid = any($1::oid[]))
-      order by 1, 2`,
-    [oids],
-  );
-  const views = await one<{
-    name: string;
-    kind: string;
-    def: string;
-    owner: string;
-    oid: number;
-    comment: string | null;
-  }>(
-    db,
-    `with recursive deps(oid) as (
-       select distinct r.ev_class from pg_depend d join pg_rewrite r on r.oid = d.objid
-        where d.refobjid = any($1::oid[]) and r.ev_class <> d.refobjid
-       union
-       select distinct r.ev_class from deps join pg_depend d on d.refobjid = deps.oid
-         join pg_rewrite r on r.oid = d.objid where r.ev_class <> d.refobjid)
-     select ${qualifiedOf("")} as name, c.relkind::text as kind, pg_get_viewdef(c.oid) as def,
-            quote_ident(pg_get_userbyid(c.relowner)) as owner, c.oid::int as oid, obj_description(c.oid, 'pg_class') as comment
-       from deps join pg_class c on c.oid = deps.oid join pg_namespace n on n.oid = c.relnamespace
-      order by c.oid`,
-    [oids],
-  );
-  const createViews: string[] = [];
-  for (const v of views) {
-    createViews.push(
-      `create ${v.kind === "m" ? "materialized view" : "view"} ${v.name} as ${v.def}`,
-    );
-    createViews.push(
-      `alter ${v.kind === "m" ? "materialized view" : "view"} ${v.name} owner to ${v.owner}`,
-    );
-    createViews.push(...(await grants(db, v.oid, v.name)));
-    if (v.comment !== null)
-      createViews.push(
-        `comment on ${v.kind === "m" ? "materialized view" : "view"} ${v.name} is ${lit(v.comment)}`,
-      );
-  }
-  return {
-    dropForeignKeys: fks.map((f) => `alter table ${f.tbl} drop constraint ${f.name}`),
-    addForeignKeys: fks.flatMap((f) => [
-      `alter table ${f.tbl} add constraint ${f.name} ${f.def}`,
-      ...(f.comment !== null
-        ? [`comment on constraint ${f.name} on ${f.tbl} is ${lit(f.comment)}`]
-        : []),
-    ]),
-    dropViews: [...views]
-      .reverse()
-      .map(
-        (v) => `drop ${v.kind === "m" ? "materialized view" : "view"} if exists ${v.name} cascade`,
-      ),
-    createViews,
-  };
 }

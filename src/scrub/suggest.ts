@@ -1,4 +1,5 @@
 import type { ColumnInfo } from "./catalog.js";
+import { luhn } from "./patterns.js";
 
 /** A guessed rule for a column and why, for drafts and for "unclassified column" messages. */
 export interface Suggestion {
@@ -37,24 +38,97 @@ export function suggestByName(c: ColumnInfo): Suggestion {
   return { rule: "keep", why: "nothing in the name suggests personal data", pii: false };
 }
 
-/** Guess from sampled values (share of samples matching each shape, 0..1). */
+/** Shapes a whole sampled value can have; a column "looks like" one when most samples do. */
+const EMAIL = /^[^\s@]+@[^\s@]+\.[A-Za-z]{2,}$/;
+const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}(\/\d{1,2})?$/;
+const IPV6 = /^[0-9a-f]{0,4}(:[0-9a-f]{0,4}){2,7}(\/\d{1,3})?$/i;
+const PHONE_CHARS = /^\+?[\d\s().x-]+$/;
+const NAME = /^\p{Lu}[\p{L}'’.-]*( \p{Lu}[\p{L}'’.-]*){1,3}$/u;
+const STREET_WORD =
+  /\b(street|st|avenue|ave|road|rd|lane|ln|drive|dr|way|boulevard|blvd|court|ct|place|pl|square|sq|terrace|parkway|pkwy|highway|hwy|alley|crescent|close|row|rue|via|calle|avenida)\b/i;
+/** Street names written as one word with the street: Hauptstraße, Dorpsweg, Keizersgracht. */
+const STREET_SUFFIX =
+  /(straße|strasse|str\.|weg|laan|gracht|plein|gasse|allee|vej|gatan|katu)(?!\p{L})/iu;
+
+const digits = (v: string) => v.replace(/\D/g, "").length;
+
+export const looksLike = {
+  email: (v: string) => EMAIL.test(v),
+  ip: (v: string) => IPV4.test(v) || (v.includes(":") && IPV6.test(v)),
+  card: (v: string) => /^[\d -]{13,23}$/.test(v) && luhn(v),
+  // A separator or a "+" tells a phone number from an id made of digits only.
+  phone: (v: string) =>
+    PHONE_CHARS.test(v) && digits(v) >= 7 && digits(v) <= 16 && /[\s().+-]/.test(v.trim()),
+  address: (v: string) =>
+    /\d/.test(v) &&
+    /\p{L}{2,}/u.test(v) &&
+    (STREET_WORD.test(v) || STREET_SUFFIX.test(v) || /^\d{1,6}[A-Za-z]? \p{L}/u.test(v)),
+  /** Two to four capitalised words; with `firstNames`, the first must be a known first name. */
+  name: (v: string, firstNames?: ReadonlySet<string>) =>
+    NAME.test(v) && (!firstNames || firstNames.has(v.split(" ")[0]!.toLowerCase())),
+};
+
+export interface ValueOptions {
+  /** Lowercase first names (from faker's locale data): tells people from products. */
+  firstNames?: ReadonlySet<string>;
+  /** Now, for ages (dates of birth). */
+  now?: Date;
+}
+
+const SHARE = 0.6;
+
+/**
+ * Guess from sampled values (text as PostgreSQL prints it). Undefined when nothing personal
+ * shows, or too few values were sampled to judge.
+ */
 export function suggestByValues(
   c: ColumnInfo,
-  shares: { emails: number; phones: number; cards: number; ips: number },
+  values: readonly string[],
+  opts: ValueOptions = {},
 ): Suggestion | undefined {
-  if (shares.emails > 0.5)
-    return { rule: "{ fake: internet.email }", why: `values look like emails`, pii: true };
-  if (shares.cards > 0.5)
-    return { rule: "null", why: "values look like card numbers (Luhn)", pii: true };
-  if (shares.ips > 0.5)
-    return { rule: "{ fake: internet.ip }", why: "values look like IP addresses", pii: true };
-  if (shares.phones > 0.5)
-    return { rule: "{ fake: phone.number }", why: "values look like phone numbers", pii: true };
-  if (shares.emails + shares.phones + shares.cards > 0.05 && c.category === "S")
+  const sample = values.filter((v) => v.trim() !== "");
+  if (sample.length < 5) return undefined;
+  const why = (what: string) => `looks like ${what} (sampled ${sample.length} values)`;
+  const share = (test: (v: string) => boolean) => sample.filter(test).length / sample.length;
+  if (c.category === "D") return birthDates(sample, opts.now ?? new Date(), why);
+  if (c.typeName === "inet" || c.typeName === "cidr")
+    return { rule: "{ fake: internet.ip }", why: why("IP addresses"), pii: true };
+  if (c.category !== "S") return undefined;
+  if (share(looksLike.email) >= SHARE)
+    return { rule: "{ fake: internet.email }", why: why("emails"), pii: true };
+  if (share(looksLike.card) >= SHARE)
+    return { rule: "null", why: why("card numbers (Luhn)"), pii: true };
+  if (share(looksLike.ip) >= SHARE)
+    return { rule: "{ fake: internet.ip }", why: why("IP addresses"), pii: true };
+  if (share(looksLike.phone) >= SHARE)
+    return { rule: "{ fake: phone.number }", why: why("phone numbers"), pii: true };
+  if (share(looksLike.address) >= SHARE)
+    return { rule: "{ fake: location.streetAddress }", why: why("street addresses"), pii: true };
+  if (share((v) => looksLike.name(v, opts.firstNames)) >= SHARE)
+    return { rule: "{ fake: person.fullName }", why: why("people's names"), pii: true };
+  // Free text (words around them): personal data inside longer values.
+  const inside = share(
+    (v) => /\p{L}{2,}\s/u.test(v) && (/\S+@\S+\.\w{2,}/.test(v) || /\d[\d\s().-]{8,}\d/.test(v)),
+  );
+  if (inside >= 0.05)
     return {
       rule: "{ text: {} }",
-      why: "free text that contains emails or phone numbers",
+      why: `free text with emails or phone numbers in ${Math.round(inside * 100)}% of ${sample.length} sampled values`,
       pii: true,
     };
   return undefined;
+}
+
+/** Dates of birth: most between 18 and 100 years ago, spread over more than a decade. */
+function birthDates(
+  sample: readonly string[],
+  now: Date,
+  why: (what: string) => string,
+): Suggestion | undefined {
+  const years = sample.map((v) => Number(/^(\d{4})-/.exec(v)?.[1])).filter((y) => y > 0);
+  if (years.length < 5) return undefined;
+  const year = now.getUTCFullYear();
+  const adult = years.filter((y) => year - y >= 18 && year - y <= 100).length / years.length;
+  if (adult < 0.9 || Math.max(...years) - Math.min(...years) < 10) return undefined;
+  return { rule: "{ shiftDate: 90d }", why: why("dates of birth"), pii: true };
 }

@@ -1,7 +1,10 @@
 import { z } from "zod";
-import { name, stepBase, strict } from "../definitions/common.js";
+import { duration, name, stepBase, strict } from "../definitions/common.js";
+import { kindOf } from "../definitions/one-of.js";
 import { DrillError, inputError } from "../errors.js";
-import { defineStep } from "./types.js";
+import type { Provider } from "../providers/types.js";
+import type { ConnectionInfo } from "../types.js";
+import { defineStep, type StepContext } from "./types.js";
 
 const leakScan = strict({
   /** Original values remembered (as keyed hashes) per scrubbed column. */
@@ -19,8 +22,49 @@ export const scrubSchema = strict({
   leakScan: z
     .union([leakScan, z.literal(false)])
     .default({ sample: 1000, patterns: true, canaries: true }),
+  keep: duration.optional().meta({
+    description:
+      "after the scrub and leak scan pass, keep the copy running for the team this long (e.g. 4h); `drill cleanup` removes it after",
+  }),
   ...stepBase,
 });
+
+/** A provider that can leave a run's copy running after the run (the local one can). */
+interface CopyKeeper {
+  keep(o: { runId: string; until: Date; connection: ConnectionInfo }): Promise<{
+    until: string;
+    pgpassFile: string;
+    connect: string;
+  }>;
+}
+
+const keeperOf = (p: Provider): CopyKeeper | undefined =>
+  typeof (p as Partial<CopyKeeper>).keep === "function" ? (p as unknown as CopyKeeper) : undefined;
+
+/** Refuse `keep` where it cannot hold: before anything is rewritten. */
+function assertKeepable(ctx: StepContext): CopyKeeper {
+  const keeper = keeperOf(ctx.provider);
+  if (!keeper) {
+    throw inputError(
+      "KEEP_UNSUPPORTED",
+      `scrub: keep is not supported by the ${ctx.provider.name} provider`,
+      "remove `keep` from the scrub step",
+    );
+  }
+  // A later failover of the copy would leave the team a standby of a deleted primary.
+  const failsOverCopy = ctx.drill.steps.some((s) => {
+    const [kind, o] = kindOf(s);
+    return kind === "failover" && ((o as { target?: string }).target ?? "staging") === "staging";
+  });
+  if (failsOverCopy) {
+    throw inputError(
+      "KEEP_WITH_FAILOVER",
+      "scrub: keep cannot be combined with a failover of the staging copy in the same drill",
+      "keep the copy in a drill without `failover: { target: staging }`",
+    );
+  }
+  return keeper;
+}
 
 /**
  * Make the restored copy safe before anyone uses it: every column classified, personal data
@@ -37,6 +81,7 @@ export const scrub = defineStep({
       tables: s ? Object.keys(s.tables).length : null,
       workers: o.workers,
       leakScan: o.leakScan,
+      ...(o.keep !== undefined ? { keepMs: o.keep } : {}),
     };
   },
   async run(o, ctx) {
@@ -44,6 +89,7 @@ export const scrub = defineStep({
       throw new DrillError("input", "NO_TARGET", "scrub needs a restore step before it");
     const scrubber = ctx.resources.scrubbers.get(o.scrubber);
     if (!scrubber) throw inputError("UNKNOWN_SCRUBBER", `unknown scrubber "${o.scrubber}"`);
+    const keeper = o.keep !== undefined ? assertKeepable(ctx) : undefined;
     const { scrubDatabase } = await import("../scrub/scrub.js");
     const report = await scrubDatabase(ctx.target.connection, scrubber, {
       file: `scrubbers/${o.scrubber}.yaml`,
@@ -55,6 +101,16 @@ export const scrub = defineStep({
     ctx.measure("scrubRows", report.totals.rows);
     ctx.measure("scrubRowsPerSecond", report.totals.rowsPerSecond);
     const { outcome, findings, ...details } = report;
+    // Released to the team only once the scrub and its leak scan passed; else cleanup removes it.
+    if (keeper && o.keep !== undefined && outcome === "passed") {
+      const kept = await keeper.keep({
+        runId: ctx.runId,
+        until: new Date(ctx.clock.now() + o.keep),
+        connection: ctx.target.connection,
+      });
+      ctx.progress(`copy kept for the team until ${kept.until}: ${kept.connect}`);
+      return { outcome, details: { scrubber: o.scrubber, ...details, kept }, findings };
+    }
     return { outcome, details: { scrubber: o.scrubber, ...details }, findings };
   },
 });

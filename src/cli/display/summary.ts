@@ -62,6 +62,11 @@ export function summaryLines(record: RunRecord, style: Style): string[] {
     lines.push("", style.dim("  findings"));
     for (const f of record.findings) lines.push(`  ${style.red("•")} ${f}`);
   }
+  // A kept copy is the one thing a run leaves running: say where, and until when.
+  for (const s of record.steps) {
+    const kept = s.details.kept as { until?: string; connect?: string } | undefined;
+    if (kept?.connect) lines.push("", `  copy kept until ${kept.until}: ${kept.connect}`);
+  }
   lines.push("", `  record: ${record.storedAt ?? "not stored"}`);
   return lines;
 }

@@ -2,6 +2,7 @@ import path from "node:path";
 import type { LocalEnvironment } from "../../definitions/config.js";
 import { platformError } from "../../errors.js";
 import { silentLogger, type Logger } from "../../log.js";
+import type { ConnectionInfo } from "../../types.js";
 import type {
   FailoverPair,
   FailoverPairRequest,
@@ -14,6 +15,7 @@ import type {
 import { detectArchiveFormat, restoreArchive } from "./archive.js";
 import { findServerBinaries, type ServerBinaries } from "./binaries.js";
 import { formatAge, formatBytes } from "./files.js";
+import { keepRunCopy, type KeptCopy } from "./keep.js";
 import { serverUser, type RunAs } from "./os-user.js";
 import { restoreSnapshot } from "./restore-snapshot.js";
 import { SandboxPrimary, sandboxPassword, sandboxPaths } from "./sandbox.js";
@@ -189,6 +191,11 @@ export class LocalProvider implements Provider {
     const { bins, as } = await this.serverSetup();
     const { localFailoverPair } = await import("./failover.js");
     return localFailoverPair({ root: this.opts.root, bins, as, sandbox: this.primary }, request);
+  }
+
+  /** Leave the run's scrubbed copy running for the team until `until` (scrub's `keep`). */
+  keep(o: { runId: string; until: Date; connection: ConnectionInfo }): Promise<KeptCopy> {
+    return keepRunCopy(this.opts.root, o);
   }
 
   async release(): Promise<void> {

@@ -8,6 +8,7 @@ import type { ServerBinaries } from "./binaries.js";
 import { Cluster } from "./cluster.js";
 import { clusterHome } from "./home.js";
 import { chownTree, type RunAs } from "./os-user.js";
+import { isKept, readRunLabel, writeRunLabel } from "./owner.js";
 
 export const runsDir = (root: string) => path.join(clusterHome(root), "runs");
 
@@ -29,6 +30,8 @@ export function runCluster(
   const dispose = () => {
     // Idempotent: the engine's cleanup and a failing restore may both call it.
     disposed ??= (async () => {
+      // A copy kept for the team (scrub's `keep`) outlives the run: `drill cleanup` removes it.
+      if (isKept(await readRunLabel(runDir))) return;
       await cluster.stop("immediate");
       await fs.rm(runDir, { recursive: true, force: true });
     })();
@@ -37,9 +40,15 @@ export function runCluster(
   return { runDir, cluster, dispose };
 }
 
-export async function makeRunDir(runDir: string, as: RunAs | undefined): Promise<void> {
+/** The run folder, labelled with its owner before any server starts in it (see owner.ts). */
+export async function makeRunDir(
+  runDir: string,
+  as: RunAs | undefined,
+  runId = path.basename(runDir),
+): Promise<void> {
   await fs.mkdir(path.dirname(runDir), { recursive: true, mode: 0o755 });
   await fs.mkdir(runDir, { mode: 0o700 });
+  await writeRunLabel(runDir, runId);
   await chownTree(runDir, as);
 }
 

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
+import { hostname } from "node:os";
 import path from "node:path";
 import { withSession } from "../../db.js";
 import type { ServerBinaries } from "./binaries.js";
@@ -8,7 +9,7 @@ import { clusterHome } from "./home.js";
 import { writeFileAtomic } from "./files.js";
 import type { RunAs } from "./os-user.js";
 import { isPortFree } from "./ports.js";
-import { postmasterPids } from "./processes.js";
+import { postmasterPids, processAlive } from "./processes.js";
 import { catchUp, seedShop, type CatchUpResult } from "./seed.js";
 import { SHOP_DATABASE, SHOP_TABLES } from "./shop-schema.js";
 
@@ -19,6 +20,8 @@ export interface SandboxState {
   seedMs?: number;
   port?: number;
   lastUpAt?: string;
+  /** The drill process that started the running primary, which stops it (see `drill cleanup`). */
+  startedBy?: { pid: number; host: string; at: string };
   /** Row counts per table when the primary was last prepared (for `drill sandbox status`). */
   rows?: Record<string, number>;
 }
@@ -61,6 +64,16 @@ export async function sandboxPassword(root: string): Promise<string> {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
     });
   return (await fs.readFile(file, "utf8")).trim();
+}
+
+const startedByMe = () => ({ pid: process.pid, host: hostname(), at: new Date().toISOString() });
+
+/** Whether the process that started the running sandbox primary still runs (elsewhere: assumed). */
+export async function starterAlive(root: string): Promise<boolean> {
+  const { startedBy } = await readState(root);
+  if (!startedBy) return false;
+  if (startedBy.host !== hostname()) return true;
+  return processAlive(startedBy.pid, Date.parse(startedBy.at));
 }
 
 /** The sandbox's "production" primary: created and seeded on first use, caught up on each start. */
@@ -126,15 +139,24 @@ export class SandboxPrimary {
   async start(signal: AbortSignal): Promise<number> {
     const running = await this.runningPort();
     if (running !== undefined) {
-      // Started by another drill process: use it, leave stopping to its owner.
+      // Started by another drill process: use it, leave stopping to its owner, unless that
+      // process died (killed mid-run): then nobody would ever stop it, so this one takes it over.
       this.cluster.port = running;
+      if (!(await starterAlive(this.root))) {
+        this.owned = true;
+        await writeState(this.root, { startedBy: startedByMe() });
+      }
       return running;
     }
     const { port: last } = await readState(this.root);
     const preferredPort = last && (await isPortFree(last)) ? last : undefined;
     const port = await this.cluster.start({ signal, ...(preferredPort ? { preferredPort } : {}) });
     this.owned = true;
-    await writeState(this.root, { port, lastUpAt: new Date().toISOString() });
+    await writeState(this.root, {
+      port,
+      lastUpAt: new Date().toISOString(),
+      startedBy: startedByMe(),
+    });
     return port;
   }
 

@@ -1,0 +1,142 @@
+import { readdir, rm } from "node:fs/promises";
+import { hostname } from "node:os";
+import path from "node:path";
+import { acquireLock } from "../engine/lock.js";
+import { sandboxStandbyPaths } from "../providers/local/failover.js";
+import { keptPgpassFile } from "../providers/local/keep.js";
+import { readRunLabel, type RunLabel } from "../providers/local/owner.js";
+import {
+  killAllUnder,
+  postmasterPids,
+  processAlive,
+  processesUnder,
+  stopPostmasters,
+} from "../providers/local/processes.js";
+import { runsDir } from "../providers/local/run-cluster.js";
+import { sandboxPaths, starterAlive } from "../providers/local/sandbox.js";
+import { platformError } from "../errors.js";
+import { anyLockHeld, isHeld, lockDir, readLocks } from "./locks.js";
+import { shown, type CleanupScope, type Leftover } from "./types.js";
+
+const localEnvironments = (scope: CleanupScope) =>
+  scope.environments.filter((n) => scope.project.config.environments[n]?.provider === "local");
+
+/** Run folders (and their servers), kept copies past their time, and sandbox servers nobody runs. */
+export async function localLeftovers(scope: CleanupScope): Promise<Leftover[]> {
+  if (localEnvironments(scope).length === 0) return [];
+  const root = scope.project.root;
+  const out: Leftover[] = [];
+  const folders = await readdir(runsDir(root)).catch(() => [] as string[]);
+  const busy = await anyLockHeld(root);
+  for (const name of folders) {
+    const dir = path.join(runsDir(root), name);
+    const label = await readRunLabel(dir);
+    const why = await verdict(label, scope.now, busy);
+    if (!why) continue;
+    out.push({
+      kind: label?.keepUntil ? "kept copy" : "run folder",
+      what: shown(root, dir),
+      why,
+      runId: label?.runId ?? name,
+      remove: () => removeRunFolder(root, dir, label?.runId ?? name),
+    });
+  }
+  // A kept copy's password file whose folder is already gone.
+  const kept = await readdir(path.dirname(keptPgpassFile(root, "x"))).catch(() => [] as string[]);
+  for (const f of kept.filter((n) => n.endsWith(".pgpass"))) {
+    const runId = f.slice(0, -".pgpass".length);
+    if (folders.includes(runId)) continue;
+    out.push({
+      kind: "password file",
+      what: shown(root, keptPgpassFile(root, runId)),
+      why: "its kept copy is gone",
+      runId,
+      remove: () => rm(keptPgpassFile(root, runId), { force: true }),
+    });
+  }
+  out.push(...(await sandboxServers(scope)));
+  return out;
+}
+
+/** Why a run folder goes, or undefined while it is in use (or kept). */
+async function verdict(label: RunLabel | undefined, now: number, busy: boolean) {
+  if (!label) return busy ? undefined : "no owner label and no run in progress";
+  if (label.keepUntil)
+    return Date.parse(label.keepUntil) <= now ? `kept until ${label.keepUntil}` : undefined;
+  if (Date.parse(label.expiresAt) <= now) return `expired ${label.expiresAt}`;
+  if (label.host !== hostname()) return undefined;
+  const alive = await processAlive(label.pid, Date.parse(label.startedAt));
+  return alive ? undefined : `its runner (pid ${label.pid}) died`;
+}
+
+async function removeRunFolder(root: string, dir: string, runId: string): Promise<void> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const left = await killAllUnder(dir);
+    if (left.length > 0)
+      throw platformError(
+        "CLEANUP_STUCK",
+        `processes ${left.join(", ")} under ${dir} would not stop`,
+      );
+    await rm(dir, { recursive: true, force: true });
+    // A server that was still starting when we looked may have come up since: look again.
+    if ((await processesUnder(dir)).length === 0) break;
+  }
+  await rm(keptPgpassFile(root, runId), { force: true });
+}
+
+/**
+ * The sandbox primary and standby run only during a run (which holds its environment's lock):
+ * one running while no lock is held, started by a process that is gone, was left by a killed
+ * run. It is stopped cleanly; its data stays.
+ */
+async function sandboxServers(scope: CleanupScope): Promise<Leftover[]> {
+  const root = scope.project.root;
+  const envs = Object.entries(scope.project.config.environments)
+    .filter(([, e]) => e.provider === "local")
+    .map(([n]) => n);
+  const held = await Promise.all(
+    (await readLocks(root))
+      .filter((l) => envs.some((e) => l.key === `environment-${e}`))
+      .map(isHeld),
+  );
+  if (held.some(Boolean)) return [];
+  const servers = [
+    {
+      kind: "sandbox primary",
+      dataDir: sandboxPaths(root).dataDir,
+      orphan: !(await starterAlive(root)),
+    },
+    { kind: "sandbox standby", dataDir: sandboxStandbyPaths(root).dataDir, orphan: true },
+  ];
+  const out: Leftover[] = [];
+  for (const s of servers) {
+    if (!s.orphan || (await postmasterPids(s.dataDir)).length === 0) continue;
+    out.push({
+      kind: s.kind,
+      what: shown(root, s.dataDir),
+      why: "running with no run in progress; its data is kept",
+      action: "stop",
+      remove: () => withEnvironmentLocks(root, envs, () => stopPostmasters(s.dataDir)),
+    });
+  }
+  return out;
+}
+
+/** Hold every local environment's lock, so no run starts on the sandbox while we stop it. */
+async function withEnvironmentLocks(root: string, envs: string[], fn: () => Promise<void>) {
+  const releases: (() => Promise<void>)[] = [];
+  const owner = {
+    runId: `cleanup-${process.pid}`,
+    drill: "cleanup",
+    since: new Date().toISOString(),
+  };
+  try {
+    for (const e of envs)
+      releases.push(
+        await acquireLock(lockDir(root), `environment-${e}`, owner, `environment ${e}`),
+      );
+    await fn();
+  } finally {
+    for (const r of releases.reverse()) await r().catch(() => {});
+  }
+}

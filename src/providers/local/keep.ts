@@ -1,0 +1,47 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { platformError } from "../../errors.js";
+import type { ConnectionInfo } from "../../types.js";
+import { markKept } from "./owner.js";
+import { runsDir } from "./run-cluster.js";
+
+/** Where a kept copy's password file lives: `<root>/.drill/kept/<runId>.pgpass` (0600). */
+export const keptPgpassFile = (root: string, runId: string) =>
+  path.join(root, ".drill", "kept", `${runId}.pgpass`);
+
+export interface KeptCopy {
+  until: string;
+  pgpassFile: string;
+  /** How the team connects; the password stays in the 0600 file, never on a screen or in a record. */
+  connect: string;
+}
+
+/**
+ * Keep a run's scrubbed copy after the run: its label gets `keepUntil` (so the restore's dispose
+ * leaves it, and `drill cleanup` removes it once the time is up) and its password goes to a pgpass
+ * file only the runner's user can read.
+ */
+export async function keepRunCopy(
+  root: string,
+  o: { runId: string; until: Date; connection: ConnectionInfo },
+): Promise<KeptCopy> {
+  const runDir = path.join(runsDir(root), o.runId);
+  if (!(await markKept(runDir, o.until))) {
+    throw platformError(
+      "KEEP_FAILED",
+      `cannot keep the copy of run ${o.runId}: its folder ${runDir} has no owner label`,
+    );
+  }
+  const c = o.connection;
+  const file = keptPgpassFile(root, o.runId);
+  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  const esc = (v: string) => v.replace(/[\\:]/g, (m) => `\\${m}`);
+  const line = [c.host, String(c.port), c.database, c.user, c.password ?? ""].map(esc).join(":");
+  await fs.writeFile(file, `${line}\n`, { mode: 0o600 });
+  await fs.chmod(file, 0o600);
+  return {
+    until: o.until.toISOString(),
+    pgpassFile: file,
+    connect: `PGPASSFILE=${file} psql -h ${c.host} -p ${c.port} -U ${c.user} ${c.database}`,
+  };
+}

@@ -1,0 +1,95 @@
+import { spawn } from "node:child_process";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { DRILL_BIN, makeProject, REPO } from "../helpers/project.js";
+
+/**
+ * A small quickstart: the repository's sandbox shapes (scrubbers/shop.yaml, the quickstart's
+ * steps) at scale 0.02, with fewer checks so that 20 kills fit in a few minutes.
+ */
+export const CRASH_DRILL = `
+name: crash
+environment: sandbox
+objectives: { rto: 5m, rpo: 26h }
+steps:
+  - restore: { from: { snapshot: latest }, newestData: orders.created_at }
+  - scrub: { scrubber: shop }
+  - verify:
+      checks:
+        - rowCount: { table: customers, min: 100 }
+        - noOrphans: { table: order_items, column: order_id, references: orders.id }
+        - sql: { name: no negative payments, query: "select count(*) from payments where amount < 0", expect: 0 }
+  - failover:
+      target: staging
+      mode: crash
+      probe: { writesPerSecond: 50 }
+      expect: { maxDowntime: 30s, lostWrites: 0 }
+`;
+
+export async function crashProject(): Promise<string> {
+  const shop = await readFile(join(REPO, "scrubbers/shop.yaml"), "utf8");
+  if (!/^deterministic: false/m.test(shop)) throw new Error("scrubbers/shop.yaml changed shape");
+  return makeProject({
+    "config/drill.yaml": "environments:\n  sandbox: { provider: local, scale: 0.02 }\n",
+    "drills/crash.yaml": CRASH_DRILL,
+    "scrubbers/shop.yaml": shop,
+  });
+}
+
+/** What a folder holds now (nothing when it does not exist). */
+export const entries = (dir: string) => readdir(dir).catch(() => [] as string[]);
+
+/** Where to kill: when a line matching `on` is printed (or at spawn), `delayMs` after. */
+export interface KillPoint {
+  on?: RegExp;
+  delayMs: number;
+}
+
+export interface KilledRun {
+  /** ms after spawn the SIGKILL was sent; undefined when the run ended first. */
+  killedAfterMs: number | undefined;
+  stdout: string;
+  /** The last line the run printed before it died: where it was. */
+  lastLine: string;
+  runId: string | undefined;
+}
+
+/** Start `drill run crash` and SIGKILL it (the process only, as the OOM killer would) at `point`. */
+export function runAndKill(root: string, point: KillPoint): Promise<KilledRun> {
+  return new Promise((done, fail) => {
+    const started = Date.now();
+    const child = spawn(process.execPath, [DRILL_BIN, "run", "crash"], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOME: process.env.HOME ?? "/root",
+        DRILL_LOG_LEVEL: "warn",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let killedAfterMs: number | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () =>
+      (timer ??= setTimeout(() => {
+        killedAfterMs = Date.now() - started;
+        child.kill("SIGKILL");
+      }, point.delayMs));
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+      if (point.on?.test(stdout)) arm();
+    });
+    if (!point.on) arm();
+    child.on("error", fail);
+    child.on("close", () => {
+      clearTimeout(timer);
+      const lines = stdout.trim().split("\n").filter(Boolean);
+      done({
+        killedAfterMs,
+        stdout,
+        lastLine: (lines.at(-1) ?? "(nothing printed yet)").replace(/^\d\d:\d\d:\d\d /, ""),
+        runId: /run (\S+) of drill crash started/.exec(stdout)?.[1],
+      });
+    });
+  });
+}
