@@ -1,6 +1,6 @@
 import type { DBCluster, RDSClient } from "@aws-sdk/client-rds";
 import type { RestoredCopy, RestoreOptions, RestorePlan } from "../types.js";
-import { call, isNotFound } from "./errors.js";
+import { call, isNotFound, sendRestore } from "./errors.js";
 import { assertOwned } from "./guard.js";
 import {
   deleteInstance,
@@ -73,19 +73,7 @@ export async function restoreCluster(
   const start = Date.now();
   const wait = { waits: run.waits, signal: opts.signal, progress: opts.progress };
   opts.progress(`${command} ${spec.id}`);
-  await call(command, () =>
-    command === "RestoreDBClusterFromSnapshot"
-      ? run.rds.send(
-          new sdk.RestoreDBClusterFromSnapshotCommand(
-            input as ConstructorParameters<typeof sdk.RestoreDBClusterFromSnapshotCommand>[0],
-          ),
-        )
-      : run.rds.send(
-          new sdk.RestoreDBClusterToPointInTimeCommand(
-            input as ConstructorParameters<typeof sdk.RestoreDBClusterToPointInTimeCommand>[0],
-          ),
-        ),
-  );
+  await sendRestore(run.rds, command, input);
   const restoreCallMs = Date.now() - start;
   const billing = { ...cost(0) };
   const dispose = once(async () => {

@@ -79,3 +79,25 @@ export const snapshotNotFound = (id: string) =>
     `snapshot ${id} does not exist or is not shared with this account`,
     "list them: aws rds describe-db-snapshots --include-shared (or describe-db-cluster-snapshots)",
   );
+
+/** The four ways a staging copy is created; params.ts names the command, this sends it. */
+export type RestoreCommand =
+  | "RestoreDBInstanceFromDBSnapshot"
+  | "RestoreDBInstanceToPointInTime"
+  | "RestoreDBClusterFromSnapshot"
+  | "RestoreDBClusterToPointInTime";
+
+export async function sendRestore(
+  rds: import("@aws-sdk/client-rds").RDSClient,
+  command: RestoreCommand,
+  input: object,
+): Promise<void> {
+  const sdk = await import("@aws-sdk/client-rds");
+  const Command = {
+    RestoreDBInstanceFromDBSnapshot: sdk.RestoreDBInstanceFromDBSnapshotCommand,
+    RestoreDBInstanceToPointInTime: sdk.RestoreDBInstanceToPointInTimeCommand,
+    RestoreDBClusterFromSnapshot: sdk.RestoreDBClusterFromSnapshotCommand,
+    RestoreDBClusterToPointInTime: sdk.RestoreDBClusterToPointInTimeCommand,
+  }[command] as new (input: object) => Parameters<typeof rds.send>[0];
+  await call(command, () => rds.send(new Command(input)));
+}

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { DBInstance, RDSClient } from "@aws-sdk/client-rds";
 import type { AwsEnvironment } from "../../definitions/config.js";
 import type { RestoredCopy, RestoreOptions, RestorePlan } from "../types.js";
-import { call, isNotFound } from "./errors.js";
+import { call, isNotFound, sendRestore } from "./errors.js";
 import { assertOwned } from "./guard.js";
 import { instanceRestoreParams, type CreateSpec } from "./params.js";
 import { pollUntil, waitFor, type WaitSettings } from "./wait.js";
@@ -126,23 +126,10 @@ export async function restoreInstance(
   opts: RestoreOptions,
   cost: (ms: number) => Record<string, unknown>,
 ): Promise<RestoredCopy> {
-  const sdk = await import("@aws-sdk/client-rds");
   const { command, input } = instanceRestoreParams(run.env, spec);
   const start = Date.now();
   opts.progress(`${command} ${spec.id} (${spec.instanceClass})`);
-  await call(command, () =>
-    command === "RestoreDBInstanceFromDBSnapshot"
-      ? run.rds.send(
-          new sdk.RestoreDBInstanceFromDBSnapshotCommand(
-            input as ConstructorParameters<typeof sdk.RestoreDBInstanceFromDBSnapshotCommand>[0],
-          ),
-        )
-      : run.rds.send(
-          new sdk.RestoreDBInstanceToPointInTimeCommand(
-            input as ConstructorParameters<typeof sdk.RestoreDBInstanceToPointInTimeCommand>[0],
-          ),
-        ),
-  );
+  await sendRestore(run.rds, command, input);
   const restoreCallMs = Date.now() - start;
   const billing = { ...cost(0) };
   const dispose = once(async () => {
