@@ -1,10 +1,9 @@
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
 import type { RunRecord } from "../../src/types.js";
-import { DRILL_BIN } from "../helpers/project.js";
+import { spawnDrill } from "../helpers/project.js";
 import { cleanupProjectRoot, deadPid, marker, runFolder } from "./fixtures.js";
 
 let root: string | undefined;
@@ -18,19 +17,11 @@ it("drill daemon cleans up what a killed run left when it starts", async () => {
   const dead = deadPid();
   await marker(root, runId, dead);
   const folder = await runFolder(root, runId, { pid: dead });
-  const child = spawn(
-    process.execPath,
-    [DRILL_BIN, "daemon", "--port", "0", "--host", "127.0.0.1"],
-    {
-      cwd: root,
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOME: process.env.HOME ?? "/root",
-        DRILL_LOG_LEVEL: "info",
-      },
-      stdio: ["ignore", "ignore", "pipe"],
-    },
-  );
+  const child = spawnDrill(["daemon", "--port", "0", "--host", "127.0.0.1"], {
+    cwd: root,
+    env: { DRILL_LOG_LEVEL: "info" },
+  });
+  child.stdout.resume(); // unread, but drained so the daemon never blocks on it
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => {
     stderr += d.toString();

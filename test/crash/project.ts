@@ -1,7 +1,6 @@
-import { spawn } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { DRILL_BIN, makeProject, REPO } from "../helpers/project.js";
+import { makeProject, REPO, spawnDrill } from "../helpers/project.js";
 
 /**
  * A small quickstart: the repository's sandbox shapes (scrubbers/shop.yaml, the quickstart's
@@ -58,15 +57,7 @@ export interface KilledRun {
 export function runAndKill(root: string, point: KillPoint): Promise<KilledRun> {
   return new Promise((done, fail) => {
     const started = Date.now();
-    const child = spawn(process.execPath, [DRILL_BIN, "run", "crash"], {
-      cwd: root,
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOME: process.env.HOME ?? "/root",
-        DRILL_LOG_LEVEL: "warn",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawnDrill(["run", "crash"], { cwd: root });
     let stdout = "";
     let killedAfterMs: number | undefined;
     let timer: NodeJS.Timeout | undefined;

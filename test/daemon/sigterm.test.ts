@@ -1,8 +1,7 @@
-import { spawn } from "node:child_process";
 import { rm } from "node:fs/promises";
 import { afterAll, describe, expect, it } from "vitest";
 import { FileHistoryStore } from "../../src/history/file-store.js";
-import { DRILL_BIN, makeProject, serversUnder } from "../helpers/project.js";
+import { makeProject, serversUnder, spawnDrill } from "../helpers/project.js";
 import { join } from "node:path";
 
 let root: string | undefined;
@@ -27,19 +26,10 @@ describe("drill daemon and SIGTERM", () => {
         "        - sql: { name: a long check, query: select count(*) from (select pg_sleep(60)) s, expect: 1 }",
       ].join("\n"),
     });
-    const child = spawn(
-      process.execPath,
-      [DRILL_BIN, "daemon", "--port", "0", "--host", "127.0.0.1"],
-      {
-        cwd: root,
-        env: {
-          PATH: process.env.PATH ?? "",
-          HOME: process.env.HOME ?? "/root",
-          DRILL_LOG_LEVEL: "info",
-        },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
+    const child = spawnDrill(["daemon", "--port", "0", "--host", "127.0.0.1"], {
+      cwd: root,
+      env: { DRILL_LOG_LEVEL: "info" },
+    });
     let stderr = "";
     let sent = false;
     child.stderr.on("data", (d: Buffer) => {

@@ -25,6 +25,20 @@ export interface CliResult {
   stderr: string;
 }
 
+/** Start the built CLI as a user would: only PATH and HOME from this process's environment. */
+export function spawnDrill(args: string[], opts: { cwd: string; env?: Record<string, string> }) {
+  return spawn(process.execPath, [DRILL_BIN, ...args], {
+    cwd: opts.cwd,
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "/root",
+      DRILL_LOG_LEVEL: "warn",
+      ...opts.env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
 /**
  * Run the built CLI (`npm test` builds first) as a user would, in `cwd`. `onStdout` sees the
  * output as it comes, e.g. to send SIGINT at a chosen moment.
@@ -38,16 +52,7 @@ export function runCli(
   },
 ): Promise<CliResult> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [DRILL_BIN, ...args], {
-      cwd: opts.cwd,
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOME: process.env.HOME ?? "/root",
-        DRILL_LOG_LEVEL: "warn",
-        ...opts.env,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawnDrill(args, opts);
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => {
