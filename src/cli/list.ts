@@ -66,3 +66,11 @@ export async function listCommand(
   }
   return 0;
 }
+
+/** `drill list` as the CLI runs it: the last outcome of each drill comes from its history. */
+export async function listWithHistory(io: Io, flags: { json?: boolean }): Promise<0 | 2> {
+  const { openHistory } = await import("../history/open.js");
+  const lastOutcome = async (project: Project, drill: string) =>
+    (await openHistory(project).list(drill))[0]?.outcome;
+  return listCommand(io, { ...flags, lastOutcome });
+}

@@ -11,6 +11,29 @@ import { readRunLabel } from "../providers/local/owner.js";
 import { readState, sandboxPaths } from "../providers/local/sandbox.js";
 import { Snapshots } from "../providers/local/snapshots.js";
 import { writeLine, type Io } from "./io.js";
+import { loadOrReport } from "./project.js";
+
+/** `drill sandbox <action> --environment <name>`: the environment must be a local one. */
+export async function sandboxAction(
+  action: "status" | "reset",
+  environment: string,
+  io: Io,
+): Promise<0 | 2 | 3> {
+  const project = await loadOrReport(io);
+  if (!project) return 2;
+  const env = project.config.environments[environment];
+  if (env?.provider !== "local") {
+    const known = Object.entries(project.config.environments)
+      .filter(([, e]) => e.provider === "local")
+      .map(([n]) => n);
+    writeLine(
+      io.stderr,
+      `--environment: unknown local environment "${environment}" (known: ${known.join(", ") || "none"})`,
+    );
+    return 2;
+  }
+  return sandboxCommand(action, io, env);
+}
 
 /**
  * `drill sandbox status | reset`. Reads files and /proc only: no PostgreSQL binaries are needed

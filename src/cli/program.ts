@@ -1,0 +1,177 @@
+import { Argument, Command, InvalidArgumentError, Option } from "commander";
+import type { ExitCode } from "../errors.js";
+import type { Logger } from "../log.js";
+import type { CleanupFlags } from "./cleanup.js";
+import type { Io } from "./io.js";
+import type { RunFlags } from "./run.js";
+
+export const VERSION = "0.1.0";
+
+/**
+ * The command tree. Each action imports its command module when it runs, so `drill --help`
+ * and `drill validate` never load the AWS SDK, faker, pg or the engine (cold start, issue #9).
+ */
+export function program(io: Io, done: (code: ExitCode) => void): Command {
+  const log = async (): Promise<Logger> =>
+    (await import("../log.js")).createLogger(
+      io.env.DRILL_LOG_LEVEL ?? (io.stderr.isTTY ? "warn" : "info"),
+    );
+  const cli = new Command("drill")
+    .description(
+      "Disaster-recovery drills as code: restore, verify and measure recovery against RTO/RPO.",
+    )
+    .version(VERSION)
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    });
+
+  cli
+    .command("run")
+    .description(
+      "run drills now (their steps, then cleanup); exit 0 passed, 1 failed, 2 bad input, 3 platform error, 130 interrupted",
+    )
+    .argument("<drill...>", "drill names (drills/<name>.yaml) or drill files")
+    .option("--json", "print the run record as JSON on stdout, nothing else")
+    .option("--dry-run", "resolve and print the plan; create nothing")
+    .option(
+      "--confirm-production",
+      "allow failover steps that target production (the drill must also say production: true)",
+    )
+    .action(async (targets: string[], flags: RunFlags) =>
+      done(await (await import("./run.js")).runCommand(targets, flags, io, await log())),
+    );
+
+  cli
+    .command("plan")
+    .description(
+      "resolve drills (snapshot, checks, budgets) and print what a run would do; touches nothing",
+    )
+    .argument("[drill...]", "drill names or files (default: all)")
+    .option("--json", "print the plan as JSON")
+    .option("--offline", "describe cloud calls without making any (no credentials needed)")
+    .action(async (targets: string[], flags: { json?: boolean; offline?: boolean }) =>
+      done(await (await import("./plan.js")).planCommand(targets, flags, io)),
+    );
+
+  cli
+    .command("validate")
+    .description(
+      "check drill, scrubber and config files; one line per problem (file:line:col path: message)",
+    )
+    .argument("[files...]", "files to check (default: the whole project)")
+    .action(async (files: string[]) =>
+      done(await (await import("./validate.js")).validateCommand(files, io)),
+    );
+
+  cli
+    .command("list")
+    .description("list drills: environment, schedule, steps, last outcome")
+    .option("--json", "print as JSON")
+    .action(async (flags: { json?: boolean }) =>
+      done(await (await import("./list.js")).listWithHistory(io, flags)),
+    );
+
+  cli
+    .command("report")
+    .description("show one stored run in the terminal, or write its HTML report with --html")
+    .argument("<run>", 'a run id, or "latest"')
+    .option("--drill <name>", "only runs of this drill (with latest: its newest run)")
+    .option(
+      "--html <file>",
+      "write a self-contained HTML report (timeline, checks, trends, forecast)",
+    )
+    .action(async (run: string, flags: { drill?: string; html?: string }) =>
+      done(await (await import("./report.js")).reportCommand(run, flags, io)),
+    );
+
+  cli
+    .command("history")
+    .description("past runs, newest first: time, outcome, RTO, RPO, failover downtime, duration")
+    .argument("[drill]", "only this drill")
+    .option("--json", "print the run records as JSON")
+    .option("--limit <n>", "at most this many runs", (v) => positiveInt(v, "--limit"), 20)
+    .action(async (drill: string | undefined, flags: { json?: boolean; limit: number }) =>
+      done(await (await import("./history.js")).historyCommand(drill, flags, io)),
+    );
+
+  cli
+    .command("daemon")
+    .description(
+      "run every drill with a schedule; serve /healthz, /readyz and /metrics; SIGHUP reloads, SIGTERM stops",
+    )
+    .option("--port <port>", "HTTP port (default: daemon.port in config, 9464)", (v) =>
+      positiveInt(v, "--port", true),
+    )
+    .option("--host <host>", "HTTP listen address (default: daemon.host in config, 0.0.0.0)")
+    .action(async (flags: { port?: number; host?: string }) =>
+      done(
+        await (
+          await import("./daemon.js")
+        ).daemonCommand(flags, io, await log(), (fn) => {
+          process.on("SIGHUP", fn);
+          return () => process.off("SIGHUP", fn);
+        }),
+      ),
+    );
+
+  cli
+    .command("cleanup")
+    .description(
+      "remove what dead or expired runs left behind (run folders, servers, locks, tagged AWS resources) and record dead runs; exit 0 done, 3 something could not be removed",
+    )
+    .option("--dry-run", "list what would be removed; remove nothing")
+    .option("--environment <name>", "only this environment (default: all in config)")
+    .action(async (flags: CleanupFlags) =>
+      done(await (await import("./cleanup.js")).cleanupCommand(flags, io)),
+    );
+
+  cli
+    .command("schema")
+    .description("print the JSON Schema of drill, scrubber and config files (for editors)")
+    .addOption(
+      new Option("--kind <kind>", "only one file kind").choices(["drill", "scrubber", "config"]),
+    )
+    .option("--write", "write schema/*.schema.json instead of printing")
+    .action(async (flags: { kind?: "drill" | "scrubber" | "config"; write?: boolean }) =>
+      done(await (await import("./schema.js")).schemaCommand(io, flags)),
+    );
+
+  cli
+    .command("sandbox")
+    .description("show or clear the local sandbox (its production cluster and snapshots)")
+    .addArgument(new Argument("<action>", "status | reset").choices(["status", "reset"]))
+    .option("--environment <name>", "a local environment from config", "sandbox")
+    .action(async (action: "status" | "reset", flags: { environment: string }) =>
+      done(await (await import("./sandbox.js")).sandboxAction(action, flags.environment, io)),
+    );
+
+  cli
+    .command("scrubber")
+    .description("work with scrubbers")
+    .command("init")
+    .description(
+      "restore an environment's latest snapshot and write a draft scrubber: every column, likely personal data guessed by name and sampled values",
+    )
+    .argument("<environment>", "an environment from config")
+    .option("--out <file>", "where to write the draft (default: scrubbers/<environment>.yaml)")
+    .option("--sample <n>", "values sampled per column", (v) => positiveInt(v, "--sample"), 200)
+    .action(async (environment: string, flags: { out?: string; sample: number }) =>
+      done(
+        await (
+          await import("./scrubber.js")
+        ).scrubberInitCommand(environment, flags, io, await log()),
+      ),
+    );
+
+  return cli;
+}
+
+function positiveInt(value: string, option: string, zero = false): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < (zero ? 0 : 1) || n > 65535)
+    throw new InvalidArgumentError(`${option} expects a whole number, got "${value}"`);
+  return n;
+}
