@@ -13,8 +13,12 @@
 
 export const RECORD_SCHEMA_VERSION = 1;
 
-export type Outcome = "passed" | "failed" | "error" | "interrupted";
-export type StepOutcome = Outcome | "skipped";
+/**
+ * `skipped`: a scheduled run the daemon did not start because the drill's previous run was still
+ * going; its record has no steps and says why in `findings`.
+ */
+export type Outcome = "passed" | "failed" | "error" | "interrupted" | "skipped";
+export type StepOutcome = Outcome;
 
 export interface CheckResult {
   name: string;

@@ -96,6 +96,8 @@ export function exitCodeOf(result: RunResult): ExitCode {
       return 1;
     case "interrupted":
       return 130;
+    case "skipped":
+      return 0;
     case "error":
       return result.errorKind === "input" ? 2 : 3;
   }

@@ -8,6 +8,7 @@ import type { Logger } from "../log.js";
 import { deliverOutbox, type NotifyOptions } from "../notify/notify.js";
 import { systemClock, type Clock, type RunRecord } from "../types.js";
 import { coordinatorFor } from "./coordinator.js";
+import { recordSkipped } from "./skipped.js";
 import { Dispatcher } from "./dispatcher.js";
 import { serveProbes } from "./http.js";
 import { loadValidDrills } from "./load.js";
@@ -88,7 +89,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<0 | 2 | 3> {
       overdue.observed(record);
       metrics.setRunning(dispatcher.running - 1);
     },
-    onSkip: (drill, reason) => metrics.skipped(drill, reason),
+    onSkip: (drill, reason, detail, slotAt) => {
+      metrics.skipped(drill, reason);
+      // Another replica running the slot is not a skip of this drill's schedule.
+      if (reason === "overlap") void recordSkipped(project, store, log, { drill, detail, slotAt });
+    },
   });
   const scheduler = new Scheduler({ clock, timer, onDue: (d, at) => dispatcher.due(d, at) });
 
@@ -119,7 +124,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<0 | 2 | 3> {
     for (const name of overdue.names()) {
       const runs = await store.list(name, { limit: 50 });
       const success = runs.find((r) => r.outcome === "passed");
-      if (runs[0]) metrics.observe(runs[0], { count: false, ...(success ? { success } : {}) });
+      const last = runs.find((r) => r.outcome !== "skipped");
+      if (last) metrics.observe(last, { count: false, ...(success ? { success } : {}) });
       if (success) overdue.observed(success);
     }
     ready = true;

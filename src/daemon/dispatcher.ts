@@ -16,7 +16,7 @@ export interface DispatcherDeps {
   log: Logger;
   onStart?(drill: string): void;
   onRecord?(record: RunRecord): void;
-  onSkip?(drill: string, reason: SkipReason, detail: string): void;
+  onSkip?(drill: string, reason: SkipReason, detail: string, slotAt: number): void;
 }
 
 interface Active {
@@ -44,7 +44,7 @@ export class Dispatcher {
   due(drill: string, slotAt: number): void {
     if (this.closed) return;
     if (this.active.has(drill) || this.queue.some((q) => q.drill === drill)) {
-      this.skip(drill, "overlap", "its previous run is still going");
+      this.skip(drill, "overlap", "its previous run is still going", slotAt);
       return;
     }
     this.queue.push({ drill, slotAt });
@@ -98,12 +98,13 @@ export class Dispatcher {
           drill,
           "claimed-by-replica",
           `slot ${new Date(slotAt).toISOString()} taken by another replica`,
+          slotAt,
         );
         return;
       }
       const got = await coordinator.acquire(drill, runKey);
       if ("heldBy" in got) {
-        this.skip(drill, "overlap", `still running: ${got.heldBy}`);
+        this.skip(drill, "overlap", `still running: ${got.heldBy}`, slotAt);
         return;
       }
       lease = got.lease;
@@ -116,11 +117,16 @@ export class Dispatcher {
       return;
     }
     const controller = new AbortController();
-    const done = this.run(drill, controller, lease).finally(() => this.pump());
+    const done = this.run(drill, slotAt, controller, lease).finally(() => this.pump());
     this.active.set(drill, { controller, done });
   }
 
-  private async run(drill: string, controller: AbortController, lease: Lease): Promise<void> {
+  private async run(
+    drill: string,
+    slotAt: number,
+    controller: AbortController,
+    lease: Lease,
+  ): Promise<void> {
     const { timer, log } = this.deps;
     let renewal: unknown;
     let finished = false;
@@ -151,7 +157,7 @@ export class Dispatcher {
     } catch (e) {
       if (e instanceof DrillError && e.code === "RUN_IN_PROGRESS") {
         // Another process on this host (a `drill run`) holds the drill's lock.
-        this.skip(drill, "overlap", e.message);
+        this.skip(drill, "overlap", e.message, slotAt);
       } else log.error({ drill, error: message(e) }, "the drill could not run");
     } finally {
       finished = true;
@@ -165,10 +171,10 @@ export class Dispatcher {
     }
   }
 
-  private skip(drill: string, reason: SkipReason, detail: string): void {
+  private skip(drill: string, reason: SkipReason, detail: string, slotAt: number): void {
     if (reason === "overlap") log(this.deps.log, drill, detail);
     else this.deps.log.info({ drill, detail }, "run skipped: another replica runs it");
-    this.deps.onSkip?.(drill, reason, detail);
+    this.deps.onSkip?.(drill, reason, detail, slotAt);
   }
 }
 

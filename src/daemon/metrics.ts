@@ -1,7 +1,7 @@
 import type { Gauge, Registry } from "prom-client";
 import type { Clock, Outcome, RunRecord } from "../types.js";
 
-const OUTCOMES: Outcome[] = ["passed", "failed", "error", "interrupted"];
+const OUTCOMES: Outcome[] = ["passed", "failed", "error", "interrupted", "skipped"];
 const PHASES = ["restore", "scrub", "verify"] as const;
 
 export interface DaemonMetrics {

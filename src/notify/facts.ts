@@ -17,7 +17,13 @@ export interface RunFacts {
   footer: string;
 }
 
-const MARK = { passed: "✅", failed: "❌", error: "⚠️", interrupted: "⏹️" } as const;
+const MARK = {
+  passed: "✅",
+  failed: "❌",
+  error: "⚠️",
+  interrupted: "⏹️",
+  skipped: "⏭️",
+} as const;
 
 export function runFacts(record: RunRecord, reportUrl?: string): RunFacts {
   const m = record.measurements;

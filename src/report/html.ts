@@ -34,7 +34,8 @@ const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 export function trendRuns(record: RunRecord, history: RunRecord[], max = 30): RunRecord[] {
   const byId = new Map<string, RunRecord>();
   for (const r of history)
-    if (r.drill === record.drill && r.startedAt <= record.startedAt) byId.set(r.id, r);
+    if (r.drill === record.drill && r.startedAt <= record.startedAt && r.outcome !== "skipped")
+      byId.set(r.id, r);
   byId.set(record.id, record);
   return [...byId.values()].sort((a, b) => a.startedAt.localeCompare(b.startedAt)).slice(-max);
 }

@@ -89,8 +89,18 @@ describe("two daemons sharing a PostgreSQL history", () => {
     await b.time.advanceTo(Date.parse("2026-11-28T22:01:00Z"));
     await until(() => skips.length === 2);
     release();
-    await until(async () => (await store.list("nightly")).length === 1);
+    await until(async () => (await store.list("nightly")).length === 2);
     await settle();
+    // The overlapped 22:01 slot is in the history as skipped; the slot b lost to a is not.
+    const history = await store.list("nightly");
+    expect(history.map((r) => [r.outcome, r.startedAt])).toEqual([
+      ["skipped", "2026-11-28T22:01:00.000Z"],
+      ["passed", expect.any(String) as string],
+    ]);
+    expect(history[0]!.findings[0]).toMatch(
+      /^skipped: the previous run overlaps this slot \(still running: /,
+    );
+    expect(history[0]!.steps).toEqual([]);
 
     expect(runs).toEqual(["a nightly"]);
     expect(skips).toEqual([

@@ -55,6 +55,15 @@ describe("trendRuns", () => {
     expect(ids(30)).toEqual(["11", "12", "14", "15"]);
     expect(ids(2)).toEqual(["14", "15"]);
   });
+
+  it("leaves out slots the daemon skipped: they measured nothing", () => {
+    const reported = runRecord({ at: "2026-11-15T10:00:00Z", restoreMs: 1, verifyMs: 1 });
+    const skipped = {
+      ...runRecord({ at: "2026-11-14T10:00:00Z", restoreMs: 1, verifyMs: 1 }),
+      outcome: "skipped" as const,
+    };
+    expect(trendRuns(reported, [skipped]).map((r) => r.outcome)).toEqual([reported.outcome]);
+  });
 });
 
 describe("downtimeOf", () => {
