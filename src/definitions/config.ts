@@ -115,6 +115,8 @@ const fileHistory = strict({
   path: z.string().min(1).default(".drill/history"),
 });
 
+const MAX_PRESIGN_MS = 7 * 24 * 3_600_000;
+
 const s3History = strict({
   store: z.literal("s3"),
   /** `s3://bucket` or `s3://bucket/prefix`; credentials come from the AWS SDK's default chain. */
@@ -124,6 +126,15 @@ const s3History = strict({
   region: z.string().min(1).optional(),
   /** An S3-compatible endpoint (MinIO, a test server); path-style addressing is then used. */
   endpoint: z.string().url({ message: "expected a URL" }).optional(),
+  reportLinkTtl: duration
+    .refine((ms) => ms <= MAX_PRESIGN_MS, {
+      message: "at most 7d (S3 pre-signed links cannot outlive 7 days)",
+    })
+    .default(MAX_PRESIGN_MS)
+    .meta({
+      description:
+        "how long the report links in channel messages stay valid: each run's HTML report is stored beside its record and linked with a pre-signed GET URL (the bucket stays private); at most 7d, and no longer than the credentials that signed it",
+    }),
 });
 
 const postgresHistory = strict({

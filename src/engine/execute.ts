@@ -6,6 +6,7 @@ import { failoverSafety, failoverSteps } from "../failover/safety.js";
 import { openHistory } from "../history/open.js";
 import { forecastRto } from "../report/forecast.js";
 import { notifyRun, type NotifyOptions } from "../notify/notify.js";
+import { publishReport } from "../notify/report-link.js";
 import type { Logger } from "../log.js";
 import { createProvider } from "../providers/index.js";
 import type { RunResources } from "../steps/types.js";
@@ -99,12 +100,13 @@ export async function executeDrill(
   // Stored first, posted after the locks are free: a slow channel never holds up the next run,
   // and a post that fails stays in the outbox (src/notify/) instead of failing the run.
   if (opts.notify !== false && drill.notify.length > 0) {
-    await notifyRun(project, result.record, { ...opts.notify, log: opts.log, clock }).catch(
-      (e: unknown) =>
-        opts.log.error(
-          { error: e instanceof Error ? e.message : String(e) },
-          "posting the run failed",
-        ),
+    const reportUrl = await publishReport(project, result.record, opts.log);
+    const notify = { ...opts.notify, log: opts.log, clock, ...(reportUrl ? { reportUrl } : {}) };
+    await notifyRun(project, result.record, notify).catch((e: unknown) =>
+      opts.log.error(
+        { error: e instanceof Error ? e.message : String(e) },
+        "posting the run failed",
+      ),
     );
   }
   return result;

@@ -31,6 +31,7 @@ export function storeFor(config: HistoryConfig, root: string): HistoryStore {
         url: config.url,
         ...(config.region ? { region: config.region } : {}),
         ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+        reportLinkTtlMs: config.reportLinkTtl,
       });
     case "postgres":
       return new PgHistoryStore({ url: config.url, tablePrefix: config.tablePrefix });

@@ -8,6 +8,8 @@ export interface S3StoreOptions {
   url: string;
   region?: string;
   endpoint?: string;
+  /** How long a report link stays valid (default and maximum: 7 days). */
+  reportLinkTtlMs?: number;
   /** Extra client settings (tests pass s3rver's credentials); production uses the default chain. */
   client?: Partial<S3ClientConfig>;
 }
@@ -64,6 +66,25 @@ export class S3HistoryStore implements HistoryStore {
       ),
     );
     return storedAt;
+  }
+
+  /**
+   * Store the run's HTML report beside its record and return a pre-signed GET URL for it: the
+   * bucket stays private, and the link opens that one report until it expires.
+   */
+  async publishReport(record: RunRecord, html: string): Promise<string> {
+    const { GetObjectCommand, PutObjectCommand } = await import("@aws-sdk/client-s3");
+    const { getSignedUrl } = await import("@aws-sdk/s3-request-presigner");
+    const target = {
+      Bucket: this.bucket,
+      Key: `${this.prefix}reports/${record.drill}/${record.id}.html`,
+    };
+    const body = { ...target, Body: html, ContentType: "text/html; charset=utf-8" };
+    await this.call("store the HTML report", (s3) => s3.send(new PutObjectCommand(body)));
+    const expiresIn = Math.floor((this.opts.reportLinkTtlMs ?? 7 * 86_400_000) / 1000);
+    return this.call("sign the report link", (s3) =>
+      getSignedUrl(s3, new GetObjectCommand(target), { expiresIn }),
+    );
   }
 
   async list(drill?: string, opts: { limit?: number } = {}): Promise<RunRecord[]> {

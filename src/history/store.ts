@@ -11,6 +11,11 @@ export interface HistoryStore {
   save(record: RunRecord): Promise<string>;
   /** Runs newest first, optionally of one drill, at most `limit` of them. */
   list(drill?: string, opts?: { limit?: number }): Promise<RunRecord[]>;
+  /**
+   * Where the store can serve files (S3): keep the run's HTML report and return a link to it
+   * for channel messages. Stores without it get messages without a link.
+   */
+  publishReport?(record: RunRecord, html: string): Promise<string>;
   /** One run by id, or undefined. */
   get(id: string): Promise<RunRecord | undefined>;
   /** Let go of connections; the store may not be used after. */

@@ -15,6 +15,8 @@ export interface RunFacts {
   failedChecks: string[];
   findings: string[];
   footer: string;
+  /** The run's HTML report, where the history store can link one (S3: a pre-signed URL). */
+  reportUrl?: string;
 }
 
 const MARK = {
@@ -62,9 +64,8 @@ export function runFacts(record: RunRecord, reportUrl?: string): RunFacts {
     extras,
     failedChecks,
     findings: record.findings.slice(0, 10),
-    footer:
-      `run ${record.id} · ${record.environment} · ${formatDuration(record.durationMs)}` +
-      (reportUrl ? ` · report: ${reportUrl}` : ""),
+    footer: `run ${record.id} · ${record.environment} · ${formatDuration(record.durationMs)}`,
+    ...(reportUrl ? { reportUrl } : {}),
   };
 }
 

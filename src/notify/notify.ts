@@ -14,6 +14,8 @@ export interface NotifyOptions {
   retryDelays?: number[];
   sleep?: (ms: number) => Promise<void>;
   outbox?: Outbox;
+  /** A link to the run's HTML report to put in the message (where the store made one). */
+  reportUrl?: string;
 }
 
 /** How long a sender owns an entry it is posting before others may try it (a crash mid-post). */
@@ -68,6 +70,7 @@ async function send(
     channel,
     drill,
     about,
+    ...(opts.reportUrl && "outcome" in about ? { reportUrl: opts.reportUrl } : {}),
     createdAt: new Date(clock.now()).toISOString(),
     attempts: 0,
     nextAttemptAt: clock.now() + CLAIM_MS,
@@ -106,7 +109,7 @@ async function attemptEntry(
     return undefined;
   }
   entry.attempts++;
-  const error = await postOnce(channel, payloadFor(channel, entry.about), {
+  const error = await postOnce(channel, payloadFor(channel, entry.about, entry.reportUrl), {
     ...(opts.fetch ? { fetch: opts.fetch } : {}),
   });
   entry.lastError = error;

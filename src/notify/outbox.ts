@@ -14,6 +14,11 @@ export interface OutboxEntry {
   channel: string;
   drill: string;
   about: RunRecord | Notice;
+  /**
+   * A time-limited link to the run's HTML report (S3 pre-signed), kept so a retry posts it too;
+   * it grants reading that one report until it expires, as the posted message does.
+   */
+  reportUrl?: string;
   createdAt: string;
   attempts: number;
   /** Epoch ms before which nobody tries again (a retry backoff, or a sender's claim). */

@@ -14,7 +14,7 @@ export function payloadFor(channel: Channel, about: RunRecord | Notice, reportUr
   const isRun = "outcome" in about;
   if ("webhook" in channel)
     return isRun
-      ? about
+      ? { ...about, ...(reportUrl ? { reportUrl } : {}) }
       : { type: "notice", drill: about.drill, title: about.title, text: about.text };
   const facts: RunFacts = isRun
     ? runFacts(about, reportUrl)
@@ -46,6 +46,18 @@ export function slackMessage(f: RunFacts) {
     );
   if (f.findings.length > 0 && !f.passed)
     blocks.push(section(`*Findings*\n${f.findings.map((c) => `• ${escapeSlack(c)}`).join("\n")}`));
+  if (f.reportUrl)
+    blocks.push({
+      type: "actions",
+      elements: [
+        {
+          type: "button",
+          text: { type: "plain_text", text: "Open the report" },
+          url: f.reportUrl,
+          action_id: "drill-report",
+        },
+      ],
+    });
   blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: escapeSlack(f.footer) }] });
   return { text: f.title, blocks };
 }
@@ -88,6 +100,9 @@ export function teamsMessage(f: RunFacts) {
           type: "AdaptiveCard",
           version: "1.4",
           body,
+          ...(f.reportUrl
+            ? { actions: [{ type: "Action.OpenUrl", title: "Open the report", url: f.reportUrl }] }
+            : {}),
         },
       },
     ],

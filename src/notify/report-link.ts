@@ -1,0 +1,23 @@
+import type { Project } from "../definitions/project.js";
+import { openHistory } from "../history/open.js";
+import type { Logger } from "../log.js";
+import type { RunRecord } from "../types.js";
+
+/** The run's HTML report where the history store can serve it (S3), for channel messages. */
+export async function publishReport(
+  project: Project,
+  record: RunRecord,
+  log: Logger,
+): Promise<string | undefined> {
+  const store = openHistory(project);
+  if (!store.publishReport) return undefined;
+  try {
+    const { renderHtmlReport } = await import("../report/html.js");
+    const html = renderHtmlReport(record, await store.list(record.drill));
+    return await store.publishReport(record, html);
+  } catch (e) {
+    // The message still goes out, without its link.
+    log.warn({ error: e instanceof Error ? e.message : String(e) }, "cannot publish the report");
+    return undefined;
+  }
+}
