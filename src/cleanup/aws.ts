@@ -1,5 +1,6 @@
+import { rm } from "node:fs/promises";
 import type { AwsEnvironment } from "../definitions/config.js";
-import { defaultClients } from "../providers/aws/clients.js";
+import { defaultClients, type AwsClients } from "../providers/aws/clients.js";
 import { findExpiredResources, type ExpiredResource } from "../providers/aws/expired.js";
 import { DEFAULT_WAITS } from "../providers/aws/wait.js";
 import type { CleanupOptions, CleanupScope, Leftover } from "./types.js";
@@ -7,6 +8,8 @@ import type { CleanupOptions, CleanupScope, Leftover } from "./types.js";
 const KINDS: Record<ExpiredResource["kind"], string> = {
   instance: "rds instance",
   cluster: "aurora cluster",
+  snapshot: "rds snapshot copy",
+  "cluster-snapshot": "aurora snapshot copy",
   bucket: "staging bucket",
 };
 
@@ -37,7 +40,7 @@ export async function awsLeftovers(
         what: `${r.id} (${name})`,
         why: r.why,
         runId: r.runId,
-        remove: () => remove(env, clients, r, waits),
+        remove: () => remove(scope.project.root, env, clients, r, waits),
       });
     }
   }
@@ -45,8 +48,9 @@ export async function awsLeftovers(
 }
 
 async function remove(
+  root: string,
   env: AwsEnvironment,
-  clients: ReturnType<typeof defaultClients>,
+  clients: AwsClients,
   r: ExpiredResource,
   waits: typeof DEFAULT_WAITS,
 ): Promise<void> {
@@ -57,11 +61,14 @@ async function remove(
     return;
   }
   const run = { env, rds: await clients.rds(), runId: r.runId, waits };
-  if (r.kind === "cluster") {
-    const { deleteCluster } = await import("../providers/aws/cluster.js");
-    await deleteCluster(run, r.id, o);
-  } else {
-    const { deleteInstance } = await import("../providers/aws/instance.js");
-    await deleteInstance(run, r.id, o);
+  if (r.kind === "snapshot" || r.kind === "cluster-snapshot") {
+    const { deleteSnapshotCopy } = await import("../providers/aws/snapshot-copy.js");
+    await deleteSnapshotCopy(run, r.kind === "snapshot" ? "instance" : "cluster", r.id, o);
+    return;
   }
+  const { deleteDb } = await import("../providers/aws/db-delete.js");
+  await deleteDb(run, r.kind, r.id, o);
+  // A copy kept for the team left its password file: it opens nothing any more.
+  const { awsKeptPgpassFile } = await import("../providers/aws/keep.js");
+  await rm(awsKeptPgpassFile(root, r.runId), { force: true });
 }

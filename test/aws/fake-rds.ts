@@ -1,7 +1,12 @@
 import {
+  AddTagsToResourceCommand,
+  CopyDBClusterSnapshotCommand,
+  CopyDBSnapshotCommand,
   CreateDBInstanceCommand,
   DeleteDBClusterCommand,
+  DeleteDBClusterSnapshotCommand,
   DeleteDBInstanceCommand,
+  DeleteDBSnapshotCommand,
   DescribeDBClustersCommand,
   DescribeDBClusterSnapshotsCommand,
   DescribeDBInstancesCommand,
@@ -19,10 +24,13 @@ import { mockClient } from "aws-sdk-client-mock";
 import type { AwsEnvironment } from "../../src/definitions/config.js";
 import { AwsProvider } from "../../src/providers/aws/provider.js";
 import type { RestoreOptions } from "../../src/providers/types.js";
+import { ec2Client, fakeEc2, RUNNER_SG, STAGING_SG } from "./fake-ec2.js";
 
 /**
  * RDS as the SDK sees it, through aws-sdk-client-mock: a resource goes through the statuses in
  * `script` one describe at a time (the last one sticks), a delete makes it "deleting" then gone.
+ * Snapshot copies (CopyDB*Snapshot) live in `snapshots`; a security group change shows the groups
+ * "adding" for two describes, the second one already "available". The staging groups (EC2) are faked too: `ec2`, admitting only the runner.
  */
 export interface Resource {
   kind: "instance" | "cluster";
@@ -30,11 +38,27 @@ export interface Resource {
   script: string[];
   pending?: boolean;
   members?: string[];
+  groups?: string[];
+  /** Describes left that show the new groups "adding" (RDS may say available before they are). */
+  groupsAdding?: number;
 }
+
+export interface SnapshotCopy {
+  kind: "snapshot" | "cluster-snapshot";
+  tags: Tag[];
+  script: string[];
+  input: Record<string, unknown>;
+}
+
+export const ACCOUNT = "111111111111";
+const arnOf = (kind: Resource["kind"], id: string) =>
+  `arn:aws:rds:eu-west-1:${ACCOUNT}:${kind === "instance" ? "db" : "cluster"}:${id}`;
 
 export function fakeRds() {
   const mock = mockClient(RDSClient);
+  const ec2 = fakeEc2();
   const state = new Map<string, Resource>();
+  const snapshots = new Map<string, SnapshotCopy>();
   const notFound = (kind: string) => Object.assign(new Error(`${kind} not found`), { name: kind });
   const step = (r: Resource) => (r.script.length > 1 ? r.script.shift()! : r.script[0]!);
   const describe = (id: string | undefined, kind: Resource["kind"]) => {
@@ -48,7 +72,12 @@ export function fakeRds() {
     }
     const pending = r.pending ? { MasterUserPassword: "****" } : {};
     if (status === "available") r.pending = false;
-    return { status, pending, tags: r.tags, members: r.members ?? [] };
+    const VpcSecurityGroups = (r.groups ?? [STAGING_SG]).map((g) => ({
+      VpcSecurityGroupId: g,
+      Status: r.groupsAdding ? "adding" : "active",
+    }));
+    r.groupsAdding = Math.max(0, (r.groupsAdding ?? 0) - 1);
+    return { status, pending, tags: r.tags, members: r.members ?? [], VpcSecurityGroups };
   };
   mock.on(DescribeDBInstancesCommand).callsFake((input: { DBInstanceIdentifier?: string }) => {
     const d = describe(input.DBInstanceIdentifier, "instance");
@@ -56,7 +85,9 @@ export function fakeRds() {
       DBInstances: [
         {
           DBInstanceIdentifier: input.DBInstanceIdentifier,
+          DBInstanceArn: arnOf("instance", input.DBInstanceIdentifier ?? ""),
           DBInstanceStatus: d.status,
+          VpcSecurityGroups: d.VpcSecurityGroups,
           PendingModifiedValues: d.pending,
           TagList: d.tags,
           Engine: "postgres",
@@ -78,7 +109,9 @@ export function fakeRds() {
       DBClusters: [
         {
           DBClusterIdentifier: input.DBClusterIdentifier,
+          DBClusterArn: arnOf("cluster", input.DBClusterIdentifier ?? ""),
           Status: d.status,
+          VpcSecurityGroups: d.VpcSecurityGroups,
           PendingModifiedValues: d.pending,
           TagList: d.tags,
           DBClusterMembers: d.members.map((m) => ({ DBInstanceIdentifier: m })),
@@ -103,6 +136,10 @@ export function fakeRds() {
     state,
     /** Statuses the next created resource goes through (default: creating → available). */
     restoreScript: ["creating", "creating", "available"] as string[],
+    /** Statuses a snapshot copy goes through (default: creating → available). */
+    copyScript: ["creating", "available"] as string[],
+    snapshots,
+    ec2,
     /** The production instance/cluster, as prepare and point-in-time lookups see it. */
     addProduction(id: string, kind: Resource["kind"]) {
       state.set(id, { kind, tags: [], script: ["available"] });
@@ -132,15 +169,29 @@ export function fakeRds() {
     if (c) c.members = [...(c.members ?? []), i.DBInstanceIdentifier];
     return {};
   });
-  const modify = (id: string | undefined) => {
+  const modify = (id: string | undefined, i: { VpcSecurityGroupIds?: string[] }) => {
     const r = state.get(id ?? "");
     if (!r) throw notFound("DBInstanceNotFoundFault");
+    if (i.VpcSecurityGroupIds) {
+      r.groups = i.VpcSecurityGroupIds;
+      r.groupsAdding = 2;
+      r.script = ["modifying", "available"];
+      return {};
+    }
     r.pending = true;
     r.script = ["available", "resetting-master-credentials", "available"];
     return {};
   };
-  mock.on(ModifyDBInstanceCommand).callsFake((i) => modify(i.DBInstanceIdentifier));
-  mock.on(ModifyDBClusterCommand).callsFake((i) => modify(i.DBClusterIdentifier));
+  mock.on(ModifyDBInstanceCommand).callsFake((i) => modify(i.DBInstanceIdentifier, i));
+  mock.on(ModifyDBClusterCommand).callsFake((i) => modify(i.DBClusterIdentifier, i));
+  mock.on(AddTagsToResourceCommand).callsFake((i: { ResourceName: string; Tags: Tag[] }) => {
+    const id = i.ResourceName.split(":").at(-1)!;
+    const r = state.get(id);
+    if (!r) throw notFound("DBInstanceNotFoundFault");
+    const keys = new Set(i.Tags.map((t) => t.Key));
+    r.tags = [...r.tags.filter((t) => !keys.has(t.Key)), ...i.Tags];
+    return {};
+  });
   const del = (id: string | undefined) => {
     const r = state.get(id ?? "");
     if (r) r.script = ["deleting", "gone"];
@@ -153,8 +204,43 @@ export function fakeRds() {
       throw Object.assign(new Error("has instances"), { name: "InvalidDBClusterStateFault" });
     return del(i.DBClusterIdentifier);
   });
-  mock.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [] });
-  mock.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [] });
+  // Copies: created by CopyDB*Snapshot, described by id (other lookups: none, unless a test says).
+  const copied = (kind: SnapshotCopy["kind"], id: string, input: { Tags?: Tag[] }) => {
+    snapshots.set(id, { kind, tags: input.Tags ?? [], script: [...fakes.copyScript], input });
+    return {};
+  };
+  mock
+    .on(CopyDBSnapshotCommand)
+    .callsFake((i) => copied("snapshot", i.TargetDBSnapshotIdentifier, i));
+  mock
+    .on(CopyDBClusterSnapshotCommand)
+    .callsFake((i) => copied("cluster-snapshot", i.TargetDBClusterSnapshotIdentifier, i));
+  const describeCopy = (kind: SnapshotCopy["kind"], id: string | undefined) => {
+    const c = snapshots.get(id ?? "");
+    if (!id) return [];
+    if (!c || c.kind !== kind)
+      throw notFound(
+        kind === "snapshot" ? "DBSnapshotNotFoundFault" : "DBClusterSnapshotNotFoundFault",
+      );
+    return [{ Status: c.script.length > 1 ? c.script.shift()! : c.script[0]!, TagList: c.tags }];
+  };
+  mock.on(DescribeDBSnapshotsCommand).callsFake((i: { DBSnapshotIdentifier?: string }) => ({
+    DBSnapshots: describeCopy("snapshot", i.DBSnapshotIdentifier).map((s) => ({
+      ...s,
+      DBSnapshotIdentifier: i.DBSnapshotIdentifier,
+    })),
+  }));
+  mock
+    .on(DescribeDBClusterSnapshotsCommand)
+    .callsFake((i: { DBClusterSnapshotIdentifier?: string }) => ({
+      DBClusterSnapshots: describeCopy("cluster-snapshot", i.DBClusterSnapshotIdentifier).map(
+        (s) => ({ ...s, DBClusterSnapshotIdentifier: i.DBClusterSnapshotIdentifier }),
+      ),
+    }));
+  mock.on(DeleteDBSnapshotCommand).callsFake((i) => (snapshots.delete(i.DBSnapshotIdentifier), {}));
+  mock
+    .on(DeleteDBClusterSnapshotCommand)
+    .callsFake((i) => (snapshots.delete(i.DBClusterSnapshotIdentifier), {}));
   return fakes;
 }
 
@@ -164,6 +250,7 @@ export const FAST = {
   availableMs: 2_000,
   passwordMs: 2_000,
   deletedMs: 2_000,
+  copyMs: 2_000,
 };
 
 export const awsEnv = (
@@ -176,7 +263,8 @@ export const awsEnv = (
   staging: {
     instanceClass: "db.t4g.medium",
     subnetGroup: "staging-isolated",
-    securityGroups: ["sg-0123456789abcdef0"],
+    securityGroups: [STAGING_SG],
+    runnerSecurityGroup: RUNNER_SG,
     multiAz: false,
     ttl: 6 * 3_600_000,
     ...staging,
@@ -186,17 +274,22 @@ export const awsEnv = (
 
 export function makeProvider(
   env: AwsEnvironment,
-  o: { offline?: boolean; instanceClass?: string } = {},
+  o: { offline?: boolean; instanceClass?: string; root?: string } = {},
 ) {
   const rds = new RDSClient({
     region: "eu-west-1",
     credentials: { accessKeyId: "test", secretAccessKey: "test" },
   });
+  const ec2 = ec2Client();
   return new AwsProvider({
     root: "/nonexistent",
     environment: env,
     environmentName: "aws-staging",
-    clients: { rds: async () => rds, s3: () => Promise.reject(new Error("no S3 in RDS tests")) },
+    clients: {
+      rds: async () => rds,
+      ec2: async () => ec2,
+      s3: () => Promise.reject(new Error("no S3 in RDS tests")),
+    },
     waits: FAST,
     ...o,
   });

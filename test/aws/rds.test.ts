@@ -7,9 +7,11 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DrillError } from "../../src/errors.js";
 import { stagingIdentifier } from "../../src/providers/aws/guard.js";
+import { RUNNER_SG, STAGING_SG } from "./fake-ec2.js";
 import { awsEnv, fakeRds, makeProvider, restoreOpts } from "./fake-rds.js";
 
 const RUN = "20261128-163012-orders-restore-3f9a";
+const KEY = "arn:aws:kms:eu-west-1:111111111111:key/0b5c1f3e-aaaa-bbbb-cccc-123456789012";
 const ID = stagingIdentifier(RUN);
 const snap = (id: string, at: string, status = "available") => ({
   DBSnapshotIdentifier: id,
@@ -304,25 +306,45 @@ describe("aws provider: guard", () => {
 
 describe("aws provider: plan --offline", () => {
   it("describes the calls with their parameters and makes none", async () => {
-    const provider = makeProvider(awsEnv(), { offline: true });
+    const provider = makeProvider(awsEnv({}, { kmsKeyId: KEY }), { offline: true });
     const plan = await provider.planRestore({ kind: "snapshot", snapshot: "latest" });
     expect(rds.mock.calls()).toHaveLength(0);
-    const calls = plan.details.calls as { call: string; params: Record<string, unknown> }[];
+    expect(rds.ec2.mock.calls()).toHaveLength(0);
+    const calls = plan.details.calls as {
+      call: string;
+      params: Record<string, unknown>;
+      note?: string;
+    }[];
     expect(calls.map((c) => c.call)).toEqual([
+      "DescribeDBSnapshots",
+      "DescribeSecurityGroups",
+      "CopyDBSnapshot",
       "DescribeDBSnapshots",
       "RestoreDBInstanceFromDBSnapshot",
       "DescribeDBInstances",
       "ModifyDBInstance",
       "DeleteDBInstance",
+      "DeleteDBSnapshot",
     ]);
     expect(calls[0]!.params).toEqual({ DBInstanceIdentifier: "prod-orders" });
-    expect(calls[1]!.params).toMatchObject({
+    expect(calls[1]!.params).toEqual({ GroupIds: [STAGING_SG] });
+    expect(calls[1]!.note).toContain(RUNNER_SG);
+    // Offline nothing says whether the snapshot is encrypted: the copy is listed as conditional.
+    expect(calls[2]!.params).toMatchObject({
+      TargetDBSnapshotIdentifier: "drill-<run id>",
+      KmsKeyId: KEY,
+      CopyTags: false,
+    });
+    expect(calls[2]!.note).toContain("if the snapshot is encrypted with another account's key");
+    expect(calls[8]!.note).toContain("if the snapshot is encrypted with another account's key");
+    expect(calls[4]!.params).toMatchObject({
+      DBSnapshotIdentifier: "<found by the lookup above>, or its copy drill-<run id>",
       DBInstanceClass: "db.t4g.medium",
       PubliclyAccessible: false,
       DeletionProtection: false,
       MultiAZ: false,
     });
-    expect(calls[4]!.params).toEqual({
+    expect(calls[7]!.params).toEqual({
       DBInstanceIdentifier: "drill-<run id>",
       SkipFinalSnapshot: true,
       DeleteAutomatedBackups: true,
@@ -330,5 +352,18 @@ describe("aws provider: plan --offline", () => {
     expect(plan.description).toContain("offline");
     expect(await provider.prepare()).toEqual({ offline: true });
     expect(rds.mock.calls()).toHaveLength(0);
+  });
+
+  it("a point in time lists no snapshot copy", async () => {
+    const provider = makeProvider(awsEnv(), { offline: true });
+    const plan = await provider.planRestore({ kind: "snapshot", snapshot: "point-in-time:latest" });
+    const calls = (plan.details.calls as { call: string }[]).map((c) => c.call);
+    expect(calls).not.toContain("CopyDBSnapshot");
+    expect(calls).not.toContain("DeleteDBSnapshot");
+    expect(calls.slice(0, 3)).toEqual([
+      "DescribeDBInstances",
+      "DescribeSecurityGroups",
+      "RestoreDBInstanceToPointInTime",
+    ]);
   });
 });

@@ -1,8 +1,12 @@
 import {
   DeleteDBClusterCommand,
+  DeleteDBClusterSnapshotCommand,
   DeleteDBInstanceCommand,
+  DeleteDBSnapshotCommand,
   DescribeDBClustersCommand,
+  DescribeDBClusterSnapshotsCommand,
   DescribeDBInstancesCommand,
+  DescribeDBSnapshotsCommand,
   RDSClient,
 } from "@aws-sdk/client-rds";
 import {
@@ -16,15 +20,15 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 
 export interface FakeResource {
-  kind: "instance" | "cluster" | "bucket";
+  kind: "instance" | "cluster" | "snapshot" | "cluster-snapshot" | "bucket";
   tags: Record<string, string>;
   cluster?: string;
   objects?: string[];
 }
 
 /**
- * An account as the SDK sees it through aws-sdk-client-mock: instances, Aurora clusters and
- * buckets with tags, listed in pages, gone as soon as they are deleted.
+ * An account as the SDK sees it through aws-sdk-client-mock: instances, Aurora clusters, manual
+ * snapshots and buckets with tags, listed in pages, gone as soon as they are deleted.
  */
 export function fakeAccount(resources: Record<string, FakeResource>) {
   const state = new Map(Object.entries(resources));
@@ -73,6 +77,34 @@ export function fakeAccount(resources: Record<string, FakeResource>) {
       })),
     };
   });
+  // Manual snapshots only: that is all the listing asks for (SnapshotType: "manual").
+  const snapshots = (kind: "snapshot" | "cluster-snapshot", id: string | undefined) => {
+    const list = of(kind).filter(([s]) => !id || s === id);
+    if (id && list.length === 0)
+      throw notFound(
+        kind === "snapshot" ? "DBSnapshotNotFoundFault" : "DBClusterSnapshotNotFoundFault",
+      );
+    return list.map(([s, r]) => ({ id: s, Status: "available", TagList: tagList(r) }));
+  };
+  rds.on(DescribeDBSnapshotsCommand).callsFake(async (i: { DBSnapshotIdentifier?: string }) => ({
+    DBSnapshots: snapshots("snapshot", i.DBSnapshotIdentifier).map(({ id, ...s }) => ({
+      DBSnapshotIdentifier: id,
+      ...s,
+    })),
+  }));
+  rds
+    .on(DescribeDBClusterSnapshotsCommand)
+    .callsFake(async (i: { DBClusterSnapshotIdentifier?: string }) => ({
+      DBClusterSnapshots: snapshots("cluster-snapshot", i.DBClusterSnapshotIdentifier).map(
+        ({ id, ...s }) => ({ DBClusterSnapshotIdentifier: id, ...s }),
+      ),
+    }));
+  rds
+    .on(DeleteDBSnapshotCommand)
+    .callsFake(async (i) => state.delete(i.DBSnapshotIdentifier) && {});
+  rds
+    .on(DeleteDBClusterSnapshotCommand)
+    .callsFake(async (i) => state.delete(i.DBClusterSnapshotIdentifier) && {});
   rds
     .on(DeleteDBInstanceCommand)
     .callsFake(async (i) => state.delete(i.DBInstanceIdentifier) && {});
@@ -93,6 +125,7 @@ export function fakeAccount(resources: Record<string, FakeResource>) {
   const clients = {
     rds: async () => new RDSClient({ region: "eu-west-1", credentials }),
     s3: async () => new S3Client({ region: "eu-west-1", credentials }),
+    ec2: () => Promise.reject(new Error("drill cleanup reads no security group")),
   };
   const calls = (name: string) =>
     [...rds.calls(), ...s3.calls()].filter((c) => c.args[0].constructor.name === `${name}Command`);

@@ -1,4 +1,6 @@
-import { rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { cleanupProject, type CleanupItem } from "../../src/cleanup/cleanup.js";
 import { closeHistories } from "../../src/history/open.js";
@@ -138,6 +140,71 @@ describe("drill cleanup, aws", () => {
     expect(failed.map((i) => i.kind)).toEqual(["aurora cluster"]);
     expect(failed[0]!.error).toMatch(/AccessDenied/);
     expect(items.filter((i) => i.status === "removed")).toHaveLength(4);
+  });
+});
+
+describe("drill cleanup, aws: snapshot copies and kept copies", () => {
+  const KEPT = "20261128-090000-orders-kkkk";
+  const copies = (): Record<string, FakeResource> => ({
+    // A cross-account KMS copy left by a run: expired, deleted.
+    "drill-20261128-100000-orders-aaaa": {
+      kind: "snapshot",
+      tags: tags("20261128-100000-orders-aaaa", past),
+    },
+    "drill-20261128-090000-orders-cccc": {
+      kind: "cluster-snapshot",
+      tags: tags("20261128-090000-orders-cccc", past),
+    },
+    // Not yet expired; and a snapshot nobody tagged: both left alone.
+    "drill-20261128-110000-orders-bbbb": {
+      kind: "snapshot",
+      tags: tags("20261128-110000-orders-bbbb", future),
+    },
+    "manual-before-upgrade": { kind: "snapshot", tags: {} },
+    // Kept for the team (expiry moved to the keep time): left, even though its run died since.
+    [`drill-${DEAD_RUN}`]: {
+      kind: "instance",
+      tags: { ...tags(DEAD_RUN, future), "drill:kept-until": iso(future) },
+    },
+    // Kept, and the keep time has passed: deleted like any expired copy.
+    [`drill-${KEPT}`]: {
+      kind: "instance",
+      tags: { ...tags(KEPT, past), "drill:kept-until": iso(past) },
+    },
+  });
+
+  it("deletes expired tagged snapshot copies and kept copies past their time, nothing else", async () => {
+    account.restore();
+    account = fakeAccount(copies());
+    const pgpass = (run: string) => join(root, ".drill/kept/aws", `${run}.pgpass`);
+    await mkdir(join(root, ".drill/kept/aws"), { recursive: true });
+    for (const run of [KEPT, DEAD_RUN]) await writeFile(pgpass(run), "h:5432:db:u:pw\n");
+    const items = await cleanup();
+    // The expired kept copy's password file went with it; the one still kept stays.
+    expect([existsSync(pgpass(KEPT)), existsSync(pgpass(DEAD_RUN))]).toEqual([false, true]);
+    expect(lines(items.filter((i) => i.kind !== "run"))).toEqual([
+      "removed aurora snapshot copy drill-20261128-090000-orders-cccc (aws-staging)",
+      `removed rds instance drill-${KEPT} (aws-staging)`,
+      "removed rds snapshot copy drill-20261128-100000-orders-aaaa (aws-staging)",
+    ]);
+    expect([...account.state.keys()].sort()).toEqual([
+      `drill-${DEAD_RUN}`,
+      "drill-20261128-110000-orders-bbbb",
+      "manual-before-upgrade",
+    ]);
+    expect(account.calls("DeleteDBSnapshot").map((c) => c.args[0].input)).toEqual([
+      { DBSnapshotIdentifier: "drill-20261128-100000-orders-aaaa" },
+    ]);
+    expect(account.calls("DeleteDBClusterSnapshot").map((c) => c.args[0].input)).toEqual([
+      { DBClusterSnapshotIdentifier: "drill-20261128-090000-orders-cccc" },
+    ]);
+    // Only manual snapshots are listed: automated ones belong to their database.
+    expect(account.calls("DescribeDBSnapshots")[0]!.args[0].input).toEqual({
+      SnapshotType: "manual",
+    });
+    expect(account.calls("DescribeDBClusterSnapshots")[0]!.args[0].input).toEqual({
+      SnapshotType: "manual",
+    });
   });
 });
 

@@ -1,11 +1,11 @@
 import type { AwsEnvironment } from "../../definitions/config.js";
 import type { AwsClients } from "./clients.js";
 import { call } from "./errors.js";
-import { TAG, tagValue, type Tag } from "./guard.js";
+import { keptUntil, TAG, tagValue, type Tag } from "./guard.js";
 
 /** A resource a run created that `drill cleanup` should delete: tagged, and expired or orphaned. */
 export interface ExpiredResource {
-  kind: "instance" | "cluster" | "bucket";
+  kind: "instance" | "cluster" | "snapshot" | "cluster-snapshot" | "bucket";
   id: string;
   runId: string;
   expiresAt: string | undefined;
@@ -20,9 +20,11 @@ export interface FindOptions {
 }
 
 /**
- * Instances, Aurora clusters and staging buckets tagged `drill:run` whose `drill:expires-at`
- * passed (or whose run is known dead). Nothing untagged, nothing of another environment, never
- * production; instances inside a cluster go with their cluster.
+ * Instances, Aurora clusters, snapshot copies (cross-account KMS) and staging buckets tagged
+ * `drill:run` whose `drill:expires-at` passed (or whose run is known dead). Nothing untagged,
+ * nothing of another environment, never production; instances inside a cluster go with their
+ * cluster. A copy kept for the team (`drill:kept-until`, with `drill:expires-at` moved to the
+ * same time) stays until then, also when its run died afterwards.
  */
 export async function findExpiredResources(
   env: AwsEnvironment,
@@ -63,6 +65,33 @@ export async function findExpiredResources(
       consider("cluster", c.DBClusterIdentifier, c.TagList, c.Status);
     marker = page.Marker;
   } while (marker);
+  // Only manual snapshots carry a run's tags: automated ones belong to their database.
+  do {
+    const page = await call("listing RDS snapshots", () =>
+      rds.send(
+        new sdk.DescribeDBSnapshotsCommand({
+          SnapshotType: "manual",
+          ...(marker ? { Marker: marker } : {}),
+        }),
+      ),
+    );
+    for (const s of page.DBSnapshots ?? [])
+      consider("snapshot", s.DBSnapshotIdentifier, s.TagList, s.Status);
+    marker = page.Marker;
+  } while (marker);
+  do {
+    const page = await call("listing RDS cluster snapshots", () =>
+      rds.send(
+        new sdk.DescribeDBClusterSnapshotsCommand({
+          SnapshotType: "manual",
+          ...(marker ? { Marker: marker } : {}),
+        }),
+      ),
+    );
+    for (const s of page.DBClusterSnapshots ?? [])
+      consider("cluster-snapshot", s.DBClusterSnapshotIdentifier, s.TagList, s.Status);
+    marker = page.Marker;
+  } while (marker);
   for (const b of await taggedBuckets(clients)) consider("bucket", b.name, b.tags);
   return found;
 }
@@ -76,6 +105,7 @@ function judge(
   const environment = tagValue(tags, TAG.environment);
   if (environment !== undefined && environment !== o.environmentName) return undefined;
   const expiresAt = tagValue(tags, TAG.expiresAt);
+  if (keptUntil(tags, o.now)) return undefined;
   if (o.deadRuns?.has(runId)) return { runId, expiresAt, why: `run ${runId} died` };
   const at = expiresAt === undefined ? NaN : Date.parse(expiresAt);
   if (Number.isFinite(at) && at <= o.now) return { runId, expiresAt, why: `expired ${expiresAt}` };

@@ -7,6 +7,8 @@ export const TAG = {
   drill: "drill:drill",
   expiresAt: "drill:expires-at",
   environment: "drill:environment",
+  /** Set by scrub's `keep`: the run's own cleanup leaves the copy; `drill cleanup` takes it after. */
+  keptUntil: "drill:kept-until",
 } as const;
 
 export interface Tag {
@@ -30,6 +32,12 @@ export function runTags(o: {
 
 export const tagValue = (tags: Tag[] | undefined, key: string): string | undefined =>
   tags?.find((t) => t.Key === key)?.Value;
+
+/** A kept copy is spared by its run's cleanup (and by `drill cleanup`) until this passes. */
+export function keptUntil(tags: Tag[] | undefined, now = Date.now()): string | undefined {
+  const until = tagValue(tags, TAG.keptUntil);
+  return until !== undefined && Date.parse(until) > now ? until : undefined;
+}
 
 /** Run ids hold the drill name: 20261128-163012-orders-restore-3f9a. */
 export const drillOfRunId = (runId: string): string =>

@@ -21,7 +21,8 @@ export function withS3Archives(
     root: string;
     postgres?: LocalEnvironment["postgres"];
     offline?: boolean;
-    clients?: AwsClients;
+    /** Only S3 is used here; tests may pass a whole set of clients. */
+    clients?: Pick<AwsClients, "s3"> & Partial<AwsClients>;
   },
 ): Provider {
   const clients = o.clients ?? defaultClients(undefined);

@@ -1,26 +1,23 @@
 import type { AwsEnvironment } from "../../definitions/config.js";
 import { silentLogger, type Logger } from "../../log.js";
+import type { ConnectionInfo } from "../../types.js";
 import type {
+  FailoverPair,
+  FailoverPairRequest,
   Provider,
   RestoredCopy,
   RestoreOptions,
   RestorePlan,
   RestoreSource,
 } from "../types.js";
-import type { FailoverPair, FailoverPairRequest } from "../types.js";
 import { defaultClients, type AwsClients } from "./clients.js";
-import { awsFailoverPairFor } from "./failover.js";
 import { call } from "./errors.js";
-import {
-  assertInstanceClass,
-  assertNotProduction,
-  drillOfRunId,
-  runTags,
-  stagingIdentifier,
-} from "./guard.js";
-import type { CreateSpec } from "./params.js";
-import { plannedCalls } from "./plan.js";
-import { isCluster, productionId, resolveSource, wantedOf, type ResolvedSource } from "./source.js";
+import { awsFailoverPairFor } from "./failover.js";
+import { assertInstanceClass } from "./guard.js";
+import type { AwsKeptCopy } from "./keep.js";
+import { teamGroupsOf } from "./quarantine.js";
+import type { AwsContext } from "./restore.js";
+import { isCluster, productionId, wantedOf } from "./source.js";
 import { DEFAULT_WAITS, type WaitSettings } from "./wait.js";
 
 export interface AwsProviderOptions {
@@ -61,12 +58,24 @@ export class AwsProvider implements Provider {
     return this.clients.s3();
   }
 
+  private context(): AwsContext {
+    return {
+      env: this.env,
+      envName: this.opts.environmentName,
+      drill: this.opts.drill,
+      clients: this.clients,
+      waits: this.waits,
+      offline: this.opts.offline ?? false,
+    };
+  }
+
   /** One cheap call: credentials work and production exists (and is PostgreSQL-compatible). */
   async prepare(): Promise<Record<string, unknown>> {
     if (this.opts.offline) return { offline: true };
     const sdk = await import("@aws-sdk/client-rds");
     const rds = await this.clients.rds();
     const id = productionId(this.env);
+    // Not describeDb: a production that does not exist is an error here, not "absent".
     const engine = await call(`describing production ${id}`, async () =>
       isCluster(this.env)
         ? (await rds.send(new sdk.DescribeDBClustersCommand({ DBClusterIdentifier: id })))
@@ -90,25 +99,8 @@ export class AwsProvider implements Provider {
       return planArchive(source.path, this.opts.offline ? undefined : await this.clients.s3());
     }
     const instanceClass = this.instanceClass();
-    const wanted = wantedOf(source);
-    const resolved = this.opts.offline
-      ? undefined
-      : await resolveSource(this.env, await this.clients.rds(), wanted);
-    const id = "drill-<run id>";
-    const calls = plannedCalls(this.env, wanted, resolved, { id, instanceClass, tags: [] });
-    const what = isCluster(this.env) ? "Aurora cluster" : "RDS instance";
-    const from = !resolved
-      ? wanted.kind === "pointInTime"
-        ? `point in time ${wanted.time === "latest" ? "latest restorable" : wanted.time.toISOString()}`
-        : `snapshot ${wanted.kind === "before" ? `before ${wanted.before.toISOString()}` : wanted.id}`
-      : resolved.kind === "snapshot"
-        ? `snapshot ${resolved.snapshot}${resolved.takenAt ? ` (taken ${resolved.takenAt})` : ""}`
-        : `point in time ${resolved.time === "latest" ? `latest restorable (${resolved.latestRestorableTime ?? "?"})` : resolved.time}`;
-    return {
-      source: sourceOf(resolved, wanted),
-      description: `${from} of ${productionId(this.env)} → new ${what} ${id} (${instanceClass}, private, ${this.env.region})${this.opts.offline ? " [offline: nothing looked up]" : ""}`,
-      details: { asked: askedOf(wanted), ...(resolved ? { resolved } : { offline: true }), calls },
-    };
+    const { planDbRestore } = await import("./restore.js");
+    return planDbRestore(this.context(), instanceClass, wantedOf(source));
   }
 
   async restore(plan: RestorePlan, opts: RestoreOptions): Promise<RestoredCopy> {
@@ -125,64 +117,33 @@ export class AwsProvider implements Provider {
       );
     }
     const instanceClass = this.instanceClass();
-    const id = stagingIdentifier(opts.runId);
-    assertNotProduction(this.env, id, "restore onto");
-    const rds = await this.clients.rds();
-    const resolved =
-      (plan.details.resolved as ResolvedSource | undefined) ??
-      (await resolveSource(this.env, rds, wantedBack(plan)));
-    const spec: CreateSpec = {
-      id,
-      instanceClass,
-      tags: runTags({
-        runId: opts.runId,
-        drill: this.opts.drill ?? drillOfRunId(opts.runId),
-        environment: this.opts.environmentName,
-        expiresAt: new Date(Date.now() + this.env.staging.ttl),
-      }),
-      from:
-        resolved.kind === "snapshot"
-          ? { snapshot: resolved.snapshot }
-          : { pointInTime: resolved.time },
-      engine: resolved.engine,
-      engineVersion: resolved.engineVersion,
-    };
-    const run = { env: this.env, rds, runId: opts.runId, waits: this.waits };
-    const cost = (ms: number) => this.cost(ms);
-    if (isCluster(this.env)) {
-      const { restoreCluster } = await import("./cluster.js");
-      return restoreCluster(
-        run,
-        spec,
-        { ...plan, source: sourceOf(resolved, undefined) },
-        opts,
-        cost,
-      );
-    }
-    const { restoreInstance } = await import("./instance.js");
-    return restoreInstance(
-      run,
-      spec,
-      { ...plan, source: sourceOf(resolved, undefined) },
-      opts,
-      cost,
-    );
+    const { restoreDbFromPlan } = await import("./restore.js");
+    return restoreDbFromPlan(this.context(), instanceClass, plan, opts);
   }
 
-  /** RDS bills per second with a 10-minute minimum; Aurora adds storage and I/O (not estimated). */
-  private cost(ms: number): Record<string, unknown> {
-    const price = this.env.hourlyPrice;
-    if (price === undefined) return { hourlyPrice: null };
-    const hours = Math.max(ms, 10 * 60_000) / 3_600_000;
-    // Multi-AZ bills a standby instance; Aurora here runs one instance.
-    const instances = !isCluster(this.env) && this.env.staging.multiAz ? 2 : 1;
-    return {
-      hourlyPrice: price,
-      instances,
-      instanceHours: Number((hours * instances).toFixed(3)),
-      estimateUsd: Number((hours * instances * price).toFixed(2)),
-      final: ms > 0,
+  /**
+   * Refuse `keep` where it cannot hold, before the restore (scrub's preflight asks): the team
+   * reaches a kept copy only through `staging.teamSecurityGroups`.
+   */
+  checkKeep(): void {
+    teamGroupsOf(this.env, this.opts.environmentName);
+  }
+
+  /** Scrub's `keep`, after the scrub and leak scan passed: the team's groups, then the tags. */
+  async keep(o: { runId: string; until: Date; connection: ConnectionInfo }): Promise<AwsKeptCopy> {
+    const { keepAwsCopy } = await import("./keep.js");
+    const run = {
+      env: this.env,
+      rds: await this.clients.rds(),
+      runId: o.runId,
+      waits: this.waits,
     };
+    const kept = await keepAwsCopy(
+      { env: this.env, envName: this.opts.environmentName, root: this.opts.root, run },
+      o,
+    );
+    this.log.info({ runId: o.runId, until: kept.until, host: kept.host }, "copy kept for the team");
+    return kept;
   }
 
   async release(): Promise<void> {}
@@ -190,58 +151,4 @@ export class AwsProvider implements Provider {
   failoverPair(req: FailoverPairRequest): Promise<FailoverPair> {
     return awsFailoverPairFor(this.env, this.clients, req);
   }
-}
-
-function sourceOf(
-  resolved: ResolvedSource | undefined,
-  wanted: Wanted | undefined,
-): RestorePlan["source"] {
-  if (resolved?.kind === "snapshot") {
-    return {
-      kind: "snapshot",
-      id: resolved.snapshot,
-      ...(resolved.takenAt ? { takenAt: resolved.takenAt } : {}),
-    };
-  }
-  if (resolved?.kind === "pointInTime") {
-    const at = resolved.time === "latest" ? resolved.latestRestorableTime : resolved.time;
-    return {
-      kind: "snapshot",
-      id: `point-in-time:${resolved.time}`,
-      ...(at ? { takenAt: at } : {}),
-    };
-  }
-  if (wanted?.kind === "pointInTime") {
-    return {
-      kind: "snapshot",
-      id: `point-in-time:${wanted.time === "latest" ? "latest" : wanted.time.toISOString()}`,
-    };
-  }
-  return { kind: "snapshot", id: wanted?.kind === "snapshot" ? wanted.id : "latest" };
-}
-
-type Wanted = ReturnType<typeof wantedOf>;
-
-/** What was asked, as plain JSON in the plan: a plan made offline is resolved at restore. */
-const askedOf = (w: Wanted) =>
-  w.kind === "snapshot"
-    ? { snapshot: w.id }
-    : w.kind === "before"
-      ? { before: w.before.toISOString() }
-      : { pointInTime: w.time === "latest" ? "latest" : w.time.toISOString() };
-
-function wantedBack(plan: RestorePlan): Wanted {
-  const a = (plan.details.asked ?? {}) as {
-    snapshot?: string;
-    before?: string;
-    pointInTime?: string;
-  };
-  if (a.before) return { kind: "before", before: new Date(a.before) };
-  if (a.pointInTime) {
-    return {
-      kind: "pointInTime",
-      time: a.pointInTime === "latest" ? "latest" : new Date(a.pointInTime),
-    };
-  }
-  return { kind: "snapshot", id: a.snapshot ?? plan.source.id };
 }

@@ -4,6 +4,7 @@ import { inputError, platformError } from "../../errors.js";
 import { POINT_IN_TIME_PREFIX } from "../../steps/restore.js";
 import type { RestoreSource } from "../types.js";
 import { call, isNotFound, snapshotNotFound } from "./errors.js";
+import { listSnapshots, sharedFrom } from "./snapshots.js";
 
 /** What an RDS restore starts from, resolved: kept in the plan's details as plain JSON. */
 export type ResolvedSource =
@@ -15,6 +16,11 @@ export type ResolvedSource =
       engine: string;
       engineVersion: string | undefined;
       encrypted: boolean;
+      /** The snapshot's own ARN: a copy into this account names its source by it. */
+      arn?: string | undefined;
+      kmsKeyId?: string | undefined;
+      /** The account it was shared from (encrypted with that account's key): copied first. */
+      sharedFrom?: string | undefined;
     }
   | {
       kind: "pointInTime";
@@ -56,66 +62,6 @@ function assertPostgres(engine: string | undefined, what: string): string {
   return engine;
 }
 
-interface Snap {
-  id: string;
-  arn: string | undefined;
-  takenAt: Date | undefined;
-  status: string | undefined;
-  engine: string | undefined;
-  engineVersion: string | undefined;
-  encrypted: boolean;
-}
-
-/** Snapshots of production (automated and manual), or one by id/ARN, newest first. */
-async function listSnapshots(env: AwsEnvironment, rds: RDSClient, id?: string): Promise<Snap[]> {
-  const sdk = await import("@aws-sdk/client-rds");
-  const shared = id?.startsWith("arn:") ?? false;
-  const out: Snap[] = [];
-  let marker: string | undefined;
-  do {
-    if (isCluster(env)) {
-      const r = await rds.send(
-        new sdk.DescribeDBClusterSnapshotsCommand(
-          id
-            ? { DBClusterSnapshotIdentifier: id, IncludeShared: shared }
-            : { DBClusterIdentifier: productionId(env), Marker: marker },
-        ),
-      );
-      marker = r.Marker;
-      for (const s of r.DBClusterSnapshots ?? [])
-        out.push({
-          id: s.DBClusterSnapshotIdentifier ?? "",
-          arn: s.DBClusterSnapshotArn,
-          takenAt: s.SnapshotCreateTime,
-          status: s.Status,
-          engine: s.Engine,
-          engineVersion: s.EngineVersion,
-          encrypted: s.StorageEncrypted ?? false,
-        });
-    } else {
-      const r = await rds.send(
-        new sdk.DescribeDBSnapshotsCommand(
-          id
-            ? { DBSnapshotIdentifier: id, IncludeShared: shared }
-            : { DBInstanceIdentifier: productionId(env), Marker: marker },
-        ),
-      );
-      marker = r.Marker;
-      for (const s of r.DBSnapshots ?? [])
-        out.push({
-          id: s.DBSnapshotIdentifier ?? "",
-          arn: s.DBSnapshotArn,
-          takenAt: s.SnapshotCreateTime,
-          status: s.Status,
-          engine: s.Engine,
-          engineVersion: s.EngineVersion,
-          encrypted: s.Encrypted ?? false,
-        });
-    }
-  } while (marker && !id);
-  return out.sort((a, b) => (b.takenAt?.getTime() ?? 0) - (a.takenAt?.getTime() ?? 0));
-}
-
 export async function resolveSource(
   env: AwsEnvironment,
   rds: RDSClient,
@@ -123,8 +69,9 @@ export async function resolveSource(
 ): Promise<ResolvedSource> {
   if (wanted.kind === "pointInTime") return resolvePointInTime(env, rds, wanted.time);
   const explicit = wanted.kind === "snapshot" && wanted.id !== "latest" ? wanted.id : undefined;
+  const production = { cluster: isCluster(env), id: productionId(env) };
   const snaps = await call("listing snapshots", () =>
-    listSnapshots(env, rds, explicit).catch((e: unknown) => {
+    listSnapshots(rds, production, explicit).catch((e: unknown) => {
       if (explicit && isNotFound(e)) throw snapshotNotFound(explicit);
       throw e;
     }),
@@ -151,6 +98,9 @@ export async function resolveSource(
       "check its automated backups, or restore a point in time: from: { pointInTime: latest }",
     );
   }
+  const from = await call(`describing ${production.id}`, () =>
+    sharedFrom(rds, production, snap, explicit !== undefined),
+  );
   return {
     kind: "snapshot",
     snapshot: explicit?.startsWith("arn:") ? (snap.arn ?? explicit) : snap.id,
@@ -158,6 +108,9 @@ export async function resolveSource(
     engine: assertPostgres(snap.engine, `snapshot ${snap.id}`),
     engineVersion: snap.engineVersion,
     encrypted: snap.encrypted,
+    ...(snap.arn ? { arn: snap.arn } : {}),
+    ...(snap.kmsKeyId ? { kmsKeyId: snap.kmsKeyId } : {}),
+    ...(from ? { sharedFrom: from } : {}),
   };
 }
 

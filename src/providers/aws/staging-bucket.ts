@@ -92,7 +92,7 @@ export async function deleteStagingBucket(
       `refusing to delete bucket ${name}: its ${TAG.run} tag is not ${runId}`,
     );
   }
-  const { listVersions } = await import("./bucket-restore.js");
+  const { listVersions } = await import("./bucket-versions.js");
   let deleted = 0;
   for (;;) {
     const { entries } = await listVersions(s3, name, "").catch((e: unknown) => {

@@ -7,6 +7,8 @@ export interface WaitSettings {
   availableMs: number;
   passwordMs: number;
   deletedMs: number;
+  /** A snapshot copied into this account (cross-account KMS): grows with the snapshot's size. */
+  copyMs: number;
   minDelaySec: number;
   maxDelaySec: number;
 }
@@ -15,16 +17,33 @@ export const DEFAULT_WAITS: WaitSettings = {
   availableMs: 90 * 60_000,
   passwordMs: 20 * 60_000,
   deletedMs: 60 * 60_000,
+  copyMs: 120 * 60_000,
   minDelaySec: 15,
   maxDelaySec: 60,
 };
 
 export type WaitKind =
-  "instance-available" | "instance-deleted" | "cluster-available" | "cluster-deleted";
+  | "instance-available"
+  | "instance-deleted"
+  | "cluster-available"
+  | "cluster-deleted"
+  | "snapshot-available"
+  | "cluster-snapshot-available";
 
 interface Described {
   DBInstances?: { DBInstanceStatus?: string | undefined }[] | undefined;
   DBClusters?: { Status?: string | undefined }[] | undefined;
+  DBSnapshots?: { Status?: string | undefined }[] | undefined;
+  DBClusterSnapshots?: { Status?: string | undefined }[] | undefined;
+}
+
+/** The status a DescribeDB* answer carries, whichever kind it describes; empty lists mean gone. */
+function statusIn(out: Described, before: string): string {
+  const lists = [out.DBInstances, out.DBClusters, out.DBSnapshots, out.DBClusterSnapshots];
+  const first = lists.find((l) => l !== undefined)?.[0] as
+    { DBInstanceStatus?: string; Status?: string } | undefined;
+  if (first) return first.DBInstanceStatus ?? first.Status ?? before;
+  return lists.some((l) => l !== undefined) ? "gone" : before;
 }
 
 /**
@@ -50,10 +69,7 @@ export async function waitFor(
     send: {
       value: async (command: Parameters<RDSClient["send"]>[0]) => {
         const out = (await rds.send(command)) as Described;
-        status =
-          out.DBInstances?.[0]?.DBInstanceStatus ??
-          out.DBClusters?.[0]?.Status ??
-          (out.DBInstances || out.DBClusters ? "gone" : status);
+        status = statusIn(out, status);
         o.progress(`${o.phase}: ${id} ${status} (${formatDuration(Date.now() - start)})`);
         return out;
       },
@@ -66,14 +82,18 @@ export async function waitFor(
     maxDelay: Math.max(o.waits.maxDelaySec, o.waits.minDelaySec),
     abortSignal: o.signal,
   };
-  const result =
-    kind === "instance-available"
-      ? await sdk.waitForDBInstanceAvailable(config, { DBInstanceIdentifier: id })
-      : kind === "instance-deleted"
-        ? await sdk.waitForDBInstanceDeleted(config, { DBInstanceIdentifier: id })
-        : kind === "cluster-available"
-          ? await sdk.waitForDBClusterAvailable(config, { DBClusterIdentifier: id })
-          : await sdk.waitForDBClusterDeleted(config, { DBClusterIdentifier: id });
+  const waiters = {
+    "instance-available": () =>
+      sdk.waitForDBInstanceAvailable(config, { DBInstanceIdentifier: id }),
+    "instance-deleted": () => sdk.waitForDBInstanceDeleted(config, { DBInstanceIdentifier: id }),
+    "cluster-available": () => sdk.waitForDBClusterAvailable(config, { DBClusterIdentifier: id }),
+    "cluster-deleted": () => sdk.waitForDBClusterDeleted(config, { DBClusterIdentifier: id }),
+    "snapshot-available": () =>
+      sdk.waitForDBSnapshotAvailable(config, { DBSnapshotIdentifier: id }),
+    "cluster-snapshot-available": () =>
+      sdk.waitForDBClusterSnapshotAvailable(config, { DBClusterSnapshotIdentifier: id }),
+  };
+  const result = await waiters[kind]();
   o.signal.throwIfAborted();
   const elapsed = Date.now() - start;
   switch (result.state) {
@@ -91,7 +111,9 @@ export async function waitFor(
         `${o.phase}: ${id} went to status "${status}"`,
         status === "incompatible-restore"
           ? "the snapshot cannot be restored with these settings (instance class, storage, engine version): see the RDS events of the instance"
-          : "see the RDS events of the instance in the console",
+          : kind.includes("snapshot")
+            ? "see the RDS events of the snapshot; a cross-account copy needs the backup account's key policy to allow this account"
+            : "see the RDS events of the instance in the console",
       );
     default:
       throw platformError("AWS_WAIT_FAILED", `${o.phase}: ${id}: waiter ended ${result.state}`);

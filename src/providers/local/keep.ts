@@ -1,7 +1,7 @@
-import { promises as fs } from "node:fs";
 import path from "node:path";
 import { platformError } from "../../errors.js";
 import type { ConnectionInfo } from "../../types.js";
+import { writeKeptPgpass } from "../pgpass.js";
 import { markKept } from "./owner.js";
 import { runsDir } from "./run-cluster.js";
 
@@ -32,16 +32,7 @@ export async function keepRunCopy(
       `cannot keep the copy of run ${o.runId}: its folder ${runDir} has no owner label`,
     );
   }
-  const c = o.connection;
   const file = keptPgpassFile(root, o.runId);
-  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  const esc = (v: string) => v.replace(/[\\:]/g, (m) => `\\${m}`);
-  const line = [c.host, String(c.port), c.database, c.user, c.password ?? ""].map(esc).join(":");
-  await fs.writeFile(file, `${line}\n`, { mode: 0o600 });
-  await fs.chmod(file, 0o600);
-  return {
-    until: o.until.toISOString(),
-    pgpassFile: file,
-    connect: `PGPASSFILE=${file} psql -h ${c.host} -p ${c.port} -U ${c.user} ${c.database}`,
-  };
+  const connect = await writeKeptPgpass(file, o.connection);
+  return { until: o.until.toISOString(), pgpassFile: file, connect };
 }
