@@ -23,7 +23,7 @@ export interface Project {
   /** By drill name; `file` is relative to the root. */
   drills: Map<string, { file: string; drill: Drill }>;
   /** By file stem. */
-  scrubbers: Map<string, { file: string; scrubber: Scrubber }>;
+  scrubbers: Map<string, { file: string; scrubber: Scrubber; locate: YamlSource["locate"] }>;
 }
 
 export type LoadResult = { ok: true; project: Project } | { ok: false; problems: Problem[] };
@@ -121,7 +121,7 @@ export async function loadProject(
         path: "",
         message: `scrubber "${stem}" is also defined in ${scrubbers.get(stem)!.file}`,
       });
-    } else scrubbers.set(stem, { file, scrubber: parsed.value });
+    } else scrubbers.set(stem, { file, scrubber: parsed.value, locate: parsed.source.locate });
   }
 
   if (problems.length > 0) return { ok: false, problems: sortProblems(problems) };

@@ -132,5 +132,8 @@ export const resolverFor = (root: string) => (p: string) => (isAbsolute(p) ? p :
 /** What steps may read of the project: its scrubbers, and the drill's past runs. */
 export function resourcesFor(project: Project, drill: string): RunResources {
   const scrubbers = new Map([...project.scrubbers].map(([name, s]) => [name, s.scrubber]));
-  return { scrubbers, history: () => openHistory(project).list(drill) };
+  const scrubberSources = new Map(
+    [...project.scrubbers].map(([name, s]) => [name, { file: s.file, locate: s.locate }]),
+  );
+  return { scrubbers, scrubberSources, history: () => openHistory(project).list(drill) };
 }

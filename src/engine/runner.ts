@@ -16,6 +16,7 @@ import type { EventListener } from "./events.js";
 import { newRunId } from "./ids.js";
 import { measurement, missedObjectives } from "./objectives.js";
 import { describeRegression, findRegressions, phaseMeasurements } from "./phases.js";
+import { preflight } from "./preflight.js";
 import { runStep, type StepRun } from "./step-runner.js";
 import { DrillError, toErrorRecord } from "../errors.js";
 
@@ -190,10 +191,11 @@ export async function runDrill(
 /** Bring production to the run's starting point; not part of the recovery clock. */
 async function prepareProduction(
   drill: Drill,
-  { clock, provider }: EngineDeps,
+  deps: EngineDeps,
   signal: AbortSignal,
   emit: EventListener,
 ): Promise<{ preparation?: RunRecord["preparation"]; prepareError?: StepRun }> {
+  const { clock, provider } = deps;
   const prepStarted = clock.now();
   emit({ type: "prepare:start", environment: drill.environment });
   try {
@@ -201,6 +203,7 @@ async function prepareProduction(
       signal,
       progress: (message) => emit({ type: "prepare:progress", message }),
     });
+    await preflight(drill, deps, signal);
     const preparation = { durationMs: clock.now() - prepStarted, details };
     emit({ type: "prepare:end", ...preparation });
     return { preparation };
@@ -217,7 +220,11 @@ async function prepareProduction(
       prepareError: {
         outcome: "error",
         details: {},
-        findings: [`preparing ${drill.environment}: ${error.message}`],
+        // A user's mistake found in preflight is already one line per problem, file first.
+        findings:
+          e instanceof DrillError && e.kind === "input"
+            ? error.message.split("\n")
+            : [`preparing ${drill.environment}: ${error.message}`],
         error,
         errorKind: e instanceof DrillError ? e.kind : "platform",
       },

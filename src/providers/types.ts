@@ -1,3 +1,4 @@
+import type { TableInfo } from "../scrub/catalog.js";
 import type { ConnectionInfo } from "../types.js";
 
 /**
@@ -51,6 +52,11 @@ export interface Provider {
   restore(plan: RestorePlan, opts: RestoreOptions): Promise<RestoredCopy>;
   /** Stop whatever `prepare` started (the sandbox primary). Always called at the end of a run. */
   release(): Promise<void>;
+  /**
+   * The tables of production's database as they are now (after `prepare`), for checks that must
+   * fail before a restore; absent where production cannot be read (AWS).
+   */
+  sourceCatalog?(signal: AbortSignal): Promise<TableInfo[]>;
   /** A primary with a standby to fail over (the `failover` step); absent when unsupported. */
   failoverPair?(request: FailoverPairRequest): Promise<FailoverPair>;
 }

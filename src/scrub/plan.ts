@@ -1,4 +1,6 @@
+import { formatPath, formatProblem, type PathSegment } from "../definitions/problems.js";
 import type { ColumnRule, Scrubber, SimpleRule } from "../definitions/scrubber.js";
+import { problemAt, type YamlSource } from "../definitions/yaml.js";
 import { inputError } from "../errors.js";
 import { displayName, type ColumnInfo, type TableInfo } from "./catalog.js";
 import { suggestByName } from "./suggest.js";
@@ -17,24 +19,45 @@ export interface Unclassified {
   suggestion: string;
 }
 
+/** The scrubber's file, and where in it each rule was written (when it came from a file). */
+export interface ScrubberSource {
+  /** Shown in messages: `scrubbers/shop.yaml`. */
+  file: string;
+  locate?: YamlSource["locate"];
+}
+
 export interface ScrubPlan {
   tables: TablePlan[];
   unclassified: Unclassified[];
 }
 
 /**
- * Match the scrubber's rules to the restored schema. Rules naming what does not exist, or that
- * cannot apply to a column's type, are the user's mistake (exit 2) and are all reported at once,
- * before anything is rewritten. Columns nobody classified are returned for the caller to judge.
+ * Match the scrubber's rules to a schema (the restored copy's, or production's before restoring).
+ * Rules naming what does not exist, or that cannot apply to a column's type, are the user's
+ * mistake (exit 2), one line each at the rule's file:line:col, all at once, before anything is
+ * rewritten. Columns nobody classified are returned for the caller to judge.
  */
-export function planScrub(catalog: TableInfo[], scrubber: Scrubber, file: string): ScrubPlan {
-  const problems: string[] = [];
+export function planScrub(
+  catalog: TableInfo[],
+  scrubber: Scrubber,
+  source: ScrubberSource,
+  against = "the restored database",
+): ScrubPlan {
+  const { file } = source;
+  const lines: string[] = [];
+  const problem = (path: PathSegment[], message: string) =>
+    lines.push(
+      source.locate
+        ? formatProblem(problemAt({ file, locate: source.locate }, path, message, { key: true }))
+        : formatProblem({ file, path: formatPath(path), message }),
+    );
   const byTable = new Map<TableInfo, Map<string, ColumnRule>>();
   for (const [tableKey, columns] of Object.entries(scrubber.tables)) {
     const table = findTable(catalog, tableKey);
     if (!table) {
-      problems.push(
-        `${file} tables.${tableKey}: table "${tableKey}" does not exist in the restored database (tables: ${catalog.map(displayName).join(", ") || "none"})`,
+      problem(
+        ["tables", tableKey],
+        `table "${tableKey}" does not exist in ${against} (tables: ${catalog.map(displayName).join(", ") || "none"})`,
       );
       continue;
     }
@@ -42,23 +65,24 @@ export function planScrub(catalog: TableInfo[], scrubber: Scrubber, file: string
     byTable.set(table, rules);
     for (const [column, rule] of Object.entries(columns)) {
       const info = table.columns.find((c) => c.name === column);
-      const where = `${file} tables.${tableKey}.${column}`;
+      const where = ["tables", tableKey, column];
       if (!info) {
-        problems.push(
-          `${where}: column "${column}" does not exist in ${displayName(table)} (columns: ${table.columns.map((c) => c.name).join(", ")})`,
+        problem(
+          where,
+          `column "${column}" does not exist in ${displayName(table)} in ${against} (columns: ${table.columns.map((c) => c.name).join(", ")})`,
         );
         continue;
       }
-      const problem = ruleProblem(rule, info, table, columns);
-      if (problem) problems.push(`${where}: ${problem}`);
+      const wrong = ruleProblem(rule, info, table, columns);
+      if (wrong) problem(where, wrong);
       rules.set(column, rule);
     }
   }
-  if (problems.length > 0) {
+  if (lines.length > 0) {
     throw inputError(
       "SCRUBBER_MISMATCH",
-      problems.join("\n"),
-      `fix ${file} to match the restored schema (or run \`drill scrubber init\` for a fresh draft)`,
+      lines.join("\n"),
+      `fix ${file} to match the database (or run \`drill scrubber init\` for a fresh draft)`,
     );
   }
 

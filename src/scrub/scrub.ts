@@ -5,15 +5,16 @@ import type { ConnectionInfo } from "../types.js";
 import { displayName, readCatalog } from "./catalog.js";
 import { Keys } from "./keys.js";
 import { checkLeaks, type LeakOptions, type LeakReport, prepareLeakScan } from "./scan.js";
-import { planScrub, type TablePlan, type Unclassified } from "./plan.js";
+import { planScrub, type ScrubberSource, type TablePlan, type Unclassified } from "./plan.js";
 import { PoolRegistry, loadPools } from "./pools.js";
 import { captureCrossTable, captureTable, type TableDefinition } from "./preserve.js";
 import { rewriteTable } from "./rewrite.js";
 import { compileTable, type CompiledTable } from "./sql.js";
 
 export interface ScrubOptions {
-  /** Shown in messages: `scrubbers/shop.yaml`. */
+  /** Shown in messages: `scrubbers/shop.yaml`; with `locate`, rules are named by line. */
   file: string;
+  locate?: ScrubberSource["locate"];
   workers: number;
   leakScan: LeakOptions | false;
   signal: AbortSignal;
@@ -56,7 +57,7 @@ export async function scrubDatabase(
     conn,
     async (db) => {
       const catalog = await readCatalog(db);
-      const plan = planScrub(catalog, scrubber, opts.file);
+      const plan = planScrub(catalog, scrubber, opts);
       const findings: string[] = [];
       if (plan.unclassified.length > 0) {
         const lines = plan.unclassified.map(

@@ -4,45 +4,61 @@ import { kindOf } from "../definitions/one-of.js";
 import { DrillError, inputError } from "../errors.js";
 import type { Provider } from "../providers/types.js";
 import type { ConnectionInfo } from "../types.js";
-import { defineStep, type StepContext } from "./types.js";
+import type { ScrubberSource } from "../scrub/plan.js";
+import { defineStep, type RunResources, type StepContext } from "./types.js";
 
 const leakScan = strict({
-  /** Original values remembered (as keyed hashes) per scrubbed column. */
-  sample: z.number().int().min(0).max(100_000).default(1000),
-  /** Look for emails, phone and card numbers, IBANs in kept text and JSON columns. */
-  patterns: z.boolean().default(true),
-  /** Plant known fake personal data before the scrub and check it comes out transformed. */
-  canaries: z.boolean().default(true),
+  sample: z.number().int().min(0).max(100_000).default(1000).meta({
+    description:
+      "original values remembered (as keyed hashes) per scrubbed column; none may reappear",
+  }),
+  patterns: z.boolean().default(true).meta({
+    description: "look for emails, phone and card numbers and IBANs in kept text and JSON columns",
+  }),
+  canaries: z.boolean().default(true).meta({
+    description: "plant known fake personal data before the scrub and check it comes out changed",
+  }),
 });
 
 export const scrubSchema = strict({
   scrubber: name.meta({ description: "a file in scrubbers/, by name" }),
-  /** Tables rewritten at once, each on its own connection. */
-  workers: z.number().int().min(1).max(32).default(4),
+  workers: z
+    .number()
+    .int()
+    .min(1)
+    .max(32)
+    .default(4)
+    .meta({ description: "tables rewritten at once, each on its own connection" }),
   leakScan: z
     .union([leakScan, z.literal(false)])
-    .default({ sample: 1000, patterns: true, canaries: true }),
+    .default({ sample: 1000, patterns: true, canaries: true })
+    .meta({ description: "after the scrub, prove nothing personal is left; false skips it" }),
   keep: duration.optional().meta({
     description:
       "after the scrub and leak scan pass, keep the copy running for the team this long (e.g. 4h); `drill cleanup` removes it after",
   }),
   ...stepBase,
+}).meta({
+  description:
+    "Makes the restored copy safe before anyone uses it: every column classified by the scrubber, tables with anything to transform rewritten (not updated in place), then a leak scan.",
 });
 
-/** A provider that can leave a run's copy running after the run (the local one can). */
+/** A provider that can leave a run's copy running after the run (local and aws can). */
 interface CopyKeeper {
   keep(o: { runId: string; until: Date; connection: ConnectionInfo }): Promise<{
     until: string;
     pgpassFile: string;
     connect: string;
   }>;
+  /** Throws (exit 2) when the provider's configuration cannot keep a copy (aws: no team groups). */
+  checkKeep?(): void;
 }
 
 const keeperOf = (p: Provider): CopyKeeper | undefined =>
   typeof (p as Partial<CopyKeeper>).keep === "function" ? (p as unknown as CopyKeeper) : undefined;
 
 /** Refuse `keep` where it cannot hold: before anything is rewritten. */
-function assertKeepable(ctx: StepContext): CopyKeeper {
+function assertKeepable(ctx: Pick<StepContext, "provider" | "drill">): CopyKeeper {
   const keeper = keeperOf(ctx.provider);
   if (!keeper) {
     throw inputError(
@@ -63,6 +79,7 @@ function assertKeepable(ctx: StepContext): CopyKeeper {
       "keep the copy in a drill without `failover: { target: staging }`",
     );
   }
+  keeper.checkKeep?.();
   return keeper;
 }
 
@@ -84,6 +101,15 @@ export const scrub = defineStep({
       ...(o.keep !== undefined ? { keepMs: o.keep } : {}),
     };
   },
+  /** Before anything is restored: keep must be possible, and rules must fit production's tables. */
+  async preflight(o, ctx) {
+    if (o.keep !== undefined) assertKeepable(ctx);
+    const scrubber = ctx.resources.scrubbers.get(o.scrubber);
+    const catalog = scrubber && (await ctx.sourceCatalog());
+    if (!scrubber || !catalog) return;
+    const { planScrub } = await import("../scrub/plan.js");
+    planScrub(catalog, scrubber, sourceOf(o.scrubber, ctx.resources), "production");
+  },
   async run(o, ctx) {
     if (!ctx.target)
       throw new DrillError("input", "NO_TARGET", "scrub needs a restore step before it");
@@ -92,7 +118,7 @@ export const scrub = defineStep({
     const keeper = o.keep !== undefined ? assertKeepable(ctx) : undefined;
     const { scrubDatabase } = await import("../scrub/scrub.js");
     const report = await scrubDatabase(ctx.target.connection, scrubber, {
-      file: `scrubbers/${o.scrubber}.yaml`,
+      ...sourceOf(o.scrubber, ctx.resources),
       workers: o.workers,
       leakScan: o.leakScan,
       signal: ctx.signal,
@@ -114,3 +140,7 @@ export const scrub = defineStep({
     return { outcome, details: { scrubber: o.scrubber, ...details }, findings };
   },
 });
+
+/** The scrubber's file (and rule positions, when loaded from one) for messages. */
+const sourceOf = (name: string, resources: RunResources): ScrubberSource =>
+  resources.scrubberSources?.get(name) ?? { file: `scrubbers/${name}.yaml` };

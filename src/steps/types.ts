@@ -5,11 +5,15 @@ import type { Drill } from "../definitions/drill.js";
 import type { Logger } from "../log.js";
 import type { Scrubber } from "../definitions/scrubber.js";
 import type { RunRecord } from "../types.js";
+import type { TableInfo } from "../scrub/catalog.js";
+import type { ScrubberSource } from "../scrub/plan.js";
 
 /** What steps may read of the project's past and files, loaded before the run starts. */
 export interface RunResources {
   /** Scrubbers by name (file stem), with their secrets already interpolated from the env. */
   scrubbers: ReadonlyMap<string, Scrubber>;
+  /** Where each scrubber was written, so a rule the database contradicts is named by line. */
+  scrubberSources?: ReadonlyMap<string, ScrubberSource>;
   /** Earlier runs of this drill, newest first (for comparisons with the past). */
   history(): Promise<RunRecord[]>;
 }
@@ -61,6 +65,22 @@ export interface StepKind<Schema extends z.ZodType = z.ZodType> {
   /** What a dry run says this step would do, resolving what it can without creating anything. */
   plan(options: z.output<Schema>, ctx: PlanContext): Promise<Record<string, unknown>>;
   run(options: z.output<Schema>, ctx: StepContext): Promise<StepResult>;
+  /**
+   * What must fail before anything is created but needs the platform to know (a scrubber rule
+   * naming a column production does not have). Runs after `prepare`, before the first step;
+   * throws a DrillError.
+   */
+  preflight?(options: z.output<Schema>, ctx: PreflightContext): Promise<void>;
+}
+
+export interface PreflightContext extends PlanContext {
+  signal: AbortSignal;
+  /**
+   * The tables of the database the run restores, read from its source before restoring;
+   * undefined when the provider cannot (AWS: production is not ours to connect to) or the
+   * source is an archive.
+   */
+  sourceCatalog(): Promise<TableInfo[] | undefined>;
 }
 
 export interface PlanContext {

@@ -127,12 +127,16 @@ describe("scrub keep", () => {
     expect(existsSync(join(root, ".drill/kept", `${id}.pgpass`))).toBe(false);
   });
 
-  it("refuses keep with a later failover of the copy, and keeps nothing", async () => {
+  it("refuses keep with a later failover of the copy before restoring, and keeps nothing", async () => {
     const r = await runCli(["run", "refused", "--json"], { cwd: root });
     expect(r.code).toBe(2);
     const record = JSON.parse(r.stdout) as RunRecord;
-    expect(record.steps.find((s) => s.kind === "scrub")?.error?.code).toBe("KEEP_WITH_FAILOVER");
+    expect(record.steps.find((s) => s.kind === "restore")?.outcome).toBe("skipped");
+    expect(record.findings).toEqual([
+      "scrub: keep cannot be combined with a failover of the staging copy in the same drill",
+    ]);
     expect(serversUnder(root)).toEqual([]);
-    expect(readdirSync(join(root, ".drill/runs"))).toEqual([]);
+    const runs = join(root, ".drill/runs");
+    expect(existsSync(runs) ? readdirSync(runs) : []).toEqual([]);
   });
 });

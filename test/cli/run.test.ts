@@ -38,6 +38,10 @@ beforeAll(async () => {
       '        - sql: { name: sleepy, query: "select pg_sleep(60)", expect: null }',
       "timeout: 2s",
     ),
+    "drills/misfit.yaml":
+      "name: misfit\nenvironment: sandbox\nsteps:\n  - restore: { from: { snapshot: latest } }\n  - scrub: { scrubber: misfit }\n",
+    "scrubbers/misfit.yaml":
+      "deterministic: false\nunknownColumns: warn\ntables:\n  customers:\n    emial: null\n    phone: { mask: { keepLast: 2 } }\n  custmers:\n    id: keep\n",
     "drills/broken.yaml":
       "name: broken\nenvironment: sandbox\nobjectivs: { rto: 5m }\nsteps:\n  - restor: {}\n",
   });
@@ -176,6 +180,27 @@ describe("drill run", () => {
       'drills/broken.yaml:3:1 objectivs: unknown key "objectivs" (allowed: name, description, schedule, timezone, production, window, environment, objectives, steps, notify)',
       'drills/broken.yaml:5:5 steps[0].restor: unknown step kind "restor" (known: restore, scrub, verify, failover, s3-restore, cleanup)',
     ]);
+  });
+
+  it("refuses scrubber rules that production's tables contradict, exit 2, before restoring", async () => {
+    const r = await runCli(["run", "misfit", "--json"], { cwd: root });
+    expect(r.code).toBe(2);
+    const record = JSON.parse(r.stdout) as RunRecord;
+    expect(record.outcome).toBe("error");
+    expect(record.steps.map((s) => `${s.kind} ${s.outcome}`)).toEqual([
+      "restore skipped",
+      "scrub skipped",
+      "cleanup passed",
+    ]);
+    expect(record.findings).toEqual([
+      expect.stringMatching(
+        /^scrubbers\/misfit\.yaml:5:5 tables\.customers\.emial: column "emial" does not exist in customers in production \(columns: id, full_name, email, /,
+      ) as string,
+      expect.stringMatching(
+        /^scrubbers\/misfit\.yaml:7:3 tables\.custmers: table "custmers" does not exist in production \(tables: /,
+      ) as string,
+    ]);
+    expect(await stagingLeft()).toEqual([]);
   });
 
   it("plans without creating anything", async () => {

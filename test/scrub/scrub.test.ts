@@ -201,7 +201,7 @@ describe("fails closed", () => {
     expect((e as DrillError).exitCode).toBe(2);
     expect((e as DrillError).message).toBe(
       [
-        'scrubbers/shop.yaml tables.orders.nickname: column "nickname" does not exist in orders (columns: id, customer_id, contact_email, note)',
+        'scrubbers/shop.yaml tables.orders.nickname: column "nickname" does not exist in orders in the restored database (columns: id, customer_id, contact_email, note)',
       ].join("\n"),
     );
     expect(

@@ -3,6 +3,7 @@ import path from "node:path";
 import type { LocalEnvironment } from "../../definitions/config.js";
 import { platformError } from "../../errors.js";
 import { run } from "./os-user.js";
+import { serverReachable } from "./shared-binaries.js";
 
 export interface ServerBinaries {
   source: "embedded" | "system" | "bin";
@@ -85,7 +86,10 @@ async function embedded(): Promise<ServerBinaries> {
       );
     }
   }
-  return { source: "embedded", bindir: path.dirname(mod.postgres), ...mod };
+  const native = path.dirname(path.dirname(mod.postgres));
+  const usable = await serverReachable(native);
+  if (usable === native) return { source: "embedded", bindir: path.dirname(mod.postgres), ...mod };
+  return fromDir(path.join(usable, "bin"), "embedded");
 }
 
 async function hasAll(dir: string, tools: readonly string[]): Promise<boolean> {

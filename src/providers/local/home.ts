@@ -21,7 +21,7 @@ export function clusterHome(root: string): string {
   return outside;
 }
 
-function othersCanWalkTo(dir: string): boolean {
+export function othersCanWalkTo(dir: string): boolean {
   let current = path.resolve(dir);
   for (;;) {
     try {

@@ -2,6 +2,8 @@ import path from "node:path";
 import type { LocalEnvironment } from "../../definitions/config.js";
 import { platformError } from "../../errors.js";
 import { silentLogger, type Logger } from "../../log.js";
+import { withSession } from "../../db.js";
+import type { TableInfo } from "../../scrub/catalog.js";
 import type { ConnectionInfo } from "../../types.js";
 import type {
   FailoverPair,
@@ -184,6 +186,18 @@ export class LocalProvider implements Provider {
       );
     }
     return snap;
+  }
+
+  /** The sandbox production's shop tables, read from its catalog (read-only) after prepare. */
+  async sourceCatalog(signal: AbortSignal): Promise<TableInfo[]> {
+    if (!this.primary) throw new Error("sourceCatalog before prepare");
+    const { readCatalog } = await import("../../scrub/catalog.js");
+    const conn = await this.primary.connection();
+    return withSession(conn, (db) => readCatalog(db), {
+      signal,
+      readOnly: true,
+      applicationName: "drill preflight",
+    });
   }
 
   /** A pair to fail over: the run's copy or the sandbox primary, each given a standby. */

@@ -1,0 +1,73 @@
+import { execFile } from "node:child_process";
+import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, expect, it } from "vitest";
+import type { RunRecord } from "../../src/types.js";
+import { REPO, serversUnder } from "../helpers/project.js";
+
+const run = promisify(execFile);
+
+/**
+ * What a user gets from npm: the packed tarball (of the dist/ that `npm test` built first),
+ * installed into an empty folder with production dependencies only, from npm's cache where it
+ * can. Then the commands a newcomer types: --help, validate, and the quickstart drill.
+ */
+const work = await mkdtemp(join(tmpdir(), "drill-pack-"));
+const app = join(work, "app");
+afterAll(async () => {
+  expect(serversUnder(app)).toEqual([]);
+  await rm(work, { recursive: true, force: true });
+});
+
+const drill = (args: string[]) =>
+  run(join(app, "node_modules/.bin/drill"), args, { cwd: app, maxBuffer: 16 << 20 }).catch(
+    (e: { message: string; stdout?: string; stderr?: string }) => {
+      throw new Error(`${e.message}\n${e.stdout ?? ""}\n${e.stderr ?? ""}`);
+    },
+  );
+
+it("installs from npm pack with production dependencies only and runs the quickstart", async () => {
+  // --ignore-scripts: `prepare` would rebuild dist/ under tests that are running it.
+  const packed = await run("npm", ["pack", "--ignore-scripts", "--pack-destination", work], {
+    cwd: REPO,
+  });
+  const tarball = join(work, packed.stdout.trim().split("\n").at(-1)!);
+  await run("mkdir", ["-p", app]);
+  await writeFile(join(app, "package.json"), '{ "name": "app", "private": true }\n');
+  await run(
+    "npm",
+    ["install", "--omit=dev", "--prefer-offline", "--no-audit", "--no-fund", tarball],
+    { cwd: app, maxBuffer: 16 << 20 },
+  );
+  // Only what the package needs at run time: no test runner, compiler or bundler came along.
+  for (const dev of ["vitest", "typescript", "rolldown", "s3rver", "zod"])
+    expect(existsSync(join(app, "node_modules", dev)), dev).toBe(false);
+  const pkg = join(app, "node_modules/drill");
+  for (const f of ["dist/drill.js", "bin/drill.js", "drills/quickstart.yaml", "README.md"])
+    expect(existsSync(join(pkg, f)), f).toBe(true);
+  expect(existsSync(join(pkg, "src")), "src/ is not shipped").toBe(false);
+  expect(existsSync(join(pkg, "test")), "test/ is not shipped").toBe(false);
+
+  const help = await drill(["--help"]);
+  expect(help.stdout).toContain("Usage: drill");
+  expect(help.stdout).toContain("run [options] <drill...>");
+
+  for (const dir of ["drills", "scrubbers", "config"])
+    await cp(join(pkg, dir), join(app, dir), { recursive: true });
+  const valid = await drill(["validate"]);
+  expect(valid.stdout).toMatch(/^ok: 1 drill, 1 scrubber, 1 config file/);
+
+  const quickstart = await drill(["run", "quickstart", "--json"]);
+  const record = JSON.parse(quickstart.stdout) as RunRecord;
+  expect(record.outcome).toBe("passed");
+  expect(record.steps.map((s) => s.kind)).toEqual([
+    "restore",
+    "scrub",
+    "verify",
+    "failover",
+    "cleanup",
+  ]);
+}, 600_000);
