@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { strict } from "../definitions/common.js";
+import { checkName, strict } from "../definitions/common.js";
 import { quoteIdent, withSession, type Queryable } from "../db.js";
 import { DrillError } from "../errors.js";
 import { eachInSavepoint } from "./savepoint.js";
@@ -18,7 +18,7 @@ export const amcheck = defineConnectionCheck({
   kind: "amcheck",
   session: "own",
   schema: strict({
-    name: z.string().min(1).optional(),
+    name: checkName,
     install: z.boolean().default(true).meta({
       description: "create the amcheck extension in the restored copy when it is missing",
     }),
@@ -26,6 +26,9 @@ export const amcheck = defineConnectionCheck({
       .boolean()
       .default(false)
       .meta({ description: "also check pg_catalog's own indexes" }),
+  }).meta({
+    description:
+      "Verifies every B-tree index against its table with PostgreSQL's amcheck (`bt_index_check`); creates the extension in the restored copy, never in production.",
   }),
   describe: (o) => o.name ?? "amcheck B-tree indexes",
   async run(o, ctx) {

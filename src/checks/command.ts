@@ -1,7 +1,7 @@
 import { pgEnv } from "../db.js";
 import { spawn } from "node:child_process";
 import { z } from "zod";
-import { duration, strict } from "../definitions/common.js";
+import { checkName, duration, strict } from "../definitions/common.js";
 import { formatDuration } from "../duration.js";
 import type { ConnectionInfo } from "../types.js";
 import { defineConnectionCheck } from "./types.js";
@@ -21,14 +21,29 @@ export const command = defineConnectionCheck({
   kind: "command",
   session: "own",
   schema: strict({
-    name: z.string().min(1).optional(),
+    name: checkName,
     run: z
       .union([
         z.string().min(1),
         z.array(z.string().min(1)).min(1, { message: "give the program and its arguments" }),
       ])
       .meta({ description: 'a shell command, or argv such as ["npm", "run", "smoke"]' }),
-    timeout: duration.optional().meta({ description: "killed after this; default: checkTimeout" }),
+    timeout: duration
+      .optional()
+      .meta({ description: "the command is killed after this (default: the step's checkTimeout)" }),
+    env: z
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "expected a variable name" }),
+        z.string(),
+      )
+      .optional()
+      .meta({
+        description:
+          'more environment variables for the command, e.g. { API_TOKEN: "${SMOKE_TOKEN}" }; nothing else of drill\'s environment is passed on',
+      }),
+  }).meta({
+    description:
+      "Runs the team's own smoke test with `DATABASE_URL` and `PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`, `PGDATABASE` pointing at the copy; exit 0 passes. It sees only PATH, HOME, USER, LANG, LC_ALL, TZ and TMPDIR of drill's environment, plus its `env`. Its last 20 lines of output are recorded, the password redacted.",
   }),
   // Only the program's name: the rest of a command line may carry an interpolated secret.
   describe: (o) =>
@@ -39,11 +54,13 @@ export const command = defineConnectionCheck({
       typeof o.run === "string" ? ["/bin/sh", ["-c", o.run]] : [o.run[0]!, o.run.slice(1)];
     const r = await runProcess(file, args, {
       cwd: ctx.cwd,
-      env: envFor(ctx.connection),
+      env: envFor(ctx.connection, o.env),
       timeoutMs,
       signal: ctx.signal,
     });
-    const output = tail(r.output, r.truncated, ctx.connection.password);
+    // The command's own env values may be secrets too (interpolated from drill's environment).
+    const hidden = [ctx.connection.password, ...Object.values(o.env ?? {})];
+    const output = tail(r.output, r.truncated, hidden);
     const details = { exitCode: r.code, output };
     const last = output.at(-1);
     if (r.timedOut) {
@@ -69,14 +86,21 @@ export const command = defineConnectionCheck({
 });
 
 /**
- * The parent's environment minus every libpq variable it may hold (a PGHOSTADDR or PGSERVICE
- * left there could point the smoke test at production), plus the restored copy's.
+ * What a program needs to start, and nothing that could be a secret: drill's own environment
+ * holds cloud credentials, webhook URLs and scrub secrets, none of them the smoke test's
+ * business, and a PGHOSTADDR or PGSERVICE left there could point it at production.
  */
-export function envFor(conn: ConnectionInfo): NodeJS.ProcessEnv {
+const PASSED_ON = ["PATH", "HOME", "USER", "LANG", "LC_ALL", "TZ", "TMPDIR"];
+
+/** The few basics above, the drill's own `env:` for the command, then the restored copy's. */
+export function envFor(
+  conn: ConnectionInfo,
+  extra: Record<string, string> = {},
+): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
+  for (const k of PASSED_ON) if (process.env[k] !== undefined) env[k] = process.env[k];
+  for (const [k, v] of Object.entries(extra))
     if (!k.startsWith("PG") && k !== "DATABASE_URL") env[k] = v;
-  }
   const auth = `${encodeURIComponent(conn.user)}${conn.password !== undefined ? `:${encodeURIComponent(conn.password)}` : ""}`;
   return {
     ...env,
@@ -156,12 +180,23 @@ function runProcess(
  * The last lines, with the password (as written and URL-encoded) replaced. A line cut by the
  * rolling buffer is dropped first, so no fragment of a password can survive the redaction.
  */
-export function tail(output: string, truncated: boolean, password: string | undefined): string[] {
+export function tail(
+  output: string,
+  truncated: boolean,
+  hidden: readonly (string | undefined)[],
+): string[] {
   let lines = output.replace(/\r\n?/g, "\n").split("\n");
   if (truncated) lines = lines.slice(1);
   if (lines.at(-1) === "") lines.pop();
   lines = lines.slice(-TAIL_LINES);
-  const secrets = password ? [...new Set([password, encodeURIComponent(password)])] : [];
+  // Short values (a flag such as "1") would blank out ordinary text and hide nothing.
+  const secrets = [
+    ...new Set(
+      hidden
+        .filter((s): s is string => !!s && s.length >= 4)
+        .flatMap((s) => [s, encodeURIComponent(s)]),
+    ),
+  ].sort((a, b) => b.length - a.length);
   return lines.map((line) => {
     let l = line;
     for (const s of secrets) l = l.replaceAll(s, "***");

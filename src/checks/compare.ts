@@ -6,10 +6,10 @@ import { strict } from "../definitions/common.js";
  * keys at once, all of which must hold (`{ gt: 0, lte: 100 }`).
  */
 export const comparison = strict({
-  lt: z.number().optional(),
-  lte: z.number().optional(),
-  gt: z.number().optional(),
-  gte: z.number().optional(),
+  lt: z.number().optional().meta({ description: "less than" }),
+  lte: z.number().optional().meta({ description: "at most" }),
+  gt: z.number().optional().meta({ description: "greater than" }),
+  gte: z.number().optional().meta({ description: "at least" }),
   between: z.tuple([z.number(), z.number()]).optional().meta({
     description: "inclusive range [low, high]",
   }),

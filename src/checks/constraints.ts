@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { strict } from "../definitions/common.js";
+import { checkName, strict } from "../definitions/common.js";
 import { quoteIdent, type Queryable } from "../db.js";
 import { defineCheck } from "./types.js";
 import { eachInSavepoint } from "./savepoint.js";
@@ -31,11 +31,14 @@ interface Constraint {
 export const constraints = defineCheck({
   kind: "constraints",
   schema: strict({
-    name: z.string().min(1).optional(),
+    name: checkName,
     exclude: z
       .array(z.string().min(1))
       .optional()
       .meta({ description: "constraint names not to check (known exceptions)" }),
+  }).meta({
+    description:
+      "Re-validates every foreign key and check constraint on the data, NOT VALID ones included.",
   }),
   describe: (o) => o.name ?? "constraints hold",
   async run(o, db) {

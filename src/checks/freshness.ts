@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { columnName, duration, strict, tableName } from "../definitions/common.js";
+import { checkName, columnName, duration, strict, tableName } from "../definitions/common.js";
 import { formatDuration } from "../duration.js";
 import { quoteIdent } from "../db.js";
 import { requireColumns } from "./relations.js";
@@ -13,13 +13,18 @@ import { CheckFailure, defineCheck } from "./types.js";
 export const freshness = defineCheck({
   kind: "freshness",
   schema: strict({
-    name: z.string().min(1).optional(),
-    table: tableName,
-    column: columnName,
-    maxAge: duration.optional(),
+    name: checkName,
+    table: tableName.meta({ description: "the table holding the timestamps" }),
+    column: columnName.meta({ description: "a timestamp column; its newest value dates the copy" }),
+    maxAge: duration.optional().meta({
+      description: "the newest value may be at most this old (without it the age is only measured)",
+    }),
     against: z.enum(["snapshot", "now"]).default("snapshot").meta({
       description: "age the newest value against the snapshot's time or the current time",
     }),
+  }).meta({
+    description:
+      "The age of a timestamp column's newest value, against the snapshot's time or now; the worse of it and the restore's `newestData` is the measured RPO.",
   }),
   describe: (o) => o.name ?? `freshness ${o.table}.${o.column}`,
   async run(o, db, ctx) {

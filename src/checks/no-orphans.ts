@@ -1,5 +1,4 @@
-import { z } from "zod";
-import { columnName, columnRef, strict, tableName } from "../definitions/common.js";
+import { checkName, columnName, columnRef, strict, tableName } from "../definitions/common.js";
 import { quoteIdent } from "../db.js";
 import { requireColumns, splitColumnRef } from "./relations.js";
 import { defineCheck } from "./types.js";
@@ -14,10 +13,13 @@ const EXAMPLES = 5;
 export const noOrphans = defineCheck({
   kind: "noOrphans",
   schema: strict({
-    name: z.string().min(1).optional(),
-    table: tableName,
-    column: columnName,
+    name: checkName,
+    table: tableName.meta({ description: "the child table" }),
+    column: columnName.meta({ description: "the child column that refers to the parent" }),
     references: columnRef.meta({ description: 'the parent column, "table.column"' }),
+  }).meta({
+    description:
+      "Every non-null value of a column has its parent row, with or without a foreign key.",
   }),
   describe: (o) => o.name ?? `noOrphans ${o.table}.${o.column} → ${o.references}`,
   async run(o, db) {

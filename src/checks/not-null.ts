@@ -1,5 +1,4 @@
-import { z } from "zod";
-import { strict, tableName } from "../definitions/common.js";
+import { checkName, strict, tableName } from "../definitions/common.js";
 import { quoteIdent } from "../db.js";
 import { columnList, requireColumns } from "./relations.js";
 import { defineCheck } from "./types.js";
@@ -8,9 +7,11 @@ import { defineCheck } from "./types.js";
 export const notNull = defineCheck({
   kind: "notNull",
   schema: strict({
-    name: z.string().min(1).optional(),
-    table: tableName,
-    columns: columnList,
+    name: checkName,
+    table: tableName.meta({ description: "the table to check" }),
+    columns: columnList.meta({ description: "columns that must hold no nulls" }),
+  }).meta({
+    description: "No nulls in the columns, checked on the data whatever the constraints say.",
   }),
   describe: (o) => o.name ?? `notNull ${o.table}(${o.columns.join(", ")})`,
   async run(o, db) {

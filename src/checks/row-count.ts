@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { strict, tableName } from "../definitions/common.js";
+import { checkName, strict, tableName } from "../definitions/common.js";
 import type { RunRecord } from "../types.js";
 import { requireTable } from "./relations.js";
 import { defineCheck, type CheckRecord } from "./types.js";
@@ -9,23 +9,28 @@ const count = z.number().int().min(0);
 export const rowCount = defineCheck({
   kind: "rowCount",
   schema: strict({
-    name: z.string().min(1).optional(),
-    table: tableName,
-    min: count.optional(),
-    max: count.optional(),
-    exact: count.optional(),
+    name: checkName,
+    table: tableName.meta({ description: "the table to count" }),
+    min: count.optional().meta({ description: "at least this many rows" }),
+    max: count.optional().meta({ description: "at most this many rows" }),
+    exact: count.optional().meta({ description: "exactly this many rows" }),
     withinPercentOfPrevious: z.number().positive().max(1000).optional().meta({
       description:
         "the count may differ by at most this many percent from the same table's count in the previous passed run of this drill",
     }),
-  }).refine(
-    (o) =>
-      o.min !== undefined ||
-      o.max !== undefined ||
-      o.exact !== undefined ||
-      o.withinPercentOfPrevious !== undefined,
-    { message: "give at least one of min, max, exact, withinPercentOfPrevious" },
-  ),
+  })
+    .refine(
+      (o) =>
+        o.min !== undefined ||
+        o.max !== undefined ||
+        o.exact !== undefined ||
+        o.withinPercentOfPrevious !== undefined,
+      { message: "give at least one of min, max, exact, withinPercentOfPrevious" },
+    )
+    .meta({
+      description:
+        "Counts a table's rows: `min`, `max`, `exact`, or `withinPercentOfPrevious` against the same table in the drill's last passed run.",
+    }),
   describe: (o) => o.name ?? `rowCount ${o.table}`,
   async run(o, db, ctx) {
     const quoted = await requireTable(db, o.table);

@@ -1,12 +1,12 @@
 import { z } from "zod";
-import { columnName, strict, tableName } from "../definitions/common.js";
+import { checkName, columnName, strict, tableName } from "../definitions/common.js";
 import { quoteIdent, quoteTable, type Queryable } from "../db.js";
 import { columnsOf, requireColumns } from "./relations.js";
 import { CheckFailure, defineCheck } from "./types.js";
 
 const migrations = strict({
-  table: tableName,
-  column: columnName,
+  table: tableName.meta({ description: "the migration tool's table, e.g. flyway_schema_history" }),
+  column: columnName.meta({ description: "its version column; the highest version is compared" }),
   atLeast: z.union([z.string().min(1), z.number()]).meta({
     description: 'the lowest acceptable version: 20240101120000, "1.4.2", …',
   }),
@@ -19,15 +19,22 @@ const migrations = strict({
 export const schemaCheck = defineCheck({
   kind: "schema",
   schema: strict({
-    name: z.string().min(1).optional(),
-    migrations: migrations.optional(),
+    name: checkName,
+    migrations: migrations
+      .optional()
+      .meta({ description: "the schema's migrations must be at least at a version" }),
     tables: z
       .record(tableName, z.array(columnName))
       .optional()
       .meta({ description: "table → columns that must exist (an empty list: the table only)" }),
-  }).refine((o) => o.migrations !== undefined || o.tables !== undefined, {
-    message: "give migrations, tables or both",
-  }),
+  })
+    .refine((o) => o.migrations !== undefined || o.tables !== undefined, {
+      message: "give migrations, tables or both",
+    })
+    .meta({
+      description:
+        "The schema is at least at a migration version, and/or tables have the columns named.",
+    }),
   describe: (o) => o.name ?? "schema",
   async run(o, db) {
     const measured: string[] = [];

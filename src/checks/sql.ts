@@ -13,8 +13,14 @@ const scalar = z.union([z.number(), z.string(), z.boolean(), z.null()]);
 export const sql = defineCheck({
   kind: "sql",
   schema: strict({
-    name: z.string().min(1),
-    query: z.string().min(1),
+    name: z
+      .string()
+      .min(1)
+      .meta({ description: "shown in the summary and the run record (a query makes a poor name)" }),
+    query: z
+      .string()
+      .min(1)
+      .meta({ description: "one SELECT, run in a read-only transaction on the copy" }),
     expect: z.union([scalar, comparison]).optional().meta({
       description:
         "the first value: a scalar, or a comparison such as { lt: 5 } or { between: [1, 10] }",
@@ -25,9 +31,14 @@ export const sql = defineCheck({
       .meta({
         description: "the number of rows returned: a count, or a comparison such as { gte: 1 }",
       }),
-  }).refine((o) => (o.expect === undefined) !== (o.rows === undefined), {
-    message: "give exactly one of expect (the first value) and rows (how many rows)",
-  }),
+  })
+    .refine((o) => (o.expect === undefined) !== (o.rows === undefined), {
+      message: "give exactly one of expect (the first value) and rows (how many rows)",
+    })
+    .meta({
+      description:
+        "Runs a query and compares the first value (`expect`) or the number of rows (`rows`).",
+    }),
   describe: (o) => o.name,
   async run(o, db) {
     const { rows, fields } = await db.query<Record<string, unknown>>(o.query);

@@ -1,5 +1,4 @@
-import { z } from "zod";
-import { strict, tableName } from "../definitions/common.js";
+import { checkName, strict, tableName } from "../definitions/common.js";
 import { quoteIdent } from "../db.js";
 import { columnList, requireColumns } from "./relations.js";
 import { defineCheck } from "./types.js";
@@ -12,11 +11,14 @@ import { defineCheck } from "./types.js";
 export const unique = defineCheck({
   kind: "unique",
   schema: strict({
-    name: z.string().min(1).optional(),
-    table: tableName,
+    name: checkName,
+    table: tableName.meta({ description: "the table to check" }),
     columns: columnList.meta({
       description: "together one key; write one check per column for separate keys",
     }),
+  }).meta({
+    description:
+      "No two rows share a value of the columns, checked on the data whatever the constraints say.",
   }),
   describe: (o) => o.name ?? `unique ${o.table}(${o.columns.join(", ")})`,
   async run(o, db) {

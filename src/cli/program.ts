@@ -2,7 +2,9 @@ import { Argument, Command, InvalidArgumentError, Option } from "commander";
 import type { ExitCode } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { CleanupFlags } from "./cleanup.js";
+import type { InitFlags } from "./init.js";
 import type { Io } from "./io.js";
+import type { ReportFlags } from "./report.js";
 import type { RunFlags } from "./run.js";
 
 export const VERSION = "0.1.0";
@@ -27,6 +29,16 @@ export function program(io: Io, done: (code: ExitCode) => void): Command {
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
     });
+
+  cli
+    .command("init")
+    .description(
+      "scaffold drills/, scrubbers/ and config/ with a commented example of each that runs on the local sandbox",
+    )
+    .option("--force", "overwrite the example files if they exist")
+    .action(async (flags: InitFlags) =>
+      done(await (await import("./init.js")).initCommand(flags, io)),
+    );
 
   cli
     .command("run")
@@ -76,14 +88,22 @@ export function program(io: Io, done: (code: ExitCode) => void): Command {
 
   cli
     .command("report")
-    .description("show one stored run in the terminal, or write its HTML report with --html")
+    .description(
+      "show one stored run in the terminal, as Markdown with --markdown, or write its HTML report with --html",
+    )
     .argument("<run>", 'a run id, or "latest"')
     .option("--drill <name>", "only runs of this drill (with latest: its newest run)")
     .option(
       "--html <file>",
       "write a self-contained HTML report (timeline, checks, trends, forecast)",
     )
-    .action(async (run: string, flags: { drill?: string; html?: string }) =>
+    .addOption(
+      new Option(
+        "--markdown",
+        "print the run as Markdown (for $GITHUB_STEP_SUMMARY, a pull request or an issue)",
+      ).conflicts("html"),
+    )
+    .action(async (run: string, flags: ReportFlags) =>
       done(await (await import("./report.js")).reportCommand(run, flags, io)),
     );
 

@@ -3,6 +3,7 @@ import { dirname, resolve } from "node:path";
 import type { ExitCode } from "../errors.js";
 import { forecastRto } from "../report/forecast.js";
 import { renderHtmlReport, trendRuns } from "../report/html.js";
+import { markdownReport } from "../report/markdown.js";
 import type { RunRecord } from "../types.js";
 import { makeStyle } from "./display/style.js";
 import { summaryLines } from "./display/summary.js";
@@ -12,15 +13,18 @@ import { historyStore, loadOrReport } from "./project.js";
 export interface ReportFlags {
   drill?: string;
   html?: string;
+  /** Print the run as Markdown (a CI job summary) instead of the terminal summary. */
+  markdown?: boolean;
 }
 
 /** How many recent run ids a "no such run" message offers. */
 const SUGGEST = 5;
 
 /**
- * `drill report <run|latest>`: one stored run in the terminal, or with `--html FILE` as a
- * self-contained page with its drill's trends and forecast. Exit 0 once shown, whatever the
- * run's outcome (that was `drill run`'s exit code); 2 when there is no such run.
+ * `drill report <run|latest>`: one stored run in the terminal, as Markdown with `--markdown` (a
+ * CI job summary), or with `--html FILE` as a self-contained page with its drill's trends and
+ * forecast. Exit 0 once shown, whatever the run's outcome (that was `drill run`'s exit code); 2
+ * when there is no such run.
  */
 export async function reportCommand(target: string, flags: ReportFlags, io: Io): Promise<ExitCode> {
   // Only the config: a report reads history, and a broken drill file must not hide it.
@@ -35,9 +39,13 @@ export async function reportCommand(target: string, flags: ReportFlags, io: Io):
   }
   const mine = runs.filter((r) => r.drill === record.drill);
   if (!flags.html) {
+    const forecast = forecastRto(trendRuns(record, mine, Infinity));
+    if (flags.markdown) {
+      io.stdout.write(markdownReport(record, { forecast: forecast.message }));
+      return 0;
+    }
     const style = makeStyle(Boolean(io.stdout.isTTY) && !io.env.NO_COLOR);
     for (const line of summaryLines(record, style)) writeLine(io.stdout, line);
-    const forecast = forecastRto(trendRuns(record, mine, Infinity));
     writeLine(io.stdout, `  forecast: ${forecast.message}`);
     return 0;
   }

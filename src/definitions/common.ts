@@ -45,6 +45,15 @@ export const columnRef = z.string().regex(new RegExp(`^(${IDENT}\\.){1,2}${IDENT
 
 /** Options every step accepts beside its own. */
 export const stepBase = {
-  name: z.string().min(1).max(80).optional(),
-  timeout: duration.optional(),
+  name: z.string().min(1).max(80).optional().meta({
+    description: "shown in the summary and the run record instead of the step's kind",
+  }),
+  timeout: duration.optional().meta({
+    description: "the step is stopped and fails when it runs longer; cleanup still runs",
+  }),
 };
+
+/** Every check but `sql` may name itself; `sql` must, a query says too little. */
+export const checkName = z.string().min(1).optional().meta({
+  description: "shown in the summary and the run record (default: the kind and what it checks)",
+});

@@ -12,48 +12,66 @@ export const stepSchema = oneOf(
 );
 
 export const drillSchema = strict({
-  name,
-  description: z.string().optional(),
-  /** Cron expression (node-cron syntax); only `drill daemon` reads it. */
+  name: name.meta({ description: "the drill's name; must equal the file name without .yaml" }),
+  description: z.string().optional().meta({ description: "what the drill proves, for people" }),
   schedule: z
     .string()
     .superRefine((expr, ctx) => {
       const problem = cronProblem(expr);
       if (problem) ctx.addIssue({ code: "custom", message: problem });
     })
-    .optional(),
-  /** Timezone of `schedule`; defaults to config `timezone`, then UTC. */
-  timezone: timezone.optional(),
-  /** Allows a failover step to fail over production; on demand also `--confirm-production`. */
-  production: z.boolean().default(false),
-  /** When the daemon may fail production over, e.g. "Tue 10:00-12:00 Europe/Berlin". */
+    .optional()
+    .meta({
+      description:
+        'cron expression, 5 fields or 6 with seconds (e.g. "0 4 * * 1"); only `drill daemon` reads it',
+    }),
+  timezone: timezone.optional().meta({
+    description: "IANA timezone of `schedule` (default: config's `timezone`, then UTC)",
+  }),
+  production: z.boolean().default(false).meta({
+    description:
+      "allows a failover step to target production; on demand `--confirm-production` is needed too",
+  }),
   window: z
     .string()
     .superRefine((w, ctx) => {
       const parsed = parseWindow(w);
       if (typeof parsed === "string") ctx.addIssue({ code: "custom", message: parsed });
     })
-    .optional(),
-  environment: name,
+    .optional()
+    .meta({
+      description: 'when the daemon may fail production over, e.g. "Tue 10:00-12:00 Europe/Berlin"',
+    }),
+  environment: name.meta({ description: "an environment from config: where to restore from" }),
   objectives: strict({
-    /** Run start → restored copy verified and usable. */
-    rto: duration.optional(),
-    /** Age of the copy's newest data. */
-    rpo: duration.optional(),
-    /** Budgets per recovery phase: a phase over its budget fails the run, like a missed RTO. */
+    rto: duration
+      .optional()
+      .meta({ description: "recovery time: run start → restored copy verified and usable" }),
+    rpo: duration.optional().meta({ description: "recovery point: age of the copy's newest data" }),
     phases: strict({
-      restore: duration.optional(),
-      scrub: duration.optional(),
-      verify: duration.optional(),
-    }).optional(),
-    /**
-     * A phase more than 25% slower than the median of the last 5 passed runs is a regression:
-     * reported as a warning, or a failure with `fail`.
-     */
-    regressions: z.enum(["warn", "fail"]).default("warn"),
-  }).optional(),
-  steps: z.array(stepSchema).min(1, { message: "give at least one step" }),
-  notify: z.array(name).default([]),
+      restore: duration.optional().meta({ description: "budget of the restore step" }),
+      scrub: duration.optional().meta({ description: "budget of the scrub step" }),
+      verify: duration.optional().meta({ description: "budget of the verify step" }),
+    })
+      .optional()
+      .meta({
+        description: "budgets per recovery phase: a phase over its budget fails the run",
+      }),
+    regressions: z.enum(["warn", "fail"]).default("warn").meta({
+      description:
+        "a phase more than 25% slower than the median of the last 5 passed runs is a regression: a warning, or with fail a failure",
+    }),
+  })
+    .optional()
+    .meta({ description: "what recovery must achieve; a missed objective fails the run" }),
+  steps: z
+    .array(stepSchema)
+    .min(1, { message: "give at least one step" })
+    .meta({ description: "what the run does, in order" }),
+  notify: z
+    .array(name)
+    .default([])
+    .meta({ description: "channels from config to post each finished run to" }),
 }).superRefine((drill, ctx) => {
   // Steps with no kind were reported by their own schema; judge the order of the rest.
   const kinds = drill.steps.map(

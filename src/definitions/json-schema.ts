@@ -45,13 +45,15 @@ function allowEnvReference(node: unknown, key?: string): unknown {
   for (const [k, v] of Object.entries(node)) out[k] = allowEnvReference(v, k);
   const constrained = out.format !== undefined || out.pattern !== undefined;
   if (out.type !== "string" || !constrained || key === "propertyNames") return out;
-  const { description, ...rest } = out;
+  // Description and default describe the key, whichever way it is written: editors read them there.
+  const { description, default: fallback, ...rest } = out;
   return {
     ...(description !== undefined ? { description } : {}),
+    ...(fallback !== undefined ? { default: fallback } : {}),
     anyOf: [rest, { type: "string", pattern: ENV_REFERENCE }],
   };
 }
-const ENV_REFERENCE = "\\$\\{[A-Za-z_][A-Za-z0-9_]*\\}";
+export const ENV_REFERENCE = "\\$\\{[A-Za-z_][A-Za-z0-9_]*\\}";
 
 /** As committed under schema/: stable formatting, newline at the end. */
 export const schemaText = (schema: object): string => `${JSON.stringify(schema, null, 2)}\n`;

@@ -25,6 +25,11 @@ const closest = (path: string): string | undefined => {
   );
 };
 
+/** Every transformer that can keep a unique constraint says so with this. */
+const uniqueFlag = z.boolean().optional().meta({
+  description: "the column has a unique constraint: distinct inputs give distinct outputs",
+});
+
 const fake = strict({
   fake: z
     .string()
@@ -41,40 +46,85 @@ const fake = strict({
       });
     })
     .meta({ description: "a @faker-js/faker method path, e.g. person.fullName, internet.email" }),
-  locale: locale.optional(),
-  unique: z.boolean().optional(),
-}).superRefine((rule, ctx) => {
-  const info = FAKER_METHODS[rule.fake];
-  if (!rule.unique || !info) return;
-  const [kind, distinct] = info;
-  if (kind !== "string" || distinct < UNIQUE_MIN_DISTINCT) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["unique"],
-      message: `${rule.fake} cannot produce enough distinct values for unique: true (${kind}, ${distinct} distinct in 300 draws); use hash or template`,
-    });
-  }
-});
+  locale: locale
+    .optional()
+    .meta({ description: "faker locale of this column (default: the scrubber's locale, then en)" }),
+  unique: uniqueFlag,
+})
+  .superRefine((rule, ctx) => {
+    const info = FAKER_METHODS[rule.fake];
+    if (!rule.unique || !info) return;
+    const [kind, distinct] = info;
+    if (kind !== "string" || distinct < UNIQUE_MIN_DISTINCT) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["unique"],
+        message: `${rule.fake} cannot produce enough distinct values for unique: true (${kind}, ${distinct} distinct in 300 draws); use hash or template`,
+      });
+    }
+  })
+  .meta({
+    description:
+      "A fake from a faker method: drawn once per run into a pool and picked by a keyed hash, so one input gives one output in every table.",
+  });
 const hash = strict({
   hash: strict({
-    length: z.number().int().min(4).max(128).optional(),
-    digitsOnly: z.boolean().optional(),
-    domain: z.string().optional(),
+    length: z
+      .number()
+      .int()
+      .min(4)
+      .max(128)
+      .optional()
+      .meta({ description: "characters of the hash kept (default: 16)" }),
+    digitsOnly: z
+      .boolean()
+      .optional()
+      .meta({ description: "digits only, for numbers kept as text (phones, accounts)" }),
+    domain: z
+      .string()
+      .optional()
+      .meta({ description: "append @domain: an email address that is no one's" }),
   }).meta({ description: "keyed, stable hash; {} for 16 hex characters" }),
-  unique: z.boolean().optional(),
+  unique: uniqueFlag,
+}).meta({
+  description:
+    "A keyed hash of the value, in hex: stable within a run, and across runs with the scrubber's secret.",
 });
 const mask = strict({
   mask: strict({
-    keepFirst: z.number().int().min(0).optional(),
-    keepLast: z.number().int().min(0).optional(),
-    char: z.string().length(1).optional(),
-  }),
+    keepFirst: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .meta({ description: "characters kept at the start (default: 0)" }),
+    keepLast: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .meta({ description: "characters kept at the end (default: 0)" }),
+    char: z
+      .string()
+      .length(1)
+      .optional()
+      .meta({ description: "the masking character (default: *)" }),
+  }).meta({ description: "what to keep; {} masks every character" }),
+}).meta({
+  description: "Every character but those kept at either end is replaced: 555-0142 → ******42.",
 });
-const set = strict({ set: z.union([z.string(), z.number(), z.boolean(), z.null()]) });
+const set = strict({
+  set: z
+    .union([z.string(), z.number(), z.boolean(), z.null()])
+    .meta({ description: "the value every row gets" }),
+}).meta({ description: "One value for every row." });
 const shiftDate = strict({
   shiftDate: duration
     .refine((ms) => ms >= 86_400_000, { message: "shift by at least 1d" })
     .meta({ description: "each row's dates move by a stable number of days within ±this" }),
+}).meta({
+  description:
+    "Moves a date or timestamp by a shift that is stable per row and never zero, within ±the duration (at least 1d): intervals between a row's dates survive.",
 });
 const template = strict({
   template: z
@@ -83,17 +133,23 @@ const template = strict({
     .refine((t) => /^([^{}]|\{\{[A-Za-z_][A-Za-z0-9_$]*\}\})*$/.test(t), {
       message:
         'expected text with {{column}} or {{hash}} placeholders, e.g. "user-{{id}}@example.invalid"',
+    })
+    .meta({
+      description: "text with {{column}} (another column of the row) or {{hash}} placeholders",
     }),
-  unique: z.boolean().optional(),
-});
+  unique: uniqueFlag,
+}).meta({ description: 'Text built from the row: "user-{{id}}@example.invalid".' });
 const text = strict({
   text: strict({
-    emails: z.boolean().optional(),
-    phones: z.boolean().optional(),
-    cards: z.boolean().optional(),
+    emails: z.boolean().optional().meta({ description: "replace email addresses" }),
+    phones: z.boolean().optional().meta({ description: "replace phone numbers" }),
+    cards: z.boolean().optional().meta({ description: "replace card numbers" }),
   }).meta({
     description: "replace emails, phone and card numbers inside free text (all by default)",
   }),
+}).meta({
+  description:
+    "Free text keeps its words: emails, phone and card numbers inside it are replaced (all three unless some are named).",
 });
 
 const RULES = "keep, null, or one of fake, hash, mask, set, shiftDate, template, text";
@@ -101,19 +157,28 @@ const RULES = "keep, null, or one of fake, hash, mask, set, shiftDate, template,
 const unionError = (expected: string) => (issue: { code?: string }) =>
   issue.code === "invalid_union" ? `expected ${expected}` : undefined;
 
-const simpleRule = z.union(
-  [z.literal("keep"), z.null(), fake, hash, mask, set, shiftDate, template, text],
-  {
-    error: unionError(RULES),
-  },
-);
+const keep = z.literal("keep").meta({ description: "The value is copied as it is." });
+const remove = z.null().meta({ description: "The value is removed: the column becomes null." });
+
+const simpleRule = z.union([keep, remove, fake, hash, mask, set, shiftDate, template, text], {
+  error: unionError(RULES),
+});
 /** Paths inside the document: `contact.email`, `addresses.0.street`. */
 const jsonPath = z.string().regex(/^[^.\s]+(\.[^.\s]+)*$/, {
   message: 'expected a path such as "contact.email"',
 });
-const jsonRule = strict({ json: z.record(jsonPath, simpleRule) });
+const jsonRule = strict({
+  json: z
+    .record(jsonPath, simpleRule.meta({ description: "the rule for the value at this path" }))
+    .meta({ description: "a rule per path: contact.email, addresses.0.street" }),
+}).meta({
+  description:
+    "A JSON or JSONB column: a rule per path inside each document; the rest of the document is kept.",
+});
 
-export const columnRule = z.union([simpleRule, jsonRule], { error: unionError(`${RULES}, json`) });
+export const columnRule = z
+  .union([simpleRule, jsonRule], { error: unionError(`${RULES}, json`) })
+  .meta({ description: "how the column is made safe: keep, null, or a transformer" });
 
 export type ColumnRule = z.output<typeof columnRule>;
 export type SimpleRule = z.output<typeof simpleRule>;
@@ -122,12 +187,27 @@ export const PATTERNS = ["emails", "phones", "cards", "ibans"] as const;
 export type PatternName = (typeof PATTERNS)[number];
 
 export const scrubberSchema = strict({
-  secret: z.string().min(16, { message: "the secret must be at least 16 characters" }).optional(),
-  deterministic: z.boolean().default(true),
-  unknownColumns: z.enum(["fail", "warn"]).default("fail"),
-  locale: locale.optional(),
-  tables: z.record(tableName, z.record(columnName, columnRule)),
-  /** Pattern findings in `keep` columns that are expected (e.g. a support phone in a template). */
+  secret: z
+    .string()
+    .min(16, { message: "the secret must be at least 16 characters" })
+    .optional()
+    .meta({
+      description:
+        "keys the fakes and hashes (at least 16 characters): same input, same output in every table and run; write it as ${SCRUB_SECRET}",
+    }),
+  deterministic: z.boolean().default(true).meta({
+    description: "false: no secret, fakes keyed by a per-run key nobody keeps (fake data only)",
+  }),
+  unknownColumns: z.enum(["fail", "warn"]).default("fail").meta({
+    description: "a column of the copy no rule classifies fails the scrub, or only warns",
+  }),
+  locale: locale.optional().meta({ description: "faker locale of every fake (default: en)" }),
+  tables: z
+    .record(
+      tableName,
+      z.record(columnName, columnRule).meta({ description: "every column of the table, by name" }),
+    )
+    .meta({ description: "every table of the database, by name (schema-qualified if not public)" }),
   allowPatterns: z
     .record(
       z.string().regex(/^([A-Za-z_][A-Za-z0-9_$]*\.){1,2}[A-Za-z_][A-Za-z0-9_$]*$/, {
@@ -135,7 +215,11 @@ export const scrubberSchema = strict({
       }),
       z.array(z.enum(PATTERNS)).min(1),
     )
-    .optional(),
+    .optional()
+    .meta({
+      description:
+        'pattern findings the leak scan accepts in kept columns, by "table.column": [phones] for a support number',
+    }),
 }).superRefine((s, ctx) => {
   if (s.deterministic && s.secret === undefined) {
     ctx.addIssue({

@@ -9,7 +9,10 @@ import { defineStep } from "./types.js";
  */
 export const cleanup = defineStep({
   kind: "cleanup",
-  schema: strict({ ...stepBase }),
+  schema: strict({ ...stepBase }).meta({
+    description:
+      "Removes everything the run created, newest first. Always the last step and always run, also after a failure, a timeout or Ctrl-C; write it only to change its timeout.",
+  }),
   defaultTimeoutMs: 5 * 60_000,
   plan: async () => ({ action: "stop and delete everything the run created" }),
   async run(_options, ctx) {

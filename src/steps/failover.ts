@@ -18,36 +18,64 @@ const target = z
 
 export const failoverSchema = strict({
   target: target.default("staging"),
-  /** crash: the primary is killed; switchover: it is stopped cleanly first (planned). */
-  mode: z.enum(["crash", "switchover"]).default("crash"),
-  /** Commits wait for the standby (synchronous_standby_names): no acknowledged write may be lost. */
-  synchronous: z.boolean().default(false),
+  mode: z.enum(["crash", "switchover"]).default("crash").meta({
+    description: "crash: the primary is killed; switchover: it is stopped cleanly first (planned)",
+  }),
+  synchronous: z.boolean().default(false).meta({
+    description:
+      "commits wait for the standby (synchronous replication): no acknowledged write may be lost",
+  }),
   probe: strict({
-    writesPerSecond: z.number().int().min(1).max(500).default(20),
-    /** AWS production: a postgres URL of the endpoint the probe writes through (from the env). */
+    writesPerSecond: z.number().int().min(1).max(500).default(20).meta({
+      description: "sequenced writes per second; downtime is measured to 1/this of a second",
+    }),
     url: z
       .string()
       .regex(/^postgres(ql)?:\/\//, { message: "expected a postgres:// URL" })
-      .optional(),
-  }).default({ writesPerSecond: 20 }),
+      .optional()
+      .meta({
+        description:
+          "AWS production: a postgres:// URL of the endpoint the probe writes through (write it as ${VARIABLE})",
+      }),
+  })
+    .default({ writesPerSecond: 20 })
+    .meta({ description: "the writer that measures what clients see during the failover" }),
   expect: strict({
-    /** Last acknowledged write before the failover → first after, as the probe saw it. */
-    maxDowntime: duration.optional(),
-    /** Acknowledged writes missing on the new primary. */
-    lostWrites: z.number().int().min(0).optional(),
-  }).default({}),
-  /** AWS: the production database to fail over (RDS Multi-AZ instance or Aurora cluster). */
+    maxDowntime: duration.optional().meta({
+      description: "last acknowledged write before the failover → first after, as the probe saw it",
+    }),
+    lostWrites: z.number().int().min(0).optional().meta({
+      description: "acknowledged writes allowed to be missing on the new primary",
+    }),
+  })
+    .default({})
+    .meta({ description: "limits on what the probe measured; one exceeded fails the step" }),
   production: strict({
-    dbInstance: z.string().min(1).optional(),
-    dbCluster: z.string().min(1).optional(),
-    /** Aurora: the reader to promote (default: Aurora picks). */
-    targetInstance: z.string().min(1).optional(),
+    dbInstance: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: "an RDS Multi-AZ instance, rebooted with failover" }),
+    dbCluster: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: "an Aurora cluster, failed over to a reader" }),
+    targetInstance: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: "Aurora: the reader to promote (default: Aurora picks)" }),
   })
     .refine((p) => (p.dbInstance === undefined) !== (p.dbCluster === undefined), {
       message: "give exactly one of dbInstance, dbCluster",
     })
-    .optional(),
+    .optional()
+    .meta({ description: "AWS: the production database to fail over (target: production)" }),
   ...stepBase,
+}).meta({
+  description:
+    "Fails a database over for real while a probe writes sequenced rows, and measures what clients saw: downtime and acknowledged writes lost. `target: staging` gives the restored copy a streaming standby first; `target: production` needs `production: true` in the drill and, on demand, `--confirm-production`.",
 });
 
 export type FailoverOptions = z.output<typeof failoverSchema>;

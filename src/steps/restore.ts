@@ -9,7 +9,8 @@ const from = strict({
   snapshot: z.string().min(1).optional().meta({ description: '"latest" or a snapshot id' }),
   before: z.iso
     .datetime({ offset: true, message: "expected an ISO 8601 time such as 2026-11-27T00:00:00Z" })
-    .optional(),
+    .optional()
+    .meta({ description: "the newest snapshot taken before this time" }),
   archive: z
     .string()
     .min(1)
@@ -28,11 +29,13 @@ const from = strict({
     ])
     .optional()
     .meta({ description: 'aws: "latest" restorable time or an ISO 8601 time' }),
-}).refine(
-  (f) =>
-    [f.snapshot, f.before, f.archive, f.pointInTime].filter((v) => v !== undefined).length === 1,
-  { message: "give exactly one of snapshot, before, archive, pointInTime" },
-);
+})
+  .refine(
+    (f) =>
+      [f.snapshot, f.before, f.archive, f.pointInTime].filter((v) => v !== undefined).length === 1,
+    { message: "give exactly one of snapshot, before, archive, pointInTime" },
+  )
+  .meta({ description: "what to restore: exactly one of snapshot, before, archive, pointInTime" });
 
 /**
  * A relative archive path that leaves the project once normalised (`../../etc/passwd`,
@@ -49,9 +52,14 @@ export const POINT_IN_TIME_PREFIX = "point-in-time:";
 
 export const restoreSchema = strict({
   from,
-  /** The timestamp column whose newest value dates the copy: its age at restore time is the RPO. */
-  newestData: columnRef.optional(),
+  newestData: columnRef.optional().meta({
+    description:
+      'a timestamp column, "table.column", whose newest value dates the copy: its age when the copy is up is the measured RPO',
+  }),
   ...stepBase,
+}).meta({
+  description:
+    "Brings a copy up as a new staging database: the newest snapshot, a snapshot by id or taken before a time, a point in time (AWS), or a pg_dump archive. A drill restores once, before the steps that use the copy.",
 });
 
 export type RestoreOptionsSchema = z.output<typeof restoreSchema>;

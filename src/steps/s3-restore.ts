@@ -8,22 +8,41 @@ const s3Url = z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$
 });
 
 export const s3RestoreSchema = strict({
-  /** A versioned bucket, or a prefix of one. */
-  source: s3Url,
-  /** The moment to restore: each object's newest version at or before it ("latest": now). */
-  asOf: z.union([
-    z.literal("latest"),
-    z.iso.datetime({ offset: true, message: 'expected "latest" or an ISO 8601 time' }),
-  ]),
-  /** The staging bucket is `<prefix><run id>`, made for the run and deleted by cleanup. */
+  source: s3Url.meta({
+    description: "a versioned bucket, or a prefix of one: s3://bucket/prefix/",
+  }),
+  asOf: z
+    .union([
+      z.literal("latest"),
+      z.iso.datetime({ offset: true, message: 'expected "latest" or an ISO 8601 time' }),
+    ])
+    .meta({
+      description:
+        'the moment to restore: each object\'s newest version at or before it ("latest": now)',
+    }),
   stagingBucketPrefix: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,20}$/, { message: "expected lowercase letters, digits, '-'" })
-    .default("drill-"),
-  /** `etag`: compare MD5 ETags, computing SHA-256 for multipart objects; `sha256`: always compute. */
-  verify: z.enum(["etag", "sha256"]).default("etag"),
-  concurrency: z.number().int().min(1).max(64).default(8),
+    .default("drill-")
+    .meta({
+      description:
+        "the staging bucket is `<prefix><run id>`, made for the run and deleted by cleanup",
+    }),
+  verify: z.enum(["etag", "sha256"]).default("etag").meta({
+    description:
+      "etag: compare MD5 ETags, computing SHA-256 for multipart objects; sha256: always compute",
+  }),
+  concurrency: z
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(8)
+    .meta({ description: "objects copied and verified at once" }),
   ...stepBase,
+}).meta({
+  description:
+    "AWS: restores a versioned S3 bucket or prefix as of a time into a staging bucket, and verifies the object count and every object's checksum against its source version.",
 });
 
 type Options = z.output<typeof s3RestoreSchema>;

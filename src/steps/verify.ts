@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { stepBase, strict } from "../definitions/common.js";
+import { duration, stepBase, strict } from "../definitions/common.js";
 import { kindOf, oneOf } from "../definitions/one-of.js";
 import { checkKinds } from "../checks/registry.js";
 import { splitColumnRef } from "../checks/relations.js";
@@ -18,12 +18,25 @@ export const checkSchema = oneOf(
 export const verify = defineStep({
   kind: "verify",
   schema: strict({
-    checks: z.array(checkSchema).min(1, { message: "give at least one check" }),
-    /** How many checks run at once, each on its own connection. */
-    concurrency: z.number().int().min(1).max(16).default(4),
-    /** Per check: a query (or a command) running longer is cancelled and the check errors. */
-    checkTimeout: stepBase.timeout,
+    checks: z
+      .array(checkSchema)
+      .min(1, { message: "give at least one check" })
+      .meta({ description: "the checks to run on the copy" }),
+    concurrency: z
+      .number()
+      .int()
+      .min(1)
+      .max(16)
+      .default(4)
+      .meta({ description: "checks run at once, each on its own connection" }),
+    checkTimeout: duration.prefault("5m").meta({
+      description:
+        "per check: a query (or a command) running longer is cancelled and the check errors",
+    }),
     ...stepBase,
+  }).meta({
+    description:
+      "Runs checks on the restored copy, at most `concurrency` at a time; a check that errors does not stop the others.",
   }),
   defaultTimeoutMs: 15 * 60_000,
   plan: async (o) => ({
@@ -42,7 +55,7 @@ export const verify = defineStep({
     const results = await runChecks(o.checks.map(kindOf), {
       connection: target.connection,
       concurrency: o.concurrency,
-      statementTimeoutMs: o.checkTimeout ?? 5 * 60_000,
+      statementTimeoutMs: o.checkTimeout,
       signal: ctx.signal,
       clock: ctx.clock,
       progress: ctx.progress,

@@ -13,6 +13,7 @@ import { localEnv, processesMatching, tempRoot } from "../local/util.js";
 import { startS3rver } from "./s3rver.js";
 
 const PG_DUMP = "/usr/lib/postgresql/15/bin/pg_dump";
+const ROWS = 200_000;
 
 describe("S3 archives streamed into pg_restore (s3rver, real PostgreSQL)", () => {
   let s3: S3Client;
@@ -31,7 +32,8 @@ describe("S3 archives streamed into pg_restore (s3rver, real PostgreSQL)", () =>
     const c = pg.connection;
     await withSession(c, async (db) => {
       await db.query("create table orders (id int primary key, total numeric not null)");
-      await db.query("insert into orders select g, g * 1.5 from generate_series(1, 5000) g");
+      // Big enough (several MB of plain SQL) that S3 sends the body in many chunks.
+      await db.query(`insert into orders select g, g * 1.5 from generate_series(1, ${ROWS}) g`);
     });
     root = await tempRoot("s3-archive");
     const env = { ...process.env, PGPASSWORD: c.password ?? "" };
@@ -42,11 +44,12 @@ describe("S3 archives streamed into pg_restore (s3rver, real PostgreSQL)", () =>
     await dump(["-Fp", "-f", path.join(root, "shop.sql")]);
     await s3.send(new CreateBucketCommand({ Bucket: "backups" }));
     await put("old/shop.dump", "PGDMP not really: an older upload that must not be picked");
-    await new Promise((r) => setTimeout(r, 1100)); // LastModified has second resolution
-    await put("nightly/shop.dump", await fs.readFile(path.join(root, "shop.dump")));
     await put("plain/shop.sql", await fs.readFile(path.join(root, "shop.sql")));
     for (const f of await fs.readdir(path.join(root, "shop.dir")))
       await put(`dirs/shop/${f}`, await fs.readFile(path.join(root, "shop.dir", f)));
+    // The newest under s3://backups/ must be this one; LastModified has second resolution.
+    await new Promise((r) => setTimeout(r, 1100));
+    await put("nightly/shop.dump", await fs.readFile(path.join(root, "shop.dump")));
     provider = withS3Archives(new LocalProvider({ root, environment: localEnv() }), {
       root,
       clients: { s3: async () => s3, rds: () => Promise.reject(new Error("no RDS here")) },
@@ -88,7 +91,7 @@ describe("S3 archives streamed into pg_restore (s3rver, real PostgreSQL)", () =>
       "20261128-170000-s3dump-aaaa",
     );
     expect(plan.source.id).toBe("s3://backups/nightly/shop.dump");
-    expect(rows).toEqual({ n: "5000", s: String((5000 * 5001 * 1.5) / 2).replace(/$/, ".0") });
+    expect(rows).toEqual({ n: String(ROWS), s: `${(ROWS * (ROWS + 1) * 1.5) / 2}.0` });
     expect(copy.details).toMatchObject({ format: "custom" });
     expect(copy.details.bytes).toBe((await fs.stat(path.join(root, "shop.dump"))).size);
     expect(lines.some((l) => l.startsWith("streaming s3://backups/nightly/shop.dump"))).toBe(true);
@@ -99,11 +102,11 @@ describe("S3 archives streamed into pg_restore (s3rver, real PostgreSQL)", () =>
       "s3://backups/plain/shop.sql",
       "20261128-170000-s3sql-bbbb",
     );
-    expect(plain.rows.n).toBe("5000");
+    expect(plain.rows.n).toBe(String(ROWS));
     expect(plain.copy.details.format).toBe("plain");
     const dir = await restoreAndCount("s3://backups/dirs/shop", "20261128-170000-s3dir-cccc");
     expect(dir.plan.details.s3).toMatchObject({ layout: "directory", key: "dirs/shop/" });
-    expect(dir.rows.n).toBe("5000");
+    expect(dir.rows.n).toBe(String(ROWS));
     expect(dir.copy.details.format).toBe("directory");
   });
 

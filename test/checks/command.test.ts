@@ -84,8 +84,26 @@ describe("command", () => {
     }
   });
 
+  it("passes on only the basics and its own env, and keeps those values out of the record", async () => {
+    process.env.AWS_SECRET_ACCESS_KEY = "drill-own-aws-secret";
+    try {
+      const script = [
+        'test -z "$AWS_SECRET_ACCESS_KEY" || { echo "leaked $AWS_SECRET_ACCESS_KEY"; exit 4; }',
+        'test -n "$PATH" && test "$PGDATABASE" = postgres || exit 5',
+        'echo "token $SMOKE_TOKEN"',
+      ].join("\n");
+      const env = { SMOKE_TOKEN: "tok-123456", PGHOST: "192.0.2.1" };
+      const [r] = await runOn(pg.connection, [["command", { name: "envs", run: script, env }]]);
+      expect(seen(r!)).toEqual(["envs", "passed", 0, "exit 0"]);
+      // The token reached the command, and the record shows it only redacted.
+      expect(r!.details).toEqual({ exitCode: 0, output: ["token ***"] });
+    } finally {
+      delete process.env.AWS_SECRET_ACCESS_KEY;
+    }
+  });
+
   it("drops a line cut by the rolling buffer so no fragment of a password survives", () => {
-    expect(tail("t-secret\nok\n", true, "pa-t-secret")).toEqual(["ok"]);
-    expect(tail("a pa%2Fss b\n", false, "pa/ss")).toEqual(["a *** b"]);
+    expect(tail("t-secret\nok\n", true, ["pa-t-secret"])).toEqual(["ok"]);
+    expect(tail("a pa%2Fss b\n", false, ["pa/ss"])).toEqual(["a *** b"]);
   });
 });

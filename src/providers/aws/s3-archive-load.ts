@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { createWriteStream, promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Readable, Transform } from "node:stream";
+import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { inputError } from "../../errors.js";
@@ -64,7 +64,10 @@ export async function loadS3Archive(
       s3.send(new GetObjectCommand({ Bucket: a.bucket, Key: a.key }), { abortSignal: opts.signal }),
     );
     const body = got.Body as Readable;
-    const head = await peek(body);
+    // One iterator for the whole body: leaving a `for await` early would destroy the stream.
+    const chunks = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    const first = await chunks.next();
+    const head = first.done ? Buffer.alloc(0) : first.value;
     format = head.subarray(0, 5).toString("latin1") === "PGDMP" ? "custom" : "plain";
     if (head[0] === 0x1f && head[1] === 0x8b) {
       body.destroy();
@@ -73,16 +76,20 @@ export async function loadS3Archive(
         `${where} is gzip-compressed: dump with pg_dump -Fc instead`,
       );
     }
-    const counter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        streamed += chunk.length;
-        done(null, chunk);
-      },
-    });
+    async function* counted(): AsyncGenerator<Buffer> {
+      if (head.length > 0) {
+        streamed += head.length;
+        yield head;
+      }
+      for (let c = await chunks.next(); !c.done; c = await chunks.next()) {
+        streamed += c.value.length;
+        yield c.value;
+      }
+    }
     opts.progress(
       `streaming ${where} (${formatBytes(a.bytes)}) into ${format === "custom" ? "pg_restore" : "psql"}`,
     );
-    const input = Readable.from(concatHead(head, body)).pipe(counter);
+    const input = Readable.from(counted());
     result =
       format === "custom"
         ? await runTool(tools.pg_restore, common, env, input, opts.signal)
@@ -95,20 +102,6 @@ export async function loadS3Archive(
           );
   }
   return { format, streamed, result };
-}
-
-/** The first bytes of a stream (to tell custom from plain), without losing them. */
-async function peek(body: Readable): Promise<Buffer> {
-  for await (const chunk of body) {
-    body.pause();
-    return chunk as Buffer;
-  }
-  return Buffer.alloc(0);
-}
-
-async function* concatHead(head: Buffer, rest: Readable): AsyncGenerator<Buffer> {
-  if (head.length > 0) yield head;
-  for await (const chunk of rest) yield chunk as Buffer;
 }
 
 async function download(
@@ -152,14 +145,23 @@ function runTool(
       tail.push(...chunk.split("\n").filter(Boolean));
       tail.splice(0, Math.max(0, tail.length - 20));
     });
-    if (input && child.stdin) {
-      // The tool exiting early (a bad archive) closes stdin: that is its error, not the pipe's.
-      pipeline(input, child.stdin).catch((e: unknown) => {
-        if ((e as { code?: string }).code !== "EPIPE")
-          tail.push(`reading the archive: ${String(e)}`);
-      });
-    }
+    // A download cut short must fail the restore even when the tool, seeing EOF, exits 0 with
+    // half the data loaded.
+    let cut = false;
+    const fed =
+      input && child.stdin
+        ? pipeline(input, child.stdin).catch((e: unknown) => {
+            // The tool exiting early (a bad archive) closes stdin: its error, not the pipe's.
+            if ((e as { code?: string }).code === "EPIPE") return;
+            cut = true;
+            tail.push(`reading the archive: ${String(e)}`);
+          })
+        : Promise.resolve();
     child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stderrTail: tail }));
+    child.on(
+      "close",
+      (code) =>
+        void fed.then(() => resolve({ code: cut && code === 0 ? 1 : code, stderrTail: tail })),
+    );
   });
 }
