@@ -10,6 +10,16 @@ import type { EngineDeps } from "./runner.js";
  * the files cannot say alone (a scrubber rule naming a column production lacks) fails here,
  * with nothing created. Throws the first step's DrillError.
  */
+/** Whether a run reads or touches production: a snapshot restore, or a production failover. */
+export function usesProduction(drill: Drill): boolean {
+  return drill.steps.some((s) => {
+    const [kind, o] = kindOf(s);
+    if (kind === "restore")
+      return (o as { from?: { archive?: string } }).from?.archive === undefined;
+    return kind === "failover" && (o as { target?: string }).target === "production";
+  });
+}
+
 export async function preflight(drill: Drill, deps: EngineDeps, signal: AbortSignal) {
   const steps = drill.steps.map((s) => kindOf(s));
   // An archive is not production: what it holds is known only once restored.

@@ -16,7 +16,7 @@ import type { EventListener } from "./events.js";
 import { newRunId } from "./ids.js";
 import { measurement, missedObjectives } from "./objectives.js";
 import { describeRegression, findRegressions, phaseMeasurements } from "./phases.js";
-import { preflight } from "./preflight.js";
+import { preflight, usesProduction } from "./preflight.js";
 import { runStep, type StepRun } from "./step-runner.js";
 import { DrillError, toErrorRecord } from "../errors.js";
 
@@ -201,6 +201,7 @@ async function prepareProduction(
   try {
     const details = await provider.prepare({
       signal,
+      production: usesProduction(drill),
       progress: (message) => emit({ type: "prepare:progress", message }),
     });
     await preflight(drill, deps, signal);

@@ -47,6 +47,11 @@ export interface Provider {
   prepare(opts: {
     signal: AbortSignal;
     progress(message: string): void;
+    /**
+     * False when the run uses nothing of production (it restores an archive and fails over no
+     * production): the local sandbox is then neither started nor snapshotted.
+     */
+    production?: boolean;
   }): Promise<Record<string, unknown>>;
   planRestore(source: RestoreSource): Promise<RestorePlan>;
   restore(plan: RestorePlan, opts: RestoreOptions): Promise<RestoredCopy>;

@@ -92,6 +92,18 @@ describe.skipIf(!hasPgDump)("local provider: archive restores", () => {
     await fs.rm(root, { recursive: true, force: true });
   });
 
+  it("a drill that uses nothing of production does not start the sandbox, and still restores", async () => {
+    const p = new LocalProvider({ root, environment: localEnv() });
+    expect(await p.prepare({ signal: signal(), progress: noop, production: false })).toEqual({
+      sandbox: "not used",
+    });
+    expect(processesMatching(root)).toEqual([]);
+    const r = await restore(p, customDump, "20261128-100000-noprod-0001");
+    expect(r.error).toBeUndefined();
+    expect(await count(r.copy!, "orders")).toBe(orders);
+    await p.release();
+  });
+
   it("restores a custom-format dump with pg_restore", async () => {
     const r = await restore(provider, customDump, "run-custom");
     expect(r.plan.details).toMatchObject({ format: "custom" });

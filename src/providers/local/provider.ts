@@ -61,7 +61,12 @@ export class LocalProvider implements Provider {
   async prepare(o: {
     signal: AbortSignal;
     progress(message: string): void;
+    production?: boolean;
   }): Promise<Record<string, unknown>> {
+    if (o.production === false) {
+      o.progress("the drill uses nothing of production: sandbox left as it is");
+      return { sandbox: "not used" };
+    }
     const { bins, as } = await this.serverSetup();
     const primary = (this.primary ??= new SandboxPrimary(this.opts.root, bins, as));
     try {
