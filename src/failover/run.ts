@@ -5,6 +5,7 @@ import { formatDuration } from "../duration.js";
 import type { FailoverMode, FailoverPair } from "../providers/types.js";
 import type { ConnectionInfo } from "../types.js";
 import { probeTableSql, WriteProbe, type ProbeReport } from "./probe.js";
+import { dropStaleProbes, PROBE_PREFIX, probeComment } from "./stale-probes.js";
 
 export interface FailoverSettings {
   mode: FailoverMode;
@@ -47,10 +48,19 @@ export async function failoverUnderProbe(
   s: FailoverSettings,
   io: FailoverIo,
 ): Promise<FailoverOutcome> {
-  const table = `drill_failover_probe_${randomBytes(4).toString("hex")}`;
-  await withSession(pair.primary(), (db) => db.query(probeTableSql(table)), {
-    signal: io.signal,
-  });
+  const table = `${PROBE_PREFIX}${randomBytes(4).toString("hex")}`;
+  const staleProbesDropped = await withSession(
+    pair.primary(),
+    async (db) => {
+      const stale = await dropStaleProbes(db, Date.now());
+      await db.query(probeTableSql(table));
+      await db.query(probeComment(table, Date.now()));
+      return stale;
+    },
+    { signal: io.signal },
+  );
+  if (staleProbesDropped.length > 0)
+    io.progress(`dropped ${staleProbesDropped.length} probe table(s) a killed run left`);
   io.defer(`probe table ${table}`, () =>
     dropTable(pair.primary(), table).catch((e: unknown) => {
       if (s.production) throw e;
@@ -119,6 +129,7 @@ export async function failoverUnderProbe(
       failover: result.details,
       probe: report,
       repair,
+      ...(staleProbesDropped.length > 0 ? { staleProbesDropped } : {}),
     },
   };
 }
