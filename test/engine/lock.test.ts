@@ -1,9 +1,10 @@
 import { spawnSync } from "node:child_process";
-import { mkdtemp, readFile, utimes, writeFile } from "node:fs/promises";
-import { hostname, tmpdir } from "node:os";
+import { readFile, utimes, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { acquireLock } from "../../src/engine/lock.js";
+import { tempDir } from "../helpers/temp.js";
 
 const owner = (runId: string) => ({
   runId,
@@ -13,7 +14,7 @@ const owner = (runId: string) => ({
 
 describe("acquireLock", () => {
   it("refuses a second holder while the first is alive, and frees on release", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "drill-lock-"));
+    const dir = await tempDir("lock");
     const release = await acquireLock(dir, "drill-quickstart", owner("r1"), "drill quickstart");
     await expect(
       acquireLock(dir, "drill-quickstart", owner("r2"), "drill quickstart"),
@@ -29,7 +30,7 @@ describe("acquireLock", () => {
   });
 
   it("takes over a lock whose process has died", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "drill-lock-"));
+    const dir = await tempDir("lock");
     const dead = spawnSync(process.execPath, ["-e", "0"]).pid!;
     await writeFile(
       join(dir, "drill-quickstart.lock"),
@@ -44,7 +45,7 @@ describe("acquireLock", () => {
   });
 
   it("takes over an empty lock file left by a process killed while writing it", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "drill-lock-"));
+    const dir = await tempDir("lock");
     await writeFile(join(dir, "drill-quickstart.lock"), "");
     const old = new Date(Date.now() - 60_000);
     await utimes(join(dir, "drill-quickstart.lock"), old, old);

@@ -1,17 +1,16 @@
 import { spawn, spawnSync } from "node:child_process";
-import { chmod, mkdir, mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { tempDir } from "./temp.js";
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const DRILL_BIN = join(REPO, "bin", "drill.js");
 
 /** A throwaway project folder with the given files (path → text). */
 export async function makeProject(files: Record<string, string>): Promise<string> {
-  const root = await mkdtemp(join(tmpdir(), "drill-project-"));
-  // mkdtemp makes it 0700; 0755 lets the `postgres` user reach clusters under <root>/.drill.
-  await chmod(root, 0o755);
+  // 0755 lets the `postgres` user reach clusters under <root>/.drill.
+  const root = await tempDir("project", { walkable: true });
   for (const [path, text] of Object.entries(files)) {
     await mkdir(dirname(join(root, path)), { recursive: true });
     await writeFile(join(root, path), text);

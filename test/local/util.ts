@@ -1,14 +1,10 @@
 import { execFileSync } from "node:child_process";
-import { promises as fs } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import type { LocalEnvironment } from "../../src/definitions/config.js";
+import { tempDir } from "../helpers/temp.js";
 
 /** A temp project root the `postgres` user can walk through (mkdtemp makes it 0700). */
 export async function tempRoot(prefix: string): Promise<string> {
-  const root = await fs.mkdtemp(path.join(os.tmpdir(), `drill-${prefix}-`));
-  await fs.chmod(root, 0o755);
-  return root;
+  return tempDir(prefix, { walkable: true });
 }
 
 export const localEnv = (over: Partial<LocalEnvironment> = {}): LocalEnvironment => ({

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, expect, it } from "vitest";
+import { clusterHome } from "../../src/providers/local/home.js";
 import type { RunRecord } from "../../src/types.js";
 import { REPO, serversUnder } from "../helpers/project.js";
 
@@ -18,8 +19,12 @@ const run = promisify(execFile);
 const work = await mkdtemp(join(tmpdir(), "drill-pack-"));
 const app = join(work, "app");
 afterAll(async () => {
+  // The folder is private (0700), so root's runs keep their clusters under the temp dir.
+  const clusters = clusterHome(app);
   expect(serversUnder(app)).toEqual([]);
+  expect(serversUnder(clusters)).toEqual([]);
   await rm(work, { recursive: true, force: true });
+  await rm(clusters, { recursive: true, force: true });
 });
 
 const drill = (args: string[]) =>
