@@ -1,6 +1,33 @@
+import type { Faker, LocaleDefinition } from "@faker-js/faker";
 import type { Queryable } from "../db.js";
 import type { Keys } from "./keys.js";
 import { POOL_SIZE, type PoolSpec } from "./sql.js";
+
+/** A new Faker drawing from one locale, falling back to English, then faker's base data. */
+type NewFaker = (locale: string) => Faker;
+
+let english: Promise<NewFaker> | undefined;
+let anyLocale: Promise<NewFaker> | undefined;
+
+/**
+ * Faker's main entry loads every locale (a quarter of a second); its `en` entry, a fifth of
+ * that, holds the same chain for English (en, base), so English pools (the default) are drawn
+ * from it, the same values either way. The first pool asked for (while compiling) starts the
+ * import, so it loads while the tables' definitions are read. Imported here only: `drill
+ * validate` never loads faker.
+ */
+function importFaker(locale: string): Promise<NewFaker> {
+  if (locale === "en")
+    return (english ??= import("@faker-js/faker/locale/en").then(({ faker }) => {
+      const FakerClass = faker.constructor as typeof Faker;
+      return () => new FakerClass({ locale: faker.rawDefinitions });
+    }));
+  return (anyLocale ??= import("@faker-js/faker").then(({ Faker, allLocales }) => (l) => {
+    const locales = allLocales as unknown as Record<string, LocaleDefinition | undefined>;
+    const chain = [locales[l], locales.en, locales.base].filter((d) => d !== undefined);
+    return new Faker({ locale: chain });
+  }));
+}
 
 /** Pools asked for while compiling, one per faker method and locale. */
 export class PoolRegistry {
@@ -12,6 +39,8 @@ export class PoolRegistry {
     if (!spec) {
       spec = { method, locale, table: `drill_scrub.pool_${this.specs.size}` };
       this.specs.set(key, spec);
+      // A failed import is reported by loadPools, which awaits the same promise.
+      importFaker(locale).catch(() => {});
     }
     return spec;
   };
@@ -23,28 +52,30 @@ export class PoolRegistry {
 
 /**
  * Draw each pool once per run with faker seeded from the secret (so the same secret gives the
- * same pools), and load it into an unlogged table in the `drill_scrub` schema. Faker is imported
- * here only: `drill validate` never loads it.
+ * same pools), and load it into an unlogged table in the `drill_scrub` schema. Drawing is this
+ * process's CPU and loading the server's: each pool is sent in one statement, loaded while the
+ * next one is drawn.
  */
 export async function loadPools(db: Queryable, specs: PoolSpec[], keys: Keys): Promise<void> {
   if (specs.length === 0) return;
-  const { Faker, allLocales } = await import("@faker-js/faker");
+  let loading: Promise<unknown> = Promise.resolve();
   for (const spec of specs) {
-    const locales = allLocales as unknown as Record<string, object>;
-    const chain = [locales[spec.locale], locales.en, locales.base].filter(Boolean);
-    const faker = new Faker({ locale: chain as never });
+    const faker = (await importFaker(spec.locale))(spec.locale);
     faker.seed(keys.fakerSeed(`${spec.method}:${spec.locale}`));
     const [mod, method] = spec.method.split(".") as [string, string];
     const module = (faker as unknown as Record<string, Record<string, () => unknown>>)[mod]!;
     const values: string[] = [];
     for (let i = 0; i < POOL_SIZE; i++) values.push(asText(module[method]!.call(module)));
-    await db.query(`create unlogged table ${spec.table} (i int primary key, v text not null)`);
-    await db.query(
-      `insert into ${spec.table} (i, v) select n - 1, v from unnest($1::text[]) with ordinality as u(v, n)`,
+    await loading;
+    loading = db.query(
+      `create unlogged table ${spec.table} as select (n - 1)::int as i, v from unnest($1::text[]) with ordinality as u(v, n)`,
       [values],
     );
-    await db.query(`analyze ${spec.table}`);
+    // Handled below; this keeps a failure while the next pool is drawn from going unhandled.
+    loading.catch(() => {});
   }
+  await loading;
+  await db.query(`analyze ${specs.map((s) => s.table).join(", ")}`);
 }
 
 const asText = (v: unknown): string =>

@@ -10,20 +10,21 @@ export interface RowContext {
   env: CompileEnv;
   /** Hex key for keyed sha256, as a reference usable in the select list. */
   keyRef(purpose: string): string;
-  /** Keyed 63-bit hash of `src`, computed once per row; `int` for an integer source. */
+  /** Keyed 63-bit hash of `src`; `int` for an integer source. */
   hashOf(src: string, purpose: string, int?: boolean): string;
-  /** The pool of a faker method as a jsonb array, built once per statement. */
-  poolRef(method: string, locale: string, column: string): string;
+  /** The pool of a faker method as a jsonb array of `value` (over its `v`), built once per statement. */
+  poolRef(method: string, locale: string, column: string, value?: string): string;
+  /** Start of hidden column names: no column of the table starts with it. */
+  hiddenPrefix: string;
 }
 
-/** One select-list expression per column, in table order, plus hidden unique-input columns. */
+/** One select-list expression per column, in table order; unique columns' hidden inputs apart. */
 export function ruleExpressions(
   ctx: RowContext,
   rules: Map<string, ColumnRule>,
-): { selectList: string[]; uniqueColumns: UniqueColumn[] } {
+): { columns: string[]; uniqueColumns: UniqueColumn[] } {
   const uniqueColumns: UniqueColumn[] = [];
-  const hidden: string[] = [];
-  const selectList = ctx.table.columns.map((c) => {
+  const columns = ctx.table.columns.map((c) => {
     const ref = colRef(c.name);
     const rule = rules.get(c.name);
     const as = ` as ${quoteIdent(c.name)}`;
@@ -36,19 +37,27 @@ export function ruleExpressions(
     if ("set" in rule && rule.set !== null) return cast(lit(String(rule.set)));
     if ("unique" in rule && rule.unique) {
       // Collisions are resolved between distinct inputs only: the input's hash tells them apart.
-      const name = `drill_input_${hidden.length}`;
-      hidden.push(`${ctx.hashOf(`${ref}::text`, "unique")} as ${name}`);
-      uniqueColumns.push({ column: c.name, hidden: name, byConstruction: "fake" in rule });
+      const hidden = `${ctx.hiddenPrefix}input_${uniqueColumns.length}`;
+      uniqueColumns.push({
+        column: c.name,
+        hidden,
+        hiddenExpr: `${ctx.hashOf(`${ref}::text`, "unique")} as ${hidden}`,
+        byConstruction: "fake" in rule,
+      });
     }
     return cast(textExpr(ctx, rule, `${ref}::text`, c.name));
   });
-  return { selectList: [...selectList, ...hidden], uniqueColumns };
+  return { columns, uniqueColumns };
 }
 
 /**
  * A fake picked from the pool by the keyed hash's low bits. A unique fake appends the hash's
  * other 51 bits (hex), so two inputs share a fake only if their 63-bit keyed hashes collide:
  * unique by construction, no pass over the table after the load.
+ *
+ * The hex goes before the "@" of an email ("ann.1f3@x.org"), else after a "-": the pool of a
+ * unique fake is drawn with that shape once per statement, a \u0001 marking where the hex goes
+ * (faker never draws control characters), so each row looks its pick up once.
  */
 function fakeExpr(
   ctx: RowContext,
@@ -57,12 +66,12 @@ function fakeExpr(
   column: string,
 ): string {
   const locale = rule.locale ?? ctx.env.locale;
-  const pool = ctx.poolRef(rule.fake, locale, column);
   const h = ctx.hashOf(src, `fake:${rule.fake}:${locale}`);
-  const v = `(${pool} ->> (${h} % ${POOL_SIZE})::int)`;
-  if (!rule.unique) return v;
-  const n = `to_hex(${h} >> ${POOL_BITS})`;
-  return `case when strpos(${v}, '@') > 0 then split_part(${v}, '@', 1) || '.' || ${n} || '@' || split_part(${v}, '@', 2) else ${v} || '-' || ${n} end`;
+  if (!rule.unique)
+    return `(${ctx.poolRef(rule.fake, locale, column)} ->> (${h} % ${POOL_SIZE})::int)`;
+  const shaped = `case when strpos(v, '@') > 0 then split_part(v, '@', 1) || '.' || chr(1) || '@' || split_part(v, '@', 2) else v || '-' || chr(1) end`;
+  const pool = ctx.poolRef(rule.fake, locale, column, shaped);
+  return `replace(${pool} ->> (${h} % ${POOL_SIZE})::int, chr(1), to_hex(${h} >> ${POOL_BITS}))`;
 }
 
 /** Expression for a simple rule on a text source; returns text (callers cast). */
@@ -108,15 +117,20 @@ function textExpr(
   if ("text" in rule) {
     const o = rule.text;
     const all = o.emails === undefined && o.phones === undefined && o.cards === undefined;
-    let out = src;
-    if (all || o.emails)
-      out = `regexp_replace(${out}, ${lit(EMAIL_RE)}, ${lit(REPLACEMENTS.emails)}, 'g')`;
-    if (all || o.cards)
-      out = `regexp_replace(${out}, ${lit(CARD_RE)}, ${lit(REPLACEMENTS.cards)}, 'g')`;
-    if (all || o.phones)
-      out = `regexp_replace(${out}, ${lit(PHONE_RE)}, ${lit(REPLACEMENTS.phones)}, 'g')`;
-    // Regular expressions are the slow part: text with no digit and no "@" holds none of these.
-    return `case when ${src} ~ '[0-9@]' then ${out} else ${src} end`;
+    const numbers = (x: string) => {
+      if (all || o.cards)
+        x = `regexp_replace(${x}, ${lit(CARD_RE)}, ${lit(REPLACEMENTS.cards)}, 'g')`;
+      if (all || o.phones)
+        x = `regexp_replace(${x}, ${lit(PHONE_RE)}, ${lit(REPLACEMENTS.phones)}, 'g')`;
+      return x;
+    };
+    // Regular expressions are the slow part: text with no digit and no "@" holds none of these,
+    // and an email needs an "@" (its pass is skipped on text without one).
+    if (!(all || o.emails))
+      return `case when ${src} ~ '[0-9@]' then ${numbers(src)} else ${src} end`;
+    const emails = `regexp_replace(${src}, ${lit(EMAIL_RE)}, ${lit(REPLACEMENTS.emails)}, 'g')`;
+    const rest = numbers(src) === src ? "" : ` when ${src} ~ '[0-9]' then ${numbers(src)}`;
+    return `case when strpos(${src}, '@') > 0 then ${numbers(emails)}${rest} else ${src} end`;
   }
   // shiftDate on text inside JSON: parse, shift, format.
   return `(${shift(ctx, `(${src})::date`, rule.shiftDate, "date")})::text`;
@@ -136,17 +150,24 @@ function shift(ctx: RowContext, value: string, ms: number, typeName: string): st
         : pk.length > 1
           ? ctx.hashOf(`row(${pk.map(colRef).join(", ")})::text`, purpose)
           : ctx.hashOf(`(${value})::text`, purpose);
-  const d = `((${h} % ${2 * days}) - ${days} + case when ${h} % ${2 * days} >= ${days} then 1 else 0 end)`;
+  // m = h mod 2·days in [0, 2·days) → m - days, plus 1 when m ≥ days (m / days is 0 or 1).
+  const d = `((${h} % ${2 * days}) - ${days} + (${h} % ${2 * days}) / ${days})`;
   return typeName === "date" ? `${value} + ${d}::int` : `${value} + ${d} * interval '1 day'`;
 }
 
+/**
+ * Each path's rule applied in turn, where the original document has a value there. One
+ * jsonb_set per path, aimed at the empty path (a no-op) where there is none: a CASE per path
+ * would copy everything before it into both branches, doubling the statement with each path.
+ */
 function jsonExpr(
   ctx: RowContext,
   ref: string,
   column: string,
   paths: Record<string, SimpleRule>,
 ): string {
-  let acc = `${ref}::jsonb`;
+  const doc = `${ref}::jsonb`;
+  let acc = doc;
   for (const [path, rule] of Object.entries(paths)) {
     if (rule === "keep") continue;
     const p = lit(
@@ -155,16 +176,19 @@ function jsonExpr(
         .map((s) => `"${s.replaceAll('"', '\\"')}"`)
         .join(",")}}`,
     );
-    const src = `(${ref}::jsonb #>> ${p})`;
+    const src = `(${doc} #>> ${p})`;
     let value: string;
     if (rule === null) value = `'null'::jsonb`;
     else if ("set" in rule)
       value =
         rule.set === null
           ? `'null'::jsonb`
-          : `to_jsonb(${typeof rule.set === "string" ? lit(rule.set) : `${lit(String(rule.set))}::${typeof rule.set === "number" ? "numeric" : "boolean"}`})`;
+          : `to_jsonb(${lit(String(rule.set))}::${typeof rule.set === "string" ? "text" : typeof rule.set === "number" ? "numeric" : "boolean"})`;
     else value = `coalesce(to_jsonb(${textExpr(ctx, rule, src, column)}), 'null'::jsonb)`;
-    acc = `case when ${src} is null then ${acc} else jsonb_set(${acc}, ${p}, ${value}, false) end`;
+    acc = `jsonb_set(${acc}, case when ${src} is null then '{}' else ${p}::text[] end, case when ${src} is null then 'null'::jsonb else ${value} end, false)`;
   }
-  return acc;
+  // jsonb_set refuses a scalar document, which has none of the paths: it stays as it is.
+  return acc === doc
+    ? doc
+    : `case when jsonb_typeof(${doc}) in ('object', 'array') then ${acc} else ${doc} end`;
 }
