@@ -1,6 +1,10 @@
 import { z } from "zod";
 import { DURATION_PATTERN, parseDuration } from "../duration.js";
 
+// Each file is parsed once per command: compiling a parser per schema with `new Function`
+// (zod's default) costs more than it saves, at every `drill validate`.
+z.config({ jitless: true });
+
 /**
  * An object that refuses unknown keys and says which keys it allows: a typo must never be
  * silently ignored in a file that decides what happens to production data.
