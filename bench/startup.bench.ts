@@ -15,7 +15,7 @@ for (const dir of ["drills", "scrubbers", "config"])
   cpSync(join(REPO, dir), join(project, dir), { recursive: true });
 afterAll(() => rmSync(project, { recursive: true, force: true }));
 
-const ROUNDS = 15;
+const ROUNDS = 21;
 
 const timed = (args: string[]): number => {
   const t0 = performance.now();
@@ -36,12 +36,17 @@ it("drill --help and drill validate start within 3x of node -e 0", () => {
   const times: Record<string, number[]> = {};
   for (let i = 0; i < ROUNDS; i++)
     for (const [name, args] of Object.entries(commands)) (times[name] ??= []).push(timed(args));
-  const base = median(times["node -e 0"]!);
+  // The fastest of the interleaved runs is each command's own cost; the median also carries
+  // whatever else the machine did (on a shared 2-core box, ±30%). Both are printed.
+  const baseMin = Math.min(...times["node -e 0"]!);
+  const baseMedian = median(times["node -e 0"]!);
   const rows = Object.entries(times).map(([name, ts]) => ({
     command: name,
+    "min ms": Math.round(Math.min(...ts)),
     "median ms": Math.round(median(ts)),
-    "x node -e 0": Number((median(ts) / base).toFixed(2)),
+    "x node (min)": Number((Math.min(...ts) / baseMin).toFixed(2)),
+    "x node (median)": Number((median(ts) / baseMedian).toFixed(2)),
   }));
   console.table(rows);
-  for (const row of rows) expect(row["x node -e 0"], row.command).toBeLessThanOrEqual(3);
+  for (const row of rows) expect(row["x node (min)"], row.command).toBeLessThanOrEqual(3);
 });
