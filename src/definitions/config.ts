@@ -109,7 +109,7 @@ const awsEnvironment = strict({
       description:
         "written into the drill:expires-at tag; `drill cleanup` deletes copies older than this",
     }),
-    runnerSecurityGroup: securityGroup.optional().meta({
+    runnerSecurityGroup: securityGroup.meta({
       description:
         "the runner's own group: the one source the staging groups may admit (checked before every restore)",
     }),

@@ -10,6 +10,7 @@ const base = {
     instanceClass: "db.t4g.medium",
     subnetGroup: "staging-isolated",
     securityGroups: ["sg-0123abcd"],
+    runnerSecurityGroup: "sg-0fedcba9",
     ttl: "6h",
   },
 };

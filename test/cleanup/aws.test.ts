@@ -14,7 +14,7 @@ const CONFIG = `environments:
     provider: aws
     region: eu-west-1
     production: { dbInstance: prod-orders }
-    staging: { instanceClass: db.t4g.medium, subnetGroup: staging-isolated, securityGroups: [sg-0123456789abcdef0], ttl: 6h }
+    staging: { instanceClass: db.t4g.medium, subnetGroup: staging-isolated, securityGroups: [sg-0123456789abcdef0], runnerSecurityGroup: sg-0fedcba987654321f, ttl: 6h }
 `;
 const FAST = { minDelaySec: 0.001, maxDelaySec: 0.002, deletedMs: 2_000 };
 const DEAD_RUN = "20261128-100000-orders-dead";

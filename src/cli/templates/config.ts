@@ -32,6 +32,7 @@ environments:
   #     instanceClass: db.t4g.medium
   #     subnetGroup: staging-isolated
   #     securityGroups: [sg-0123456789abcdef0] # must admit only the runner until the scrub passes
+  #     runnerSecurityGroup: sg-0fedcba987654321f # the runner's own group: the one allowed source
   #     ttl: 6h # \`drill cleanup\` deletes copies older than this
   #   hourlyPrice: 0.073 # USD per instance-hour, for the cost estimate in the run record
 
