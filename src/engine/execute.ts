@@ -60,6 +60,7 @@ export async function executeDrill(
   const owner = { runId, drill: drill.name, since: new Date(clock.now()).toISOString() };
   const releases: (() => Promise<void>)[] = [];
   let result: RunResult;
+  const resources = resourcesFor(project, drill.name);
   try {
     releases.push(await acquireLock(lockDir, `drill-${drill.name}`, owner, `drill ${drill.name}`));
     // A local environment's clusters and snapshots are one set of files: one run uses them at a time.
@@ -89,7 +90,7 @@ export async function executeDrill(
       log: opts.log,
       resolvePath: resolverFor(project.root),
       newRunId: () => runId,
-      resources: resourcesFor(project, drill.name),
+      resources,
     };
     result = await runDrill(drill, deps, opts.signal, opts.emit);
     result.record.forecast = await forecastFor(result.record, deps.resources);
@@ -100,7 +101,8 @@ export async function executeDrill(
   // Stored first, posted after the locks are free: a slow channel never holds up the next run,
   // and a post that fails stays in the outbox (src/notify/) instead of failing the run.
   if (opts.notify !== false && drill.notify.length > 0) {
-    const reportUrl = await publishReport(project, result.record, opts.log);
+    const past = await resources.history().catch(() => []);
+    const reportUrl = await publishReport(project, result.record, past, opts.log);
     const notify = { ...opts.notify, log: opts.log, clock, ...(reportUrl ? { reportUrl } : {}) };
     await notifyRun(project, result.record, notify).catch((e: unknown) =>
       opts.log.error(
@@ -129,11 +131,16 @@ async function forecastFor(
 /** Paths in drill files are relative to the project root. */
 export const resolverFor = (root: string) => (p: string) => (isAbsolute(p) ? p : resolve(root, p));
 
-/** What steps may read of the project: its scrubbers, and the drill's past runs. */
+/**
+ * What steps may read of the project: its scrubbers, and the drill's past runs (read once per
+ * run: the regression check, the forecast and the report all use the same list).
+ */
 export function resourcesFor(project: Project, drill: string): RunResources {
   const scrubbers = new Map([...project.scrubbers].map(([name, s]) => [name, s.scrubber]));
   const scrubberSources = new Map(
     [...project.scrubbers].map(([name, s]) => [name, { file: s.file, locate: s.locate }]),
   );
-  return { scrubbers, scrubberSources, history: () => openHistory(project).list(drill) };
+  let past: Promise<RunRecord[]> | undefined;
+  const history = () => (past ??= openHistory(project).list(drill));
+  return { scrubbers, scrubberSources, history };
 }

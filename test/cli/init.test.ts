@@ -8,6 +8,7 @@ import { EXAMPLE_FILES } from "../../src/cli/templates/index.js";
 import { exampleScrubber } from "../../src/cli/templates/scrubber.js";
 import { CREATE_TABLES } from "../../src/providers/local/shop-schema.js";
 import { fakeIo, project, removeProjects } from "../definitions/helpers.js";
+import { columnsOf } from "../helpers/shop.js";
 
 afterAll(removeProjects);
 
@@ -90,10 +91,7 @@ describe("drill init", () => {
 
   it("classifies every column of the sandbox shop in the example scrubber", () => {
     // With unknownColumns: fail, a column the sandbox gains must be added to the example too.
-    const shop: Record<string, string[]> = {};
-    for (const [, table, body] of CREATE_TABLES.matchAll(/create table (\w+) \(([^;]*)\);/g)) {
-      shop[table!] = body!.split(",\n").map((line) => line.trim().split(/\s+/)[0]!);
-    }
+    const shop = columnsOf(CREATE_TABLES);
     const scrubber = parse(exampleScrubber.text) as { tables: Record<string, object> };
     const classified = Object.fromEntries(
       Object.entries(scrubber.tables).map(([t, columns]) => [t, Object.keys(columns)]),

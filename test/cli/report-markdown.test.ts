@@ -1,10 +1,8 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { Io } from "../../src/cli/io.js";
-import { main } from "../../src/cli/main.js";
 import { markdownReport } from "../../src/report/markdown.js";
+import { runMain } from "../helpers/io.js";
 import { makeProject } from "../helpers/project.js";
 import { failedRunWithHistory, runRecord } from "../report/records.js";
 
@@ -30,23 +28,7 @@ beforeAll(async () => {
 });
 afterAll(() => rm(root, { recursive: true, force: true }));
 
-async function drill(...args: string[]) {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = "";
-  let stderr = "";
-  out.on("data", (d: Buffer) => (stdout += d.toString()));
-  err.on("data", (d: Buffer) => (stderr += d.toString()));
-  const io: Io = {
-    stdout: out,
-    stderr: err,
-    env: { DRILL_LOG_LEVEL: "error" },
-    cwd: root,
-    signal: new AbortController().signal,
-  };
-  const code = await main(args, io);
-  return { code, stdout, stderr };
-}
+const drill = (...args: string[]) => runMain(args, root);
 
 it("prints the newest run of a drill as Markdown, with the forecast from its history", async () => {
   const r = await drill("report", "latest", "--drill", "orders", "--markdown");

@@ -1,9 +1,7 @@
 import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import type { Io } from "../../src/cli/io.js";
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "../fixtures/definitions");
 
@@ -36,17 +34,4 @@ export async function removeProjects() {
   await Promise.all(made.splice(0).map((d) => rm(d, { recursive: true, force: true })));
 }
 
-class Collect extends Writable {
-  text = "";
-  override _write(chunk: Buffer, _enc: string, cb: () => void) {
-    this.text += chunk.toString();
-    cb();
-  }
-}
-
-export function fakeIo(cwd: string, env: Record<string, string | undefined> = {}) {
-  const stdout = new Collect();
-  const stderr = new Collect();
-  const io: Io = { stdout, stderr, env, cwd, signal: new AbortController().signal };
-  return { io, out: () => stdout.text, err: () => stderr.text };
-}
+export { fakeIo } from "../helpers/io.js";

@@ -60,7 +60,7 @@ describe("report links in channel messages", () => {
   it("stores the HTML report privately and posts a pre-signed link to it", async () => {
     const run = record("nightly", 7, "failed");
     await openHistory(project).save(run);
-    const url = await publishReport(project, run, log);
+    const url = await publishReport(project, run, await openHistory(project).list("nightly"), log);
     expect(url).toBeDefined();
     const link = new URL(url!);
     expect(link.pathname).toBe(`/drill-runs/team/reports/nightly/${run.id}.html`);
@@ -98,7 +98,7 @@ describe("report links in channel messages", () => {
     await s3.stop(); // the store is unreachable now
     stopped = true;
     const run = record("nightly", 8, "failed");
-    expect(await publishReport(project, run, log)).toBeUndefined();
+    expect(await publishReport(project, run, [], log)).toBeUndefined();
     expect(logged.join("")).toContain("cannot publish the report");
   });
 });

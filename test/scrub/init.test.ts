@@ -1,12 +1,10 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { PassThrough } from "node:stream";
 import { afterAll, expect, it } from "vitest";
-import { main } from "../../src/cli/main.js";
 import { parseYaml } from "../../src/definitions/yaml.js";
 import { parseWith } from "../../src/definitions/zod-issues.js";
 import { scrubberSchema } from "../../src/definitions/scrubber.js";
-import type { Io } from "../../src/cli/io.js";
+import { runMain } from "../helpers/io.js";
 import { makeProject } from "../helpers/project.js";
 import { processesMatching } from "../local/util.js";
 
@@ -24,23 +22,7 @@ afterAll(async () => {
   expect(processesMatching(root)).toEqual([]);
 });
 
-async function drill(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = "";
-  let stderr = "";
-  out.on("data", (d: Buffer) => (stdout += d.toString()));
-  err.on("data", (d: Buffer) => (stderr += d.toString()));
-  const io: Io = {
-    stdout: out,
-    stderr: err,
-    env: { DRILL_LOG_LEVEL: "error" },
-    cwd: root,
-    signal: new AbortController().signal,
-  };
-  const code = await main(args, io);
-  return { code, stdout, stderr };
-}
+const drill = (...args: string[]) => runMain(args, root);
 
 it("writes a draft listing every column, with personal data guessed and explained, and never overwrites it", async () => {
   const r = await drill("scrubber", "init", "sandbox", "--sample", "200");

@@ -1,10 +1,10 @@
 import { readdir, readFile, rm } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import type { Io } from "../../src/cli/io.js";
-import { main } from "../../src/cli/main.js";
+import { CREATE_TABLES } from "../../src/providers/local/shop-schema.js";
+import { runMain } from "../helpers/io.js";
+import { columnsOf } from "../helpers/shop.js";
 import { makeProject, REPO } from "../helpers/project.js";
 
 /**
@@ -18,19 +18,9 @@ describe("the example projects", () => {
   /** `drill validate` in-process on a project made of these files, with these variables set. */
   async function validate(files: Record<string, string>, env: Record<string, string>) {
     const root = await makeProject(files);
-    const sink = new PassThrough();
-    let out = "";
-    sink.on("data", (d: Buffer) => (out += d.toString()));
-    const io: Io = {
-      stdout: sink,
-      stderr: sink,
-      env,
-      cwd: root,
-      signal: new AbortController().signal,
-    };
-    const code = await main(["validate"], io);
+    const r = await runMain(["validate"], root, env);
     await rm(root, { recursive: true, force: true });
-    return { code, out };
+    return { code: r.code, out: r.stdout + r.stderr };
   }
   const env = {
     DRILL_HISTORY_URL: "postgres://drill:pw@history:5432/drill",
@@ -71,5 +61,11 @@ describe("the example projects", () => {
       code: 0,
       out: "ok: 1 drill, 1 scrubber, 1 config file\n",
     });
+  });
+
+  it("compose's production primary has the sandbox's shop tables, so scrubbers/shop.yaml fits", async () => {
+    const compose = columnsOf(await read("deploy/compose/primary/20-shop.sql"));
+    expect(Object.keys(compose)).toHaveLength(4);
+    expect(compose).toEqual(columnsOf(CREATE_TABLES));
   });
 });
