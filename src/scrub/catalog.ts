@@ -28,8 +28,11 @@ export interface TableInfo {
   estimatedRows: number;
 }
 
-/** Schemas drill itself or PostgreSQL own: never scrubbed, never reported. */
-export const SYSTEM_SCHEMA_FILTER = `n.nspname not in ('pg_catalog', 'information_schema', 'drill_scrub') and n.nspname not like 'pg\\_%'`;
+/**
+ * Schemas PostgreSQL owns: never scrubbed, never reported. drill's own working schema has a
+ * random name per run and is read around, never filtered by a name a production schema could have.
+ */
+export const SYSTEM_SCHEMA_FILTER = `n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\\_%'`;
 
 /** Every ordinary user table with its columns, in schema/name order. */
 export async function readCatalog(db: Queryable): Promise<TableInfo[]> {

@@ -33,11 +33,14 @@ function importFaker(locale: string): Promise<NewFaker> {
 export class PoolRegistry {
   private readonly specs = new Map<string, PoolSpec>();
 
+  /** `schema`: the run's working schema (see workSchemaName), already quoted if it needs it. */
+  constructor(private readonly schema: string) {}
+
   pool = (method: string, locale: string): PoolSpec => {
     const key = `${method}:${locale}`;
     let spec = this.specs.get(key);
     if (!spec) {
-      spec = { method, locale, table: `drill_scrub.pool_${this.specs.size}` };
+      spec = { method, locale, table: `${this.schema}.pool_${this.specs.size}` };
       this.specs.set(key, spec);
       // A failed import is reported by loadPools, which awaits the same promise.
       importFaker(locale).catch(() => {});
@@ -52,7 +55,7 @@ export class PoolRegistry {
 
 /**
  * Draw each pool once per run with faker seeded from the secret (so the same secret gives the
- * same pools), and load it into an unlogged table in the `drill_scrub` schema. Drawing is this
+ * same pools), and load it into an unlogged table in the run's working schema. Drawing is this
  * process's CPU and loading the server's: each pool is sent in one statement, loaded while the
  * next one is drawn.
  */

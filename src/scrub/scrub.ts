@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { Scrubber } from "../definitions/scrubber.js";
 import { withSession, type Queryable } from "../db.js";
 import { inputError } from "../errors.js";
@@ -39,6 +40,9 @@ export interface ScrubReport {
   leakScan?: LeakReport;
 }
 
+/** The run's working schema (pools, lookup tables): random, so no production schema is touched. */
+export const workSchemaName = (): string => `drill_scrub_${randomBytes(6).toString("hex")}`;
+
 const rate = (rows: number, ms: number) => (ms > 0 ? Math.round((rows * 1000) / ms) : 0);
 
 /**
@@ -73,7 +77,8 @@ export async function scrubDatabase(
         findings.push(`warning: ${message}`);
       }
       const work = plan.tables.filter((t) => t.rewrite);
-      const pools = new PoolRegistry();
+      const workSchema = workSchemaName();
+      const pools = new PoolRegistry(workSchema);
       const env = { keys, locale: scrubber.locale ?? "en", pool: pools.pool };
       const compiled = new Map<TablePlan, CompiledTable>(
         work.map((t) => [t, compileTable(t.table, t.rules, env)]),
@@ -93,12 +98,12 @@ export async function scrubDatabase(
         work.map((t) => t.table.oid),
       );
 
-      await db.query("drop schema if exists drill_scrub cascade");
-      await db.query("create schema drill_scrub");
+      // A fresh name: never a production schema, which `drop … cascade` would take with it.
+      await db.query(`create schema ${workSchema}`);
       try {
         return await rewriteAll();
       } finally {
-        await db.query("drop schema if exists drill_scrub cascade").catch(() => {});
+        await db.query(`drop schema if exists ${workSchema} cascade`).catch(() => {});
       }
 
       async function rewriteAll(): Promise<ScrubReport> {

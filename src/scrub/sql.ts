@@ -12,7 +12,7 @@ const MAX_BIGINT = "9223372036854775807";
 export interface PoolSpec {
   method: string;
   locale: string;
-  /** `drill_scrub.pool_<n>`. */
+  /** `<working schema>.pool_<n>`. */
   table: string;
 }
 
@@ -67,7 +67,7 @@ export function selectOf(compiled: CompiledTable, all = false): string {
  * standing alone). So every expression stands alone, parallel safe:
  *
  * - Keys and pools are uncorrelated scalar sub-selects, `(select current_setting('drill.k0')::
- *   bigint)` and `(select jsonb_agg(v order by i) from drill_scrub.pool_0)`: InitPlans, run once
+ *   bigint)` and `(select jsonb_agg(v order by i) from <working schema>.pool_0)`: InitPlans, run once
  *   per statement by the leader and handed to the workers. The keys stay in session settings
  *   (never in statement text, see Keys). A pool is a jsonb array indexed by the hash's low bits:
  *   `->>` on it is a bounded offset walk, where a join per pool cost a hash probe and a tuple

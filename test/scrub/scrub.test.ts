@@ -187,6 +187,26 @@ describe("fails closed", () => {
     expect(ok.leakScan?.allowed).toEqual({ "orders.note": { phones: 1 } });
   });
 
+  it("a production schema named like drill's working schema is scrubbed, not dropped or skipped", async () => {
+    const conn = await freshShop();
+    await q(
+      conn,
+      "create schema drill_scrub; create table drill_scrub.contacts (id int primary key, email text); insert into drill_scrub.contacts values (1, 'secret.person@mail.example.com')",
+    );
+    const r = await scrub(conn, {
+      ...SHOP_SCRUBBER,
+      tables: {
+        ...SHOP_SCRUBBER.tables,
+        "drill_scrub.contacts": { id: "keep", email: { fake: "internet.email" } },
+      },
+    });
+    expect(r.outcome).toBe("passed");
+    expect(r.tables.map((t) => t.table)).toContain("drill_scrub.contacts");
+    const [row] = await q<{ email: string }>(conn, "select email from drill_scrub.contacts");
+    expect(row!.email).not.toBe("secret.person@mail.example.com");
+    expect(row!.email).toMatch(/@/);
+  });
+
   it("rules on columns that do not exist are bad input (exit 2), before anything is rewritten", async () => {
     const conn = await freshShop();
     const raw = {
@@ -205,12 +225,12 @@ describe("fails closed", () => {
       ].join("\n"),
     );
     expect(
-      await q(conn, "select count(*)::int n from pg_namespace where nspname = 'drill_scrub'"),
+      await q(conn, "select count(*)::int n from pg_namespace where nspname like 'drill\\_scrub%'"),
     ).toEqual([{ n: 0 }]);
   });
 });
 
-it("never leaves the drill_scrub schema or a postgres session behind", async () => {
+it("never leaves a working schema or a postgres session behind", async () => {
   const n = await withSession(
     pg.connection,
     async (db) =>
