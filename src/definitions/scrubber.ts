@@ -144,15 +144,21 @@ const text = strict({
     emails: z.boolean().optional().meta({ description: "replace email addresses" }),
     phones: z.boolean().optional().meta({ description: "replace phone numbers" }),
     cards: z.boolean().optional().meta({ description: "replace card numbers" }),
+    ibans: z.boolean().optional().meta({ description: "replace IBANs" }),
+    names: z.boolean().optional().meta({
+      description:
+        "replace the original values of the database's person-name columns by the fakes those columns got",
+    }),
   }).meta({
-    description: "replace emails, phone and card numbers inside free text (all by default)",
+    description:
+      "what to replace inside free text: emails, phones, cards, IBANs and known names (all by default)",
   }),
 }).meta({
   description:
-    "Free text keeps its words: emails, phone and card numbers inside it are replaced (all three unless some are named).",
+    "Free text keeps its words: emails, phone and card numbers, IBANs and known people's names inside it are replaced (all unless some are named).",
 });
 
-const RULES = "keep, null, or one of fake, hash, mask, set, shiftDate, template, text";
+const RULES = "keep, null, or one of fake, hash, mask, set, shiftDate, template, text, each";
 // Only reached when no single rule is evidently meant (validate shows the closest rule's issue).
 const unionError = (expected: string) => (issue: { code?: string }) =>
   issue.code === "invalid_union" ? `expected ${expected}` : undefined;
@@ -160,7 +166,16 @@ const unionError = (expected: string) => (issue: { code?: string }) =>
 const keep = z.literal("keep").meta({ description: "The value is copied as it is." });
 const remove = z.null().meta({ description: "The value is removed: the column becomes null." });
 
-const simpleRule = z.union([keep, remove, fake, hash, mask, set, shiftDate, template, text], {
+const elementRule = z.union([keep, remove, fake, hash, mask, set, shiftDate, template, text], {
+  error: unionError(RULES.replace(", each", "")),
+});
+const each = strict({
+  each: elementRule.meta({ description: "the rule applied to each element" }),
+}).meta({
+  description:
+    "An array column (text[], varchar[], …): the rule is applied to every element; order, nulls and the array's length are kept.",
+});
+const simpleRule = z.union([keep, remove, fake, hash, mask, set, shiftDate, template, text, each], {
   error: unionError(RULES),
 });
 /** Paths inside the document: `contact.email`, `addresses.0.street`. */
@@ -169,11 +184,15 @@ const jsonPath = z.string().regex(/^[^.\s]+(\.[^.\s]+)*$/, {
 });
 const jsonRule = strict({
   json: z
-    .record(jsonPath, simpleRule.meta({ description: "the rule for the value at this path" }))
+    .record(jsonPath, elementRule.meta({ description: "the rule for the value at this path" }))
     .meta({ description: "a rule per path: contact.email, addresses.0.street" }),
+  rest: z.enum(["keep", "drop", "scan"]).default("scan").meta({
+    description:
+      "keys no path names: scan (kept, and the leak scan looks inside them), keep (kept as they are), drop (removed)",
+  }),
 }).meta({
   description:
-    "A JSON or JSONB column: a rule per path inside each document; the rest of the document is kept.",
+    "A JSON or JSONB column: a rule per path inside each document; `rest` says what happens to the rest of the document.",
 });
 
 export const columnRule = z
@@ -182,6 +201,8 @@ export const columnRule = z
 
 export type ColumnRule = z.output<typeof columnRule>;
 export type SimpleRule = z.output<typeof simpleRule>;
+/** A rule for one value: inside a JSON document or an array element. */
+export type ElementRule = z.output<typeof elementRule>;
 
 export const PATTERNS = ["emails", "phones", "cards", "ibans"] as const;
 export type PatternName = (typeof PATTERNS)[number];
@@ -202,6 +223,10 @@ export const scrubberSchema = strict({
     description: "a column of the copy no rule classifies fails the scrub, or only warns",
   }),
   locale: locale.optional().meta({ description: "faker locale of every fake (default: en)" }),
+  largeObjects: z.enum(["drop", "keep"]).optional().meta({
+    description:
+      "large objects (pg_largeobject) of the database: drop unlinks them all, keep keeps them and the leak scan reads them; a database that has some and no decision fails the scrub",
+  }),
   tables: z
     .record(
       tableName,

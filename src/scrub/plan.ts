@@ -141,6 +141,9 @@ function ruleProblem(
     }
     return undefined;
   }
+  if ("each" in rule && !c.type.endsWith("[]"))
+    return `each needs an array column (it is ${c.type})`;
+  if ("each" in rule) return undefined;
   if ("shiftDate" in rule && c.category !== "D")
     return `shiftDate needs a date or timestamp column (it is ${c.type})`;
   if ("set" in rule && rule.set === null && c.notNull)

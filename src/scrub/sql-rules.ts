@@ -1,4 +1,4 @@
-import type { ColumnRule, SimpleRule } from "../definitions/scrubber.js";
+import type { ColumnRule, ElementRule } from "../definitions/scrubber.js";
 import { quoteIdent } from "../db.js";
 import type { TableInfo } from "./catalog.js";
 import { CARD_RE, EMAIL_RE, PHONE_RE, REPLACEMENTS } from "./patterns.js";
@@ -35,6 +35,7 @@ export function ruleExpressions(
     if ("json" in rule) return cast(jsonExpr(ctx, ref, c.name, rule.json));
     if ("shiftDate" in rule) return cast(shift(ctx, ref, rule.shiftDate, c.typeName));
     if ("set" in rule && rule.set !== null) return cast(lit(String(rule.set)));
+    if ("each" in rule) return cast(eachExpr(ctx, ref, rule.each, c.name));
     if ("unique" in rule && rule.unique) {
       // Collisions are resolved between distinct inputs only: the input's hash tells them apart.
       const hidden = `${ctx.hiddenPrefix}input_${uniqueColumns.length}`;
@@ -77,7 +78,7 @@ function fakeExpr(
 /** Expression for a simple rule on a text source; returns text (callers cast). */
 function textExpr(
   ctx: RowContext,
-  rule: Exclude<SimpleRule, "keep" | null>,
+  rule: Exclude<ElementRule, "keep" | null>,
   src: string,
   column: string,
 ): string {
@@ -164,7 +165,7 @@ function jsonExpr(
   ctx: RowContext,
   ref: string,
   column: string,
-  paths: Record<string, SimpleRule>,
+  paths: Record<string, ElementRule>,
 ): string {
   const doc = `${ref}::jsonb`;
   let acc = doc;
@@ -191,4 +192,11 @@ function jsonExpr(
   return acc === doc
     ? doc
     : `case when jsonb_typeof(${doc}) in ('object', 'array') then ${acc} else ${doc} end`;
+}
+
+/** Each element of a one-dimensional array through `rule`, in order; nulls stay null. */
+function eachExpr(ctx: RowContext, ref: string, rule: ElementRule, column: string): string {
+  if (rule === "keep") return ref;
+  const element = rule === null ? "null::text" : textExpr(ctx, rule, "u.x::text", column);
+  return `case when ${ref} is null then null else array(select ${element} from unnest(${ref}) with ordinality u(x, i) order by u.i) end`;
 }

@@ -176,8 +176,8 @@ describe("loadProject", () => {
     ).toEqual([
       "scrubbers/Bad Name.yaml: a scrubber's file name is its name: lowercase letters, digits, '-' or '_'",
       'scrubbers/orders.yaml:3:16 tables.customers.a.fake: expected a faker method such as "person.fullName"',
-      "scrubbers/orders.yaml:4:8 tables.customers.b: expected keep, null, or one of fake, hash, mask, set, shiftDate, template, text, json",
-      "scrubbers/orders.yaml:5:8 tables.customers.c: expected keep, null, or one of fake, hash, mask, set, shiftDate, template, text, json",
+      "scrubbers/orders.yaml:4:8 tables.customers.b: expected keep, null, or one of fake, hash, mask, set, shiftDate, template, text, each, json",
+      "scrubbers/orders.yaml:5:8 tables.customers.c: expected keep, null, or one of fake, hash, mask, set, shiftDate, template, text, each, json",
     ]);
   });
 
