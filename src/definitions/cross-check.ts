@@ -43,12 +43,8 @@ export function crossCheck(drill: Drill, source: YamlSource, ctx: CrossCheckCont
     }
   });
 
-  drill.steps.forEach((step, i) => {
-    const scrub = (step as Record<string, unknown>).scrub;
-    if (typeof scrub !== "object" || scrub === null) return;
-    const scrubber = (scrub as Record<string, unknown>).scrubber;
+  const checkScrubber = (path: PathSegment[], scrubber: unknown) => {
     if (typeof scrubber !== "string") return;
-    const path = ["steps", i, "scrub", "scrubber"];
     if (!isPlainName(scrubber)) {
       report(path, `a scrubber name is a file name in scrubbers/, without "/", "\\" or ".."`);
     } else if (!ctx.scrubbers.has(scrubber)) {
@@ -57,6 +53,20 @@ export function crossCheck(drill: Drill, source: YamlSource, ctx: CrossCheckCont
         `unknown scrubber ${shown(path, scrubber)} (known: ${knownList(ctx.scrubbers)})`,
       );
     }
+  };
+  drill.steps.forEach((step, i) => {
+    const scrub = (step as Record<string, unknown>).scrub;
+    if (typeof scrub !== "object" || scrub === null) return;
+    const { scrubber, scrubbers } = scrub as { scrubber?: unknown; scrubbers?: unknown };
+    checkScrubber(["steps", i, "scrub", "scrubber"], scrubber);
+    const perDatabase = typeof scrubbers === "object" && scrubbers !== null ? scrubbers : {};
+    for (const [database, name] of Object.entries(perDatabase))
+      checkScrubber(["steps", i, "scrub", "scrubbers", database], name);
+    if (scrubber === undefined && Object.keys(perDatabase).length === 0)
+      report(
+        ["steps", i, "scrub"],
+        "a scrub step needs `scrubber` (the copy's own database), `scrubbers` (by database), or both",
+      );
   });
   return problems;
 }

@@ -21,7 +21,7 @@ export interface Project {
   /** The config files that were merged, relative to the root. */
   configFiles: string[];
   /** By drill name; `file` is relative to the root. */
-  drills: Map<string, { file: string; drill: Drill }>;
+  drills: Map<string, { file: string; drill: Drill; locate?: YamlSource["locate"] }>;
   /** By file stem. */
   scrubbers: Map<string, { file: string; scrubber: Scrubber; locate: YamlSource["locate"] }>;
 }
@@ -90,7 +90,7 @@ export async function loadProject(
         ),
       );
     } else {
-      drills.set(drill.name, { file, drill });
+      drills.set(drill.name, { file, drill, locate: parsed.source.locate });
     }
     problems.push(...crossCheck(drill, parsed.source, context));
   }
@@ -135,8 +135,12 @@ export async function loadProject(
 /** Scrubbers named by a drill's `scrub` steps (the step kind arrives with the scrubber issue). */
 function scrubbersUsedBy(drill: Drill): string[] {
   return drill.steps.flatMap((step) => {
-    const scrub = (step as { scrub?: { scrubber?: unknown } }).scrub;
-    return typeof scrub?.scrubber === "string" ? [scrub.scrubber] : [];
+    const scrub = (step as { scrub?: { scrubber?: unknown; scrubbers?: unknown } }).scrub;
+    const perDatabase =
+      typeof scrub?.scrubbers === "object" && scrub.scrubbers !== null
+        ? Object.values(scrub.scrubbers).filter((n): n is string => typeof n === "string")
+        : [];
+    return [...(typeof scrub?.scrubber === "string" ? [scrub.scrubber] : []), ...perDatabase];
   });
 }
 

@@ -142,5 +142,7 @@ export function resourcesFor(project: Project, drill: string): RunResources {
   );
   let past: Promise<RunRecord[]> | undefined;
   const history = () => (past ??= openHistory(project).list(drill));
-  return { scrubbers, scrubberSources, history };
+  const written = project.drills.get(drill);
+  const drillSource = written && { file: written.file, locate: written.locate };
+  return { scrubbers, scrubberSources, history, ...(drillSource ? { drillSource } : {}) };
 }

@@ -1,6 +1,7 @@
 import type { Drill } from "../definitions/drill.js";
 import { kindOf } from "../definitions/one-of.js";
 import { failoverSteps } from "../failover/safety.js";
+import type { SourceDatabases } from "../providers/types.js";
 import type { TableInfo } from "../scrub/catalog.js";
 import { stepKinds } from "../steps/registry.js";
 import type { PreflightContext } from "../steps/types.js";
@@ -25,17 +26,31 @@ export const usesProduction = (drill: Drill): boolean =>
 export async function preflight(drill: Drill, deps: EngineDeps, signal: AbortSignal) {
   // What an archive holds is known only once restored.
   const fromProduction = restoresProduction(drill);
-  let catalog: Promise<TableInfo[] | undefined> | undefined;
+  const provider = deps.provider;
+  // Read once per database however many steps ask ("" is production's own).
+  const catalogs = new Map<string, Promise<TableInfo[] | undefined>>();
+  let databases: Promise<SourceDatabases | undefined> | undefined;
   const ctx: PreflightContext = {
     drill,
     resources: deps.resources,
     resolvePath: deps.resolvePath,
-    provider: deps.provider,
+    provider,
     signal,
-    sourceCatalog: () =>
-      (catalog ??=
-        fromProduction && deps.provider.sourceCatalog
-          ? deps.provider.sourceCatalog(signal)
+    sourceCatalog: (database) => {
+      const key = database ?? "";
+      if (!catalogs.has(key))
+        catalogs.set(
+          key,
+          fromProduction && provider.sourceCatalog
+            ? provider.sourceCatalog(signal, database)
+            : Promise.resolve(undefined),
+        );
+      return catalogs.get(key)!;
+    },
+    sourceDatabases: () =>
+      (databases ??=
+        fromProduction && provider.sourceDatabases
+          ? provider.sourceDatabases(signal)
           : Promise.resolve(undefined)),
   };
   for (const [kind, options] of drill.steps.map((s) => kindOf(s))) {

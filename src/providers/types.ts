@@ -37,6 +37,12 @@ export interface RestoreOptions {
   onCreated(dispose: () => Promise<void>): void;
 }
 
+/** The databases of production's cluster, and the one its connection (and a copy's) names. */
+export interface SourceDatabases {
+  names: string[];
+  own: string;
+}
+
 export interface Provider {
   readonly name: string;
   /**
@@ -58,10 +64,13 @@ export interface Provider {
   /** Stop whatever `prepare` started (the sandbox primary). Always called at the end of a run. */
   release(): Promise<void>;
   /**
-   * The tables of production's database as they are now (after `prepare`), for checks that must
-   * fail before a restore; absent where production cannot be read (AWS).
+   * The tables of one of production's databases as they are now (after `prepare`), read-only, for
+   * checks that must fail before a restore: `database`, or production's own (the one a restored
+   * copy's connection names) when omitted. Absent where production cannot be read (AWS).
    */
-  sourceCatalog?(signal: AbortSignal): Promise<TableInfo[]>;
+  sourceCatalog?(signal: AbortSignal, database?: string): Promise<TableInfo[]>;
+  /** Production's databases (templates left out) and its own one; absent with sourceCatalog. */
+  sourceDatabases?(signal: AbortSignal): Promise<SourceDatabases>;
   /** A primary with a standby to fail over (the `failover` step); absent when unsupported. */
   failoverPair?(request: FailoverPairRequest): Promise<FailoverPair>;
 }

@@ -3,6 +3,7 @@ import { duration, name, stepBase, strict } from "../definitions/common.js";
 import { kindOf } from "../definitions/one-of.js";
 import { DrillError, inputError } from "../errors.js";
 import type { Provider } from "../providers/types.js";
+import type { DatabaseScrubber } from "../scrub/databases.js";
 import type { ConnectionInfo } from "../types.js";
 import type { ScrubberSource } from "../scrub/plan.js";
 import { defineStep, type RunResources, type StepContext } from "./types.js";
@@ -21,7 +22,18 @@ const leakScan = strict({
 });
 
 export const scrubSchema = strict({
-  scrubber: name.meta({ description: "a file in scrubbers/, by name" }),
+  scrubber: name.optional().meta({
+    description:
+      "a file in scrubbers/, by name, for the database the copy's connection names (give this, `scrubbers`, or both)",
+  }),
+  scrubbers: z.record(z.string().min(1).max(63), name).optional().meta({
+    description:
+      "a scrubber per database of the copy, by database name (e.g. { analytics: analytics }); a database may be named once, here or by `scrubber`",
+  }),
+  otherDatabases: z.enum(["drop", "fail"]).optional().meta({
+    description:
+      "databases holding tables or large objects that no scrubber names: `fail` the step before anything is handed over (the default), or `drop` them (the default with `keep`); empty databases are left as they are",
+  }),
   workers: z
     .number()
     .int()
@@ -92,10 +104,17 @@ export const scrub = defineStep({
   schema: scrubSchema,
   defaultTimeoutMs: 30 * 60_000,
   plan: async (o, ctx) => {
-    const s = ctx.resources.scrubbers.get(o.scrubber);
+    const tables = (n: string) => {
+      const s = ctx.resources.scrubbers.get(n);
+      return s ? `${Object.keys(s.tables).length} table(s)` : "unknown scrubber";
+    };
+    const mapping = [
+      ...(o.scrubber ? [`the copy's own database → ${o.scrubber} (${tables(o.scrubber)})`] : []),
+      ...Object.entries(o.scrubbers ?? {}).map(([d, n]) => `${d} → ${n} (${tables(n)})`),
+    ];
     return {
-      scrubber: o.scrubber,
-      tables: s ? Object.keys(s.tables).length : null,
+      databases: mapping.join(", "),
+      otherDatabases: `${otherDatabases(o)} (databases with data no scrubber names)`,
       workers: o.workers,
       leakScan: o.leakScan,
       ...(o.keep !== undefined ? { keepMs: o.keep } : {}),
@@ -104,21 +123,19 @@ export const scrub = defineStep({
   /** Before anything is restored: keep must be possible, and rules must fit production's tables. */
   async preflight(o, ctx) {
     if (o.keep !== undefined) assertKeepable(ctx);
-    const scrubber = ctx.resources.scrubbers.get(o.scrubber);
-    const catalog = scrubber && (await ctx.sourceCatalog());
-    if (!scrubber || !catalog) return;
-    const { planScrub } = await import("../scrub/plan.js");
-    planScrub(catalog, scrubber, sourceOf(o.scrubber, ctx.resources), "production");
+    const { preflightDatabases } = await import("../scrub/databases-preflight.js");
+    await preflightDatabases(o, ctx);
   },
   async run(o, ctx) {
     if (!ctx.target)
       throw new DrillError("input", "NO_TARGET", "scrub needs a restore step before it");
-    const scrubber = ctx.resources.scrubbers.get(o.scrubber);
-    if (!scrubber) throw inputError("UNKNOWN_SCRUBBER", `unknown scrubber "${o.scrubber}"`);
+    const connection = ctx.target.connection;
+    const scrubbers = scrubbersOf(o, connection.database, ctx.resources);
     const keeper = o.keep !== undefined ? assertKeepable(ctx) : undefined;
-    const { scrubDatabase } = await import("../scrub/scrub.js");
-    const report = await scrubDatabase(ctx.target.connection, scrubber, {
-      ...sourceOf(o.scrubber, ctx.resources),
+    const { scrubDatabases } = await import("../scrub/databases.js");
+    const report = await scrubDatabases(connection, {
+      scrubbers,
+      otherDatabases: otherDatabases(o),
       workers: o.workers,
       leakScan: o.leakScan,
       signal: ctx.signal,
@@ -126,21 +143,58 @@ export const scrub = defineStep({
     });
     ctx.measure("scrubRows", report.totals.rows);
     ctx.measure("scrubRowsPerSecond", report.totals.rowsPerSecond);
-    const { outcome, findings, ...details } = report;
-    // Released to the team only once the scrub and its leak scan passed; else cleanup removes it.
+    const { outcome, findings, ...rest } = report;
+    const details = { ...(o.scrubber ? { scrubber: o.scrubber } : {}), ...rest };
+    // Released to the team only once every database passed; else cleanup removes the copy.
     if (keeper && o.keep !== undefined && outcome === "passed") {
       const kept = await keeper.keep({
         runId: ctx.runId,
         until: new Date(ctx.clock.now() + o.keep),
-        connection: ctx.target.connection,
+        connection,
       });
       ctx.progress(`copy kept for the team until ${kept.until}: ${kept.connect}`);
-      return { outcome, details: { scrubber: o.scrubber, ...details, kept }, findings };
+      return { outcome, details: { ...details, kept }, findings };
     }
-    return { outcome, details: { scrubber: o.scrubber, ...details }, findings };
+    return { outcome, details, findings };
   },
 });
 
+type ScrubOptions = z.output<typeof scrubSchema>;
+
+/** Without `keep` a database nobody classified fails the step; with it, it is dropped. */
+const otherDatabases = (o: ScrubOptions) => o.otherDatabases ?? (o.keep ? "drop" : "fail");
+
+/**
+ * Each database to scrub with its scrubber: `scrubber` for the connection's database first, then
+ * `scrubbers` in the order written. A database named twice is the user's mistake (exit 2).
+ */
+export function scrubbersOf(
+  o: ScrubOptions,
+  own: string,
+  resources: RunResources,
+): Map<string, DatabaseScrubber> {
+  const out = new Map<string, DatabaseScrubber>();
+  const entries = [
+    ...(o.scrubber ? [[own, o.scrubber] as const] : []),
+    ...Object.entries(o.scrubbers ?? {}),
+  ];
+  if (entries.length === 0)
+    throw inputError("NO_SCRUBBER", "scrub: give `scrubber`, `scrubbers`, or both");
+  for (const [database, name] of entries) {
+    if (out.has(database)) {
+      throw inputError(
+        "SCRUB_DATABASE_TWICE",
+        `scrub: database ${database} is named twice (\`scrubber\` is for the copy's own database, ${own})`,
+        `remove ${database} from \`scrubbers\` or drop \`scrubber\``,
+      );
+    }
+    const scrubber = resources.scrubbers.get(name);
+    if (!scrubber) throw inputError("UNKNOWN_SCRUBBER", `unknown scrubber "${name}"`);
+    out.set(database, { name, scrubber, source: sourceOf(name, resources) });
+  }
+  return out;
+}
+
 /** The scrubber's file (and rule positions, when loaded from one) for messages. */
-const sourceOf = (name: string, resources: RunResources): ScrubberSource =>
+export const sourceOf = (name: string, resources: RunResources): ScrubberSource =>
   resources.scrubberSources?.get(name) ?? { file: `scrubbers/${name}.yaml` };

@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import type { ConnectionInfo, Clock } from "../types.js";
-import type { Provider } from "../providers/types.js";
+import type { Provider, SourceDatabases } from "../providers/types.js";
 import type { Drill } from "../definitions/drill.js";
 import type { Logger } from "../log.js";
 import type { Scrubber } from "../definitions/scrubber.js";
@@ -14,6 +14,8 @@ export interface RunResources {
   scrubbers: ReadonlyMap<string, Scrubber>;
   /** Where each scrubber was written, so a rule the database contradicts is named by line. */
   scrubberSources?: ReadonlyMap<string, ScrubberSource>;
+  /** Where the drill was written, so a step option production contradicts is named by line. */
+  drillSource?: ScrubberSource;
   /** Earlier runs of this drill, newest first (for comparisons with the past). */
   history(): Promise<RunRecord[]>;
 }
@@ -76,11 +78,13 @@ export interface StepKind<Schema extends z.ZodType = z.ZodType> {
 export interface PreflightContext extends PlanContext {
   signal: AbortSignal;
   /**
-   * The tables of the database the run restores, read from its source before restoring;
-   * undefined when the provider cannot (AWS: production is not ours to connect to) or the
-   * source is an archive.
+   * The tables of a database the run restores (`database`, or the one the copy's connection
+   * names), read from its source before restoring; undefined when the provider cannot (AWS:
+   * production is not ours to connect to) or the source is an archive.
    */
-  sourceCatalog(): Promise<TableInfo[] | undefined>;
+  sourceCatalog(database?: string): Promise<TableInfo[] | undefined>;
+  /** The source's databases and its own one, undefined like sourceCatalog. */
+  sourceDatabases?(): Promise<SourceDatabases | undefined>;
 }
 
 export interface PlanContext {

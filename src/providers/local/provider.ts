@@ -13,6 +13,7 @@ import type {
   RestoreOptions,
   RestorePlan,
   RestoreSource,
+  SourceDatabases,
 } from "../types.js";
 import { detectArchiveFormat, restoreArchive } from "./archive.js";
 import { findServerBinaries, type ServerBinaries } from "./binaries.js";
@@ -193,16 +194,33 @@ export class LocalProvider implements Provider {
     return snap;
   }
 
-  /** The sandbox production's shop tables, read from its catalog (read-only) after prepare. */
-  async sourceCatalog(signal: AbortSignal): Promise<TableInfo[]> {
+  /** The tables of one of the sandbox production's databases (shop unless named), read-only. */
+  async sourceCatalog(signal: AbortSignal, database?: string): Promise<TableInfo[]> {
     if (!this.primary) throw new Error("sourceCatalog before prepare");
     const { readCatalog } = await import("../../scrub/catalog.js");
-    const conn = await this.primary.connection();
+    const conn = await this.primary.connection(database);
     return withSession(conn, (db) => readCatalog(db), {
       signal,
       readOnly: true,
       applicationName: "drill preflight",
     });
+  }
+
+  /** The sandbox production's databases (as a copy's scrub lists them); its own is the shop. */
+  async sourceDatabases(signal: AbortSignal): Promise<SourceDatabases> {
+    if (!this.primary) throw new Error("sourceDatabases before prepare");
+    const { NOT_DATA } = await import("../../scrub/databases.js");
+    const conn = await this.primary.connection();
+    const { rows } = await withSession(
+      conn,
+      (db) =>
+        db.query<{ datname: string }>(
+          "select datname from pg_database where datname <> all($1::text[]) order by datname",
+          [NOT_DATA],
+        ),
+      { signal, readOnly: true, applicationName: "drill preflight" },
+    );
+    return { names: rows.map((r) => r.datname), own: conn.database };
   }
 
   /** A pair to fail over: the run's copy or the sandbox primary, each given a standby. */
