@@ -3,6 +3,8 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { pgEnv, withSession } from "../../src/db.js";
 import type { DrillError } from "../../src/errors.js";
 import { scrubDatabases, type DatabaseScrubber } from "../../src/scrub/databases.js";
+import { scrub } from "../../src/steps/scrub.js";
+import type { StepContext } from "../../src/steps/types.js";
 import type { ConnectionInfo } from "../../src/types.js";
 import { startTestCluster } from "../helpers/cluster.js";
 import { SECRET, SHOP_SCRUBBER, SHOP_SQL, makeDatabase, q, scrubberOf } from "./fixture.js";
@@ -213,4 +215,63 @@ it("a leak in one database fails the whole report, named by database", async () 
   expect(report.findings.length).toBeGreaterThan(0);
   expect(report.findings.every((f) => f.startsWith("database crm: "))).toBe(true);
   expect(report.findings.join("\n")).toMatch(/contacts\.email/);
+});
+
+it("the scrub step hands the copy over only once every database passed", async () => {
+  const kept: string[] = [];
+  const provider = {
+    name: "fake",
+    keep: async (o: { connection: ConnectionInfo }) => {
+      kept.push(o.connection.database);
+      return { until: "later", pgpassFile: "p", connect: "psql" };
+    },
+  };
+  const measured: Record<string, number | null> = {};
+  const context = (target: ConnectionInfo, o: object) =>
+    ({
+      runId: "r1",
+      resources: {
+        scrubbers: new Map([
+          ["shop", scrubberOf(SHOP_SCRUBBER)],
+          ["crm", scrubberOf(CRM_SCRUBBER)],
+        ]),
+        history: async () => [],
+      },
+      resolvePath: (p: string) => p,
+      drill: { name: "x", steps: [{ restore: {} }, { scrub: o }], notify: [] },
+      provider,
+      signal: new AbortController().signal,
+      clock: { now: () => Date.now() },
+      target: { connection: target, source: { kind: "snapshot", id: "s" }, readyAt: 0 },
+      progress: () => {},
+      measure: (k: string, v: number | null) => (measured[k] = v),
+    }) as unknown as StepContext;
+  const run = async (raw: object) => {
+    const c = await restoredCluster();
+    const o = scrub.schema.parse(raw);
+    return scrub.run(o, context(c.shop!, o));
+  };
+
+  const refused = await run({
+    scrubber: "shop",
+    scrubbers: { crm: "crm" },
+    keep: "1h",
+    otherDatabases: "fail",
+  });
+  expect(refused.outcome).toBe("failed");
+  expect(refused.details.kept).toBeUndefined();
+  expect(kept).toEqual([]);
+
+  // With keep, databases nobody classified are dropped by default; then the copy is kept.
+  const passed = await run({ scrubber: "shop", scrubbers: { crm: "crm" }, keep: "1h" });
+  expect(passed.findings).toEqual([]);
+  expect(passed.outcome).toBe("passed");
+  expect(kept).toEqual(["shop"]);
+  expect(measured.scrubRows).toBe(7500);
+  expect(passed.details).toMatchObject({ scrubber: "shop", kept: { connect: "psql" } });
+
+  const twice = await run({ scrubber: "shop", scrubbers: { shop: "crm" } }).catch(
+    (e: unknown) => e,
+  );
+  expect((twice as DrillError).code).toBe("SCRUB_DATABASE_TWICE");
 });
