@@ -35,7 +35,7 @@ export interface DatabasesReport {
     rowsPerSecond: number;
   };
   unclassified: (Unclassified & { database: string })[];
-  /** Findings of every database's leak scan (named by database), and each scan by database. */
+  /** Findings of every database's leak scan (named by database when several), each scan by database. */
   leakScan?: { findings: string[]; databases: Record<string, LeakReport> };
 }
 
@@ -44,10 +44,13 @@ const rate = (rows: number, ms: number) => (ms > 0 ? Math.round((rows * 1000) / 
 /** One report from each database's: findings and tables named by database, totals summed. */
 export function mergeReports(all: DatabaseReport[], stepFindings: string[]): DatabasesReport {
   const scrubbed = all.filter((d) => d.report !== undefined) as Required<DatabaseReport>[];
+  // With one database scrubbed, findings read as they always did.
   const inDb = (database: string) => (f: string) =>
-    f.startsWith("warning: ")
-      ? `warning: database ${database}: ${f.slice("warning: ".length)}`
-      : `database ${database}: ${f}`;
+    scrubbed.length < 2
+      ? f
+      : f.startsWith("warning: ")
+        ? `warning: database ${database}: ${f.slice("warning: ".length)}`
+        : `database ${database}: ${f}`;
   const findings = [
     ...stepFindings,
     ...scrubbed.flatMap((d) => d.report.findings.map(inDb(d.database))),

@@ -95,7 +95,7 @@ export async function scrubDatabases(
       ...s.source,
       progress,
     }).catch((e: unknown) => {
-      throw inDatabase(e, database);
+      throw opts.scrubbers.size > 1 ? inDatabase(e, database) : e;
     });
     progress(`${report.outcome} (${report.totals.rows} rows in ${report.totals.tables} table(s))`);
     scrubbed.push({

@@ -217,6 +217,25 @@ it("a leak in one database fails the whole report, named by database", async () 
   expect(report.findings.join("\n")).toMatch(/contacts\.email/);
 });
 
+it("with one database scrubbed, findings read as they always did", async () => {
+  const c = await restoredCluster();
+  const weak = {
+    ...CRM_SCRUBBER,
+    tables: { contacts: { ...CRM_SCRUBBER.tables.contacts, email: "keep" } },
+  };
+  const report = await scrubDatabases(c.crm!, options("drop", [["crm", weak]]));
+  expect(report.databases.map((d) => [d.database, d.outcome])).toEqual([
+    ["crm", "failed"],
+    ["postgres", "empty"],
+    ["blobs", "dropped"],
+    ["legacy", "dropped"],
+    ["shop", "dropped"],
+  ]);
+  expect(report.findings.length).toBeGreaterThan(0);
+  expect(report.findings.filter((f) => f.startsWith("database "))).toEqual([]);
+  expect(report.leakScan!.findings).toEqual(report.findings);
+});
+
 it("the scrub step hands the copy over only once every database passed", async () => {
   const kept: string[] = [];
   const provider = {
