@@ -42,6 +42,12 @@ beforeAll(async () => {
       "{ scrubber: shop, scrubbers: { analytics: analytics }, otherDatabases: drop }",
     ),
     "drills/typo.yaml": drill("typo", "{ scrubber: shop, scrubbers: { analytcs: analytics } }"),
+    "scrubbers/misfit.yaml":
+      "deterministic: false\ntables:\n  visitors: { id: keep, emial: keep }\n",
+    "drills/misfit.yaml": drill(
+      "misfit",
+      "{ scrubber: shop, scrubbers: { analytics: misfit, shop: analytics } }",
+    ),
   });
   // Production gains two databases before the snapshot the runs restore.
   const provider = new LocalProvider({ root, environment: localEnv() });
@@ -93,6 +99,15 @@ it("refuses a database production lacks at the drill's line, exit 2, before rest
   ]);
   expect(r.record.findings).toEqual([
     'drills/typo.yaml:5:43 steps[1].scrub.scrubbers.analytcs: database "analytcs" does not exist in production (databases: analytics, legacy, postgres, shop)',
+  ]);
+});
+
+it("checks each scrubber against production's database of that name, and a database named twice", async () => {
+  const r = await run("misfit");
+  expect(r.code).toBe(2);
+  expect(r.record.findings).toEqual([
+    'scrubbers/misfit.yaml:3:25 tables.visitors.emial: column "emial" does not exist in visitors in production\'s database analytics (columns: id, email, full_name)',
+    'drills/misfit.yaml:5:62 steps[1].scrub.scrubbers.shop: database "shop" is production\'s own, already scrubbed by `scrubber: shop` (name each database once)',
   ]);
 });
 
