@@ -52,7 +52,7 @@ export const scrubSchema = strict({
   ...stepBase,
 }).meta({
   description:
-    "Makes the restored copy safe before anyone uses it: every column classified by the scrubber, tables with anything to transform rewritten (not updated in place), then a leak scan.",
+    "Makes the restored copy safe before anyone uses it: in every database, every column classified by its scrubber, tables with anything to transform rewritten (not updated in place), then a leak scan; databases no scrubber names are dropped or fail the step.",
 });
 
 /** A provider that can leave a run's copy running after the run (local and aws can). */
@@ -96,8 +96,9 @@ function assertKeepable(ctx: Pick<StepContext, "provider" | "drill">): CopyKeepe
 }
 
 /**
- * Make the restored copy safe before anyone uses it: every column classified, personal data
- * rewritten (not updated in place), and a leak scan that must find nothing.
+ * Make every database of the restored copy safe before anyone uses it: every column classified,
+ * personal data rewritten (not updated in place), and a leak scan per database that must find
+ * nothing; the copy is kept for the team only after all of them passed.
  */
 export const scrub = defineStep({
   kind: "scrub",
