@@ -54,6 +54,14 @@ export function planScrub(
   const byTable = new Map<TableInfo, Map<string, ColumnRule>>();
   for (const [tableKey, columns] of Object.entries(scrubber.tables)) {
     const table = findTable(catalog, tableKey);
+    const root = table ? undefined : partitionRoot(catalog, tableKey);
+    if (root) {
+      problem(
+        ["tables", tableKey],
+        `"${tableKey}" is a partition of ${displayName(root)}: write its rules once on ${displayName(root)} (they apply to every partition)`,
+      );
+      continue;
+    }
     if (!table) {
       problem(
         ["tables", tableKey],
@@ -88,9 +96,9 @@ export function planScrub(
 
   const unclassified: Unclassified[] = [];
   const tables: TablePlan[] = catalog.map((table) => {
-    const rules = byTable.get(table) ?? new Map<string, ColumnRule>();
+    const rules = inheritedRules(catalog, byTable, table);
     for (const c of table.columns) {
-      if (!rules.has(c.name))
+      if (!rules.has(c.name) && !c.generated)
         unclassified.push({
           table: displayName(table),
           column: c.name,
@@ -110,6 +118,39 @@ export function planScrub(
   return { tables, unclassified };
 }
 
+/** The partitioned table `key` (a partition's name) belongs to. */
+function partitionRoot(catalog: TableInfo[], key: string): TableInfo | undefined {
+  const parts = key.split(".");
+  return catalog.find((t) =>
+    t.partitions?.some((p) =>
+      parts.length === 2 ? p.schema === parts[0] && p.name === parts[1] : p.name === key,
+    ),
+  );
+}
+
+/**
+ * Inheritance: a child's inherited columns follow its parents' rules (parents first, so a rule
+ * under the child's own name, for its extra columns or to override, wins). Each table of the
+ * tree is rewritten on its own rows (`only`).
+ */
+function inheritedRules(
+  catalog: TableInfo[],
+  byTable: Map<TableInfo, Map<string, ColumnRule>>,
+  table: TableInfo,
+  seen = new Set<TableInfo>(),
+): Map<string, ColumnRule> {
+  const rules = new Map<string, ColumnRule>();
+  seen.add(table);
+  for (const q of table.inheritsFrom ?? []) {
+    const parent = catalog.find((t) => t.qualified === q);
+    if (!parent || seen.has(parent)) continue;
+    for (const [column, rule] of inheritedRules(catalog, byTable, parent, seen))
+      if (table.columns.some((c) => c.name === column && c.inherited)) rules.set(column, rule);
+  }
+  for (const [column, rule] of byTable.get(table) ?? []) rules.set(column, rule);
+  return rules;
+}
+
 function findTable(catalog: TableInfo[], key: string): TableInfo | undefined {
   const parts = key.split(".");
   if (parts.length === 2) return catalog.find((t) => t.schema === parts[0] && t.name === parts[1]);
@@ -126,6 +167,8 @@ function ruleProblem(
   table: TableInfo,
   siblings: Record<string, ColumnRule>,
 ): string | undefined {
+  if (c.generated)
+    return `generated column: PostgreSQL recomputes it from the scrubbed columns, it takes no rule (remove it)`;
   if (rule === null && c.notNull)
     return `column is NOT NULL: it cannot be set to null (use set, fake or hash)`;
   if (rule === null || rule === "keep") return undefined;

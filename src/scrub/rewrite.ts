@@ -110,7 +110,7 @@ async function attempt(
  * ordered by the input's keyed hash, before "@" for emails; repeated until none collide. Rows
  * with the same input keep the same output.
  */
-async function resolveCollisions(
+export async function resolveCollisions(
   db: Queryable,
   tmp: string,
   col: string,

@@ -1,0 +1,95 @@
+import type { Queryable } from "../db.js";
+import { quoteIdent } from "../db.js";
+import type { TableInfo } from "./catalog.js";
+import { resolveCollisions, type RewriteResult } from "./rewrite.js";
+import { selectOf, type CompiledTable } from "./sql.js";
+
+/** What one in-place rewrite works on: a leaf partition, or one inheritance member's own rows. */
+interface Target {
+  oid: number;
+  qualified: string;
+}
+
+/**
+ * Rewrite a table whose structure a swap cannot keep (partition tree, inheritance tree,
+ * generated columns), one relation at a time, each in one transaction: build its scrubbed rows
+ * into an unlogged scratch table in the run's working schema, TRUNCATE the relation (a new file:
+ * the one with the original values is unlinked at commit), INSERT the scrubbed rows back (routed
+ * to the same partition, generated columns recomputed, identity values kept), drop the scratch.
+ * Indexes, constraints, bounds, triggers, grants and comments stay as they were: nothing is
+ * replayed. Foreign keys touching the table were dropped before (TRUNCATE refuses a referenced
+ * table) and are re-created after all tables, as for swapped ones.
+ */
+export async function rewriteInPlace(
+  db: Queryable,
+  table: TableInfo,
+  compiled: CompiledTable,
+  workSchema: string,
+): Promise<RewriteResult> {
+  const started = performance.now();
+  const targets: Target[] = table.partitions
+    ? table.partitions.filter((p) => p.leaf)
+    : [{ oid: table.oid, qualified: table.qualified }];
+  // Generated columns are left out of the select (compiled without them) and of the insert.
+  const columns = table.columns
+    .filter((c) => !c.generated)
+    .map((c) => quoteIdent(c.name))
+    .join(", ");
+  let rows = 0;
+  let collisionsResolved = 0;
+  for (const target of targets) {
+    const r = await rewriteOne(
+      db,
+      target,
+      compiled,
+      columns,
+      `${workSchema}.scratch_${target.oid}`,
+    );
+    rows += r.rows;
+    collisionsResolved += r.collisionsResolved;
+  }
+  return { rows, collisionsResolved, durationMs: performance.now() - started };
+}
+
+async function rewriteOne(
+  db: Queryable,
+  target: Target,
+  compiled: CompiledTable,
+  columns: string,
+  scratch: string,
+): Promise<{ rows: number; collisionsResolved: number }> {
+  await db.query("begin");
+  try {
+    await db.query("set local parallel_tuple_cost = 0.01");
+    // Every user trigger, ALWAYS and REPLICA ones included (session_replication_role would let
+    // those fire), is disabled for the TRUNCATE and INSERT, then set back to what it was.
+    const { rows: triggers } = await db.query<{ name: string; enabled: string }>(
+      `select quote_ident(tgname) as name, tgenabled::text as enabled from pg_trigger
+        where tgrelid = $1 and not tgisinternal and tgenabled <> 'D'`,
+      [target.oid],
+    );
+    if (triggers.length > 0) await db.query(`alter table ${target.qualified} disable trigger user`);
+    // Every unique column's hidden input rides along: collisions are resolved in the scratch
+    // table, before the relation's unique indexes see the rows.
+    const select = selectOf({ ...compiled, from: `from only ${target.qualified} t` }, true);
+    const created = await db.query(`create unlogged table ${scratch} as ${select}`);
+    const rows = (created as unknown as { rowCount?: number }).rowCount ?? 0;
+    let collisionsResolved = 0;
+    for (const u of compiled.uniqueColumns)
+      collisionsResolved += await resolveCollisions(db, scratch, quoteIdent(u.column), u.hidden);
+    await db.query(`truncate only ${target.qualified}`);
+    await db.query(
+      `insert into ${target.qualified} (${columns}) overriding system value select ${columns} from ${scratch}`,
+    );
+    await db.query(`drop table ${scratch}`);
+    for (const t of triggers) {
+      const mode = { O: "enable", R: "enable replica", A: "enable always" }[t.enabled] ?? "enable";
+      await db.query(`alter table ${target.qualified} ${mode} trigger ${t.name}`);
+    }
+    await db.query("commit");
+    return { rows, collisionsResolved };
+  } catch (e) {
+    await db.query("rollback").catch(() => {});
+    throw e;
+  }
+}

@@ -1,0 +1,52 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import type { ConnectionInfo } from "../../src/types.js";
+import { q } from "./fixture.js";
+
+const PG_DUMP = "/usr/lib/postgresql/15/bin/pg_dump";
+
+/** `pg_dump --data-only` of the whole database (large objects included): what a reader would get. */
+export async function dataDump(conn: ConnectionInfo): Promise<string> {
+  const { stdout } = await promisify(execFile)(PG_DUMP, ["--data-only", "--no-owner"], {
+    env: {
+      ...process.env,
+      PGHOST: conn.host,
+      PGPORT: String(conn.port),
+      PGUSER: conn.user,
+      PGPASSWORD: conn.password ?? "",
+      PGDATABASE: conn.database,
+    },
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  return stdout;
+}
+
+/** Up to `n` distinct values of `sql`'s first column `v` (a sample of the originals). */
+export const sampleOf = async (conn: ConnectionInfo, sql: string): Promise<string[]> =>
+  (await q<{ v: string | null }>(conn, sql)).map((r) => r.v).filter((v): v is string => !!v);
+
+/** The sampled values found in the dump (expected: none). */
+export function survivors(dump: string, values: string[]): string[] {
+  return values.filter((v) => dump.includes(v));
+}
+
+/** Everything PostgreSQL says about the relations of `public` besides their rows. */
+export const catalogShape = (conn: ConnectionInfo) =>
+  q<{ what: string }>(
+    conn,
+    `select 'rel ' || c.oid::regclass || ' ' || c.relkind::text || ' ' || c.relpersistence::text || ' ' ||
+            coalesce(pg_get_expr(c.relpartbound, c.oid), '-') || ' ' || coalesce(pg_get_partkeydef(c.oid), '-') || ' ' ||
+            coalesce((select string_agg(i.inhparent::regclass::text, ',') from pg_inherits i where i.inhrelid = c.oid), '-') || ' ' ||
+            coalesce(c.relacl::text, '-') || ' ' || coalesce(obj_description(c.oid, 'pg_class'), '-') as what
+       from pg_class c where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p', 'v', 'm', 'f')
+     union all select 'con ' || conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid) || ' ' || convalidated
+       from pg_constraint where connamespace = 'public'::regnamespace
+     union all select 'idx ' || indexdef from pg_indexes where schemaname = 'public'
+     union all select 'trg ' || tgrelid::regclass || ' ' || pg_get_triggerdef(oid) || ' ' || tgenabled::text from pg_trigger where not tgisinternal
+     union all select 'col ' || table_name || '.' || column_name || ' ' || data_type || ' ' || coalesce(domain_name, '-') || ' ' || udt_name || ' ' || is_nullable || ' ' ||
+            coalesce(column_default, '-') || ' ' || is_identity || ' ' || coalesce(generation_expression, '-')
+       from information_schema.columns where table_schema = 'public'
+     union all select 'cmt ' || c.oid::regclass || '.' || a.attname || ' ' || col_description(c.oid, a.attnum)
+       from pg_class c join pg_attribute a on a.attrelid = c.oid where c.relnamespace = 'public'::regnamespace and col_description(c.oid, a.attnum) is not null
+     order by 1`,
+  ).then((r) => r.map((x) => x.what));
