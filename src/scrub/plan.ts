@@ -3,6 +3,7 @@ import type { ColumnRule, Scrubber, SimpleRule } from "../definitions/scrubber.j
 import { problemAt, type YamlSource } from "../definitions/yaml.js";
 import { inputError } from "../errors.js";
 import { displayName, type ColumnInfo, type TableInfo } from "./catalog.js";
+import { inheritedRules, partitionRoot } from "./plan-tree.js";
 import { suggestByName } from "./suggest.js";
 
 export interface TablePlan {
@@ -116,39 +117,6 @@ export function planScrub(
     );
   }
   return { tables, unclassified };
-}
-
-/** The partitioned table `key` (a partition's name) belongs to. */
-function partitionRoot(catalog: TableInfo[], key: string): TableInfo | undefined {
-  const parts = key.split(".");
-  return catalog.find((t) =>
-    t.partitions?.some((p) =>
-      parts.length === 2 ? p.schema === parts[0] && p.name === parts[1] : p.name === key,
-    ),
-  );
-}
-
-/**
- * Inheritance: a child's inherited columns follow its parents' rules (parents first, so a rule
- * under the child's own name, for its extra columns or to override, wins). Each table of the
- * tree is rewritten on its own rows (`only`).
- */
-function inheritedRules(
-  catalog: TableInfo[],
-  byTable: Map<TableInfo, Map<string, ColumnRule>>,
-  table: TableInfo,
-  seen = new Set<TableInfo>(),
-): Map<string, ColumnRule> {
-  const rules = new Map<string, ColumnRule>();
-  seen.add(table);
-  for (const q of table.inheritsFrom ?? []) {
-    const parent = catalog.find((t) => t.qualified === q);
-    if (!parent || seen.has(parent)) continue;
-    for (const [column, rule] of inheritedRules(catalog, byTable, parent, seen))
-      if (table.columns.some((c) => c.name === column && c.inherited)) rules.set(column, rule);
-  }
-  for (const [column, rule] of byTable.get(table) ?? []) rules.set(column, rule);
-  return rules;
 }
 
 function findTable(catalog: TableInfo[], key: string): TableInfo | undefined {

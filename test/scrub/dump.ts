@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+import type { ScrubOptions } from "../../src/scrub/scrub.js";
 import type { ConnectionInfo } from "../../src/types.js";
 import { q } from "./fixture.js";
 
@@ -21,9 +22,22 @@ export async function dataDump(conn: ConnectionInfo): Promise<string> {
   return stdout;
 }
 
-/** Up to `n` distinct values of `sql`'s first column `v` (a sample of the originals). */
-export const sampleOf = async (conn: ConnectionInfo, sql: string): Promise<string[]> =>
-  (await q<{ v: string | null }>(conn, sql)).map((r) => r.v).filter((v): v is string => !!v);
+/** The non-null values `v` of each query (the originals to look for after the scrub). */
+export async function originalsOf(conn: ConnectionInfo, sqls: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const sql of sqls)
+    for (const r of await q<{ v: string | null }>(conn, sql)) if (r.v) out.push(r.v);
+  return out;
+}
+
+/** Scrub options for a test: two workers, the full leak scan, quiet. */
+export const scrubOptions = (file: string): ScrubOptions => ({
+  file,
+  workers: 2,
+  leakScan: { sample: 5000, patterns: true, canaries: true },
+  signal: new AbortController().signal,
+  progress: () => {},
+});
 
 /** The sampled values found in the dump (expected: none). */
 export function survivors(dump: string, values: string[]): string[] {

@@ -4,10 +4,10 @@ import { parseYaml } from "../../src/definitions/yaml.js";
 import { DrillError } from "../../src/errors.js";
 import { readCatalog } from "../../src/scrub/catalog.js";
 import { planScrub } from "../../src/scrub/plan.js";
-import { scrubDatabase, type ScrubOptions } from "../../src/scrub/scrub.js";
+import { scrubDatabase } from "../../src/scrub/scrub.js";
 import type { ConnectionInfo } from "../../src/types.js";
 import { startTestCluster } from "../helpers/cluster.js";
-import { catalogShape, dataDump, sampleOf, survivors } from "./dump.js";
+import { catalogShape, dataDump, originalsOf, scrubOptions, survivors } from "./dump.js";
 import { SECRET, makeDatabase, q, scrubberOf } from "./fixture.js";
 
 let pg: Awaited<ReturnType<typeof startTestCluster>>;
@@ -91,14 +91,6 @@ const SCRUBBER = {
   },
 };
 
-const opts = (over: Partial<ScrubOptions> = {}): ScrubOptions => ({
-  file: "scrubbers/parts.yaml",
-  workers: 2,
-  leakScan: { sample: 5000, patterns: true, canaries: true },
-  signal: new AbortController().signal,
-  progress: () => {},
-  ...over,
-});
 let dbs = 0;
 const fresh = () => makeDatabase(pg.connection, `parts${++dbs}`, SQL);
 const counts = (conn: ConnectionInfo) =>
@@ -119,20 +111,17 @@ describe("partitioned tables", () => {
     before = {
       shape: await catalogShape(conn),
       counts: await counts(conn),
-      originals: [
-        ...(await sampleOf(conn, "select email as v from events where id % 10 = 1")),
-        ...(await sampleOf(conn, "select email as v from event_log where id % 10 = 2")),
-        ...(await sampleOf(conn, "select email as v from customers")),
-        ...(await sampleOf(conn, "select full_name as v from customers")),
-        ...(await sampleOf(conn, "select iban as v from accounts")),
-        ...(await sampleOf(conn, "select holder as v from accounts")),
-        ...(await sampleOf(
-          conn,
-          "select substr(note, 6, 16) as v from events where note <> 'quiet'",
-        )),
-      ],
+      originals: await originalsOf(conn, [
+        "select email as v from events where id % 10 = 1",
+        "select email as v from event_log where id % 10 = 2",
+        "select email as v from customers",
+        "select full_name as v from customers",
+        "select iban as v from accounts",
+        "select holder as v from accounts",
+        "select substr(note, 6, 16) as v from events where note <> 'quiet'",
+      ]),
     };
-    report = await scrubDatabase(conn, scrubberOf(SCRUBBER), opts());
+    report = await scrubDatabase(conn, scrubberOf(SCRUBBER), scrubOptions("scrubbers/parts.yaml"));
   });
 
   it("passes; rules on the parent cover every partition, reported once per table", () => {

@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withSession } from "../../src/db.js";
 import { readCatalog } from "../../src/scrub/catalog.js";
 import { planScrub } from "../../src/scrub/plan.js";
-import { scrubDatabase, type ScrubOptions } from "../../src/scrub/scrub.js";
+import { scrubDatabase } from "../../src/scrub/scrub.js";
 import type { ConnectionInfo } from "../../src/types.js";
 import { startTestCluster } from "../helpers/cluster.js";
-import { catalogShape, dataDump, sampleOf, survivors } from "./dump.js";
+import { catalogShape, dataDump, originalsOf, scrubOptions, survivors } from "./dump.js";
 import { SECRET, makeDatabase, q, scrubberOf } from "./fixture.js";
 
 let pg: Awaited<ReturnType<typeof startTestCluster>>;
@@ -104,13 +104,6 @@ const SCRUBBER = {
   },
 };
 
-const opts = (): ScrubOptions => ({
-  file: "scrubbers/structures.yaml",
-  workers: 2,
-  leakScan: { sample: 5000, patterns: true, canaries: true },
-  signal: new AbortController().signal,
-  progress: () => {},
-});
 const counts = (conn: ConnectionInfo) =>
   q<{ t: string; n: number }>(
     conn,
@@ -131,20 +124,24 @@ describe("inheritance, generated columns, domains, unlogged, triggers, materiali
       shape: await catalogShape(conn),
       counts: await counts(conn),
       view: await q(conn, "select 'v_people'::regclass::oid::int as oid"),
-      originals: [
-        ...(await sampleOf(conn, "select email as v from people")),
-        ...(await sampleOf(conn, "select email_lower as v from people")),
-        ...(await sampleOf(conn, "select full_name as v from people")),
-        ...(await sampleOf(conn, "select email as v from contacts")),
-        ...(await sampleOf(conn, "select phone as v from contacts")),
-        ...(await sampleOf(conn, "select vip_note as v from vip_contacts")),
-        ...(await sampleOf(conn, "select client_email as v from sessions")),
-        ...(await sampleOf(conn, "select email as v from people_log")),
-        ...(await sampleOf(conn, "select email as v from contact_log")),
-        ...(await sampleOf(conn, "select body as v from notes")),
-      ],
+      originals: await originalsOf(conn, [
+        "select email as v from people",
+        "select email_lower as v from people",
+        "select full_name as v from people",
+        "select email as v from contacts",
+        "select phone as v from contacts",
+        "select vip_note as v from vip_contacts",
+        "select client_email as v from sessions",
+        "select email as v from people_log",
+        "select email as v from contact_log",
+        "select body as v from notes",
+      ]),
     };
-    report = await scrubDatabase(conn, scrubberOf(SCRUBBER), opts());
+    report = await scrubDatabase(
+      conn,
+      scrubberOf(SCRUBBER),
+      scrubOptions("scrubbers/structures.yaml"),
+    );
   });
 
   it("passes; every member of the inheritance tree is rewritten on its own rows", () => {
