@@ -38,13 +38,19 @@ export async function rewriteInPlace(
   let rows = 0;
   let collisionsResolved = 0;
   for (const target of targets) {
-    const r = await rewriteOne(
-      db,
-      target,
-      compiled,
-      columns,
-      `${workSchema}.scratch_${target.oid}`,
-    );
+    const scratch = `${workSchema}.scratch_${target.oid}`;
+    let r: { rows: number; collisionsResolved: number };
+    try {
+      r = await rewriteOne(db, target, compiled, columns, scratch, false);
+    } catch (e) {
+      // As in the swap: a fake unique by construction met a 63-bit hash collision (rare).
+      if (
+        (e as { code?: string }).code !== "23505" ||
+        !compiled.uniqueColumns.some((u) => u.byConstruction)
+      )
+        throw e;
+      r = await rewriteOne(db, target, compiled, columns, scratch, true);
+    }
     rows += r.rows;
     collisionsResolved += r.collisionsResolved;
   }
@@ -57,6 +63,7 @@ async function rewriteOne(
   compiled: CompiledTable,
   columns: string,
   scratch: string,
+  retry: boolean,
 ): Promise<{ rows: number; collisionsResolved: number }> {
   await db.query("begin");
   try {
@@ -69,13 +76,13 @@ async function rewriteOne(
       [target.oid],
     );
     if (triggers.length > 0) await db.query(`alter table ${target.qualified} disable trigger user`);
-    // Every unique column's hidden input rides along: collisions are resolved in the scratch
-    // table, before the relation's unique indexes see the rows.
-    const select = selectOf({ ...compiled, from: `from only ${target.qualified} t` }, true);
+    // Hidden inputs ride along where collisions are resolved in the scratch table (every unique
+    // column on the retry), before the relation's unique indexes see the rows.
+    const select = selectOf({ ...compiled, from: `from only ${target.qualified} t` }, retry);
     const created = await db.query(`create unlogged table ${scratch} as ${select}`);
     const rows = (created as unknown as { rowCount?: number }).rowCount ?? 0;
     let collisionsResolved = 0;
-    for (const u of compiled.uniqueColumns)
+    for (const u of compiled.uniqueColumns.filter((c) => retry || !c.byConstruction))
       collisionsResolved += await resolveCollisions(db, scratch, quoteIdent(u.column), u.hidden);
     await db.query(`truncate only ${target.qualified}`);
     await db.query(
