@@ -1,6 +1,6 @@
 import type { Queryable } from "../db.js";
 import { quoteIdent } from "../db.js";
-import type { TableInfo } from "./catalog.js";
+import type { PartitionInfo, TableInfo } from "./catalog.js";
 import { resolveCollisions, type RewriteResult } from "./rewrite.js";
 import { selectOf, type CompiledTable } from "./sql.js";
 
@@ -25,11 +25,15 @@ export async function rewriteInPlace(
   table: TableInfo,
   compiled: CompiledTable,
   workSchema: string,
+  /** One leaf of a partitioned table (leaves are rewritten by several workers at once); else all. */
+  leaf?: PartitionInfo,
 ): Promise<RewriteResult> {
   const started = performance.now();
-  const targets: Target[] = table.partitions
-    ? table.partitions.filter((p) => p.leaf)
-    : [{ oid: table.oid, qualified: table.qualified }];
+  const targets: Target[] = leaf
+    ? [leaf]
+    : table.partitions
+      ? table.partitions.filter((p) => p.leaf)
+      : [{ oid: table.oid, qualified: table.qualified }];
   // Generated columns are left out of the select (compiled without them) and of the insert.
   const columns = table.columns
     .filter((c) => !c.generated)
@@ -99,4 +103,36 @@ async function rewriteOne(
     await db.query("rollback").catch(() => {});
     throw e;
   }
+}
+
+/** What a scrub rewrites as one piece of work: a table, or one leaf of a partitioned table. */
+export interface RewriteUnit<T> {
+  plan: T;
+  leaf?: PartitionInfo;
+}
+
+/**
+ * A partitioned table rewritten in place becomes one unit per leaf, so that the workers share
+ * its leaves (the biggest tables are often the partitioned ones); any other table is one unit.
+ */
+export const rewriteUnits = <T extends { table: TableInfo }>(
+  plans: T[],
+  inPlace: (p: T) => boolean,
+): RewriteUnit<T>[] =>
+  plans.flatMap((plan) =>
+    inPlace(plan) && plan.table.partitions
+      ? plan.table.partitions.filter((p) => p.leaf).map((leaf) => ({ plan, leaf }))
+      : [{ plan }],
+  );
+
+/** One table's result from its units' results: rows summed, duration from first start to last end. */
+export function mergeUnits(
+  parts: { r: RewriteResult; start: number; end: number }[],
+): RewriteResult {
+  if (parts.length === 0) return { rows: 0, durationMs: 0, collisionsResolved: 0 };
+  return {
+    rows: parts.reduce((n, p) => n + p.r.rows, 0),
+    collisionsResolved: parts.reduce((n, p) => n + p.r.collisionsResolved, 0),
+    durationMs: Math.max(...parts.map((p) => p.end)) - Math.min(...parts.map((p) => p.start)),
+  };
 }

@@ -4,7 +4,7 @@ import { withSession, type Queryable } from "../db.js";
 import type { ConnectionInfo } from "../types.js";
 import { displayName, readCatalog, rewrittenInPlace } from "./catalog.js";
 import { dropForeignServers } from "./foreign.js";
-import { rewriteInPlace } from "./in-place.js";
+import { mergeUnits, rewriteInPlace, rewriteUnits } from "./in-place.js";
 import { refreshMaterializedViews } from "./matviews.js";
 import { Keys } from "./keys.js";
 import { checkLeaks, type LeakOptions, type LeakReport, prepareLeakScan } from "./scan.js";
@@ -129,30 +129,36 @@ export async function scrubDatabase(
         );
         const started = performance.now();
         await inTransaction(db, [...cross.dropViews, ...cross.dropForeignKeys]);
-        const reports = await runPool(work, opts.workers, (t) =>
+        const units = rewriteUnits(work, (t) => !defs.has(t));
+        const done = await runPool(units, opts.workers, ({ plan: t, leaf }) =>
           withSession(
             conn,
             async (w) => {
               await keys.apply(w);
+              const start = performance.now();
               const r = defs.has(t)
                 ? await rewriteTable(w, t.table, compiled.get(t)!, defs.get(t)!)
-                : await rewriteInPlace(w, t.table, compiled.get(t)!, workSchema);
-              opts.progress(
-                `${displayName(t.table)}: ${r.rows} rows in ${Math.round(r.durationMs)} ms`,
-              );
-              return {
-                table: displayName(t.table),
-                // Planted canary rows are removed after the scan: not the copy's rows.
-                rows: r.rows - (scan?.canaries.some((c) => c.table === t.table) ? 1 : 0),
-                columns: [...t.rules.values()].filter((x) => x !== "keep").length,
-                durationMs: Math.round(r.durationMs),
-                rowsPerSecond: rate(r.rows, r.durationMs),
-                ...(r.collisionsResolved > 0 ? { collisionsResolved: r.collisionsResolved } : {}),
-              } satisfies TableReport;
+                : await rewriteInPlace(w, t.table, compiled.get(t)!, workSchema, leaf);
+              return { r, start, end: performance.now() };
             },
             session,
           ),
         );
+        const reports = work.map((t): TableReport => {
+          const r = mergeUnits(done.filter((_, i) => units[i]!.plan === t));
+          opts.progress(
+            `${displayName(t.table)}: ${r.rows} rows in ${Math.round(r.durationMs)} ms`,
+          );
+          return {
+            table: displayName(t.table),
+            // Planted canary rows are removed after the scan: not the copy's rows.
+            rows: r.rows - (scan?.canaries.some((c) => c.table === t.table) ? 1 : 0),
+            columns: [...t.rules.values()].filter((x) => x !== "keep").length,
+            durationMs: Math.round(r.durationMs),
+            rowsPerSecond: rate(r.rows, r.durationMs),
+            ...(r.collisionsResolved > 0 ? { collisionsResolved: r.collisionsResolved } : {}),
+          };
+        });
         opts.progress("re-creating foreign keys and views");
         await inTransaction(db, [...cross.addForeignKeys, ...cross.createViews]);
         opts.progress("refreshing materialized views");
