@@ -8,7 +8,8 @@ import { startTestCluster } from "../test/helpers/cluster.js";
  * `npx vitest run --config vitest.bench.config.ts bench/scrub-in-place.bench.ts`: the same rows
  * and rules scrubbed through the swap (CREATE TABLE AS, the fast path) and in place (scratch
  * copy, TRUNCATE, INSERT back: the path of partition leaves, inheritance members and tables with
- * generated columns; here forced by giving the table an empty inheritance child).
+ * generated columns; here forced by giving the table an empty inheritance child), and as a
+ * partitioned table of four hash leaves (the workers share them).
  */
 const pg = await startTestCluster();
 afterAll(() => pg.stop());
@@ -23,11 +24,25 @@ const rules = {
 };
 const KEEP_SRC = Object.fromEntries(Object.keys(rules).map((c) => [c, "keep"]));
 
-async function fresh(db: Queryable, inPlace: boolean) {
+type Shape = "swap" | "inPlace" | "partitioned";
+
+async function fresh(db: Queryable, shape: Shape) {
   await db.query("drop table if exists customers cascade");
-  await db.query("create table customers as select * from customers_src");
-  await db.query("alter table customers add primary key (id), add unique (email)");
-  if (inPlace) await db.query("create table customers_child () inherits (customers)");
+  if (shape === "partitioned") {
+    // Four hash leaves: unique keys of a partitioned table must hold its partition key.
+    await db.query(
+      "create table customers (like customers_src, primary key (id), unique (email, id)) partition by hash (id)",
+    );
+    for (let i = 0; i < 4; i++)
+      await db.query(
+        `create table customers_${i} partition of customers for values with (modulus 4, remainder ${i})`,
+      );
+    await db.query("insert into customers select * from customers_src");
+  } else {
+    await db.query("create table customers as select * from customers_src");
+    await db.query("alter table customers add primary key (id), add unique (email)");
+  }
+  if (shape === "inPlace") await db.query("create table customers_child () inherits (customers)");
   await db.query("vacuum analyze customers");
 }
 
@@ -43,10 +58,10 @@ it("in place vs swap", async () => {
     ),
   );
   const ms: Record<string, number> = {};
-  for (const inPlace of [false, true]) {
-    await withSession(pg.connection, (db) => fresh(db, inPlace));
+  for (const shape of ["swap", "inPlace", "partitioned"] as const) {
+    await withSession(pg.connection, (db) => fresh(db, shape));
     const tables: Record<string, unknown> = { customers: rules, customers_src: KEEP_SRC };
-    if (inPlace) tables.customers_child = {};
+    if (shape === "inPlace") tables.customers_child = {};
     const t0 = performance.now();
     const r = await scrubDatabase(
       pg.connection,
@@ -59,10 +74,10 @@ it("in place vs swap", async () => {
         progress: () => {},
       },
     );
-    ms[inPlace ? "inPlace" : "swap"] = performance.now() - t0;
+    ms[shape] = performance.now() - t0;
     expect(r.findings).toEqual([]);
   }
   console.log(
-    `\n${ROWS} rows: swap ${Math.round(ms.swap!)} ms, in place ${Math.round(ms.inPlace!)} ms (×${(ms.inPlace! / ms.swap!).toFixed(2)})`,
+    `\n${ROWS} rows: swap ${Math.round(ms.swap!)} ms, in place ${Math.round(ms.inPlace!)} ms (×${(ms.inPlace! / ms.swap!).toFixed(2)}), partitioned in 4 leaves ${Math.round(ms.partitioned!)} ms (×${(ms.partitioned! / ms.swap!).toFixed(2)})`,
   );
 });
