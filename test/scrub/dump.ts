@@ -1,6 +1,9 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import type { ScrubOptions } from "../../src/scrub/scrub.js";
+import { expect } from "vitest";
+import type { TableInfo } from "../../src/scrub/catalog.js";
+import type { ScrubOptions, ScrubReport } from "../../src/scrub/scrub.js";
+import type { CompiledTable } from "../../src/scrub/sql.js";
 import type { ConnectionInfo } from "../../src/types.js";
 import { q } from "./fixture.js";
 
@@ -39,9 +42,28 @@ export const scrubOptions = (file: string): ScrubOptions => ({
   progress: () => {},
 });
 
-/** The sampled values found in the dump (expected: none). */
-export function survivors(dump: string, values: string[]): string[] {
-  return values.filter((v) => dump.includes(v));
+/** A passed scrub with nothing unclassified: its tables and rows, sorted by table. */
+export function passedTables(report: ScrubReport): [string, number][] {
+  expect(report.findings, report.findings.join("\n")).toEqual([]);
+  expect(report.outcome).toBe("passed");
+  expect(report.unclassified).toEqual([]);
+  return report.tables.map((t): [string, number] => [t.table, t.rows]).sort();
+}
+
+/**
+ * The data-only dump holds none of the originals and nothing matching `marks` (the fixture's
+ * recognisable original text); `copied` is a table the dump must hold (it is not empty).
+ */
+export async function expectNoSurvivors(
+  conn: ConnectionInfo,
+  originals: string[],
+  copied: string,
+  marks: RegExp,
+): Promise<void> {
+  const dump = await dataDump(conn);
+  expect(dump).toContain(`COPY public.${copied} `);
+  expect(originals.filter((v) => dump.includes(v))).toEqual([]);
+  expect(dump).not.toMatch(marks);
 }
 
 /** Everything PostgreSQL says about the relations of `public` besides their rows. */
@@ -64,3 +86,18 @@ export const catalogShape = (conn: ConnectionInfo) =>
        from pg_class c join pg_attribute a on a.attrelid = c.oid where c.relnamespace = 'public'::regnamespace and col_description(c.oid, a.attnum) is not null
      order by 1`,
   ).then((r) => r.map((x) => x.what));
+
+/** A compiled rewrite of table `u` (id, email) with `email` from `fake`, unique by construction as fakes are. */
+export const emailRewrite = (table: TableInfo, fake: string): CompiledTable => ({
+  columns: ["t.id as id", `(${fake})::text as email`],
+  from: `from ${table.qualified} t`,
+  uniqueColumns: [
+    {
+      column: "email",
+      hidden: "drill_input_0",
+      hiddenExpr: "(hashtextextended(t.email, 7) & 9223372036854775807) as drill_input_0",
+      byConstruction: true,
+    },
+  ],
+  pools: new Map(),
+});

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { withSession, type Queryable } from "../../src/db.js";
 import { readCatalog, rewrittenInPlace } from "../../src/scrub/catalog.js";
 import { rewriteInPlace } from "../../src/scrub/in-place.js";
-import type { CompiledTable } from "../../src/scrub/sql.js";
 import { startTestCluster } from "../helpers/cluster.js";
+import { emailRewrite } from "./dump.js";
 import { makeDatabase } from "./fixture.js";
 
 let pg: Awaited<ReturnType<typeof startTestCluster>>;
@@ -29,19 +29,7 @@ truncate log;`;
 async function rewrite(db: Queryable, fake: string) {
   const table = (await readCatalog(db)).find((t) => t.name === "u")!;
   expect(rewrittenInPlace(table)).toBe(true);
-  const compiled: CompiledTable = {
-    columns: ["t.id as id", `(${fake})::text as email`],
-    from: `from ${table.qualified} t`,
-    uniqueColumns: [
-      {
-        column: "email",
-        hidden: "drill_input_0",
-        hiddenExpr: "(hashtextextended(t.email, 7) & 9223372036854775807) as drill_input_0",
-        byConstruction: true,
-      },
-    ],
-    pools: new Map(),
-  };
+  const compiled = emailRewrite(table, fake);
   return rewriteInPlace(db, table, compiled, "work");
 }
 const rows = async (db: Queryable) =>

@@ -7,7 +7,13 @@ import { planScrub } from "../../src/scrub/plan.js";
 import { scrubDatabase } from "../../src/scrub/scrub.js";
 import type { ConnectionInfo } from "../../src/types.js";
 import { startTestCluster } from "../helpers/cluster.js";
-import { catalogShape, dataDump, originalsOf, scrubOptions, survivors } from "./dump.js";
+import {
+  catalogShape,
+  expectNoSurvivors,
+  originalsOf,
+  passedTables,
+  scrubOptions,
+} from "./dump.js";
 import { SECRET, makeDatabase, q, scrubberOf } from "./fixture.js";
 
 let pg: Awaited<ReturnType<typeof startTestCluster>>;
@@ -125,10 +131,7 @@ describe("partitioned tables", () => {
   });
 
   it("passes; rules on the parent cover every partition, reported once per table", () => {
-    expect(report.findings).toEqual([]);
-    expect(report.outcome).toBe("passed");
-    expect(report.unclassified).toEqual([]);
-    expect(report.tables.map((t) => [t.table, t.rows]).sort()).toEqual([
+    expect(passedTables(report)).toEqual([
       ["accounts", 300],
       ["customers", 200],
       // Both triggers logged each fixture insert.
@@ -139,10 +142,12 @@ describe("partitioned tables", () => {
 
   it("leaves no sampled original anywhere in a data-only dump", async () => {
     expect(before.originals.length).toBeGreaterThan(1500);
-    const dump = await dataDump(conn);
-    expect(dump).toContain("COPY public.events_2024_h0");
-    expect(survivors(dump, before.originals)).toEqual([]);
-    expect(dump).not.toMatch(/origin-mail|Origname|Origholder|ORIG0/);
+    await expectNoSurvivors(
+      conn,
+      before.originals,
+      "events_2024_h0",
+      /origin-mail|Origname|Origholder|ORIG0/,
+    );
   });
 
   it("keeps the tree, bounds, default, indexes, constraints, keys, triggers, grants, comments", async () => {

@@ -5,7 +5,13 @@ import { planScrub } from "../../src/scrub/plan.js";
 import { scrubDatabase } from "../../src/scrub/scrub.js";
 import type { ConnectionInfo } from "../../src/types.js";
 import { startTestCluster } from "../helpers/cluster.js";
-import { catalogShape, dataDump, originalsOf, scrubOptions, survivors } from "./dump.js";
+import {
+  catalogShape,
+  expectNoSurvivors,
+  originalsOf,
+  passedTables,
+  scrubOptions,
+} from "./dump.js";
 import { SECRET, makeDatabase, q, scrubberOf } from "./fixture.js";
 
 let pg: Awaited<ReturnType<typeof startTestCluster>>;
@@ -145,10 +151,7 @@ describe("inheritance, generated columns, domains, unlogged, triggers, materiali
   });
 
   it("passes; every member of the inheritance tree is rewritten on its own rows", () => {
-    expect(report.findings, report.findings.join("\n")).toEqual([]);
-    expect(report.outcome).toBe("passed");
-    expect(report.unclassified).toEqual([]);
-    expect(report.tables.map((t) => [t.table, t.rows]).sort()).toEqual([
+    expect(passedTables(report)).toEqual([
       ["contact_log", 150],
       ["contacts", 100],
       ["notes", 50],
@@ -162,10 +165,12 @@ describe("inheritance, generated columns, domains, unlogged, triggers, materiali
 
   it("leaves no sampled original anywhere in a data-only dump, materialized views included", async () => {
     expect(before.originals.length).toBeGreaterThan(2500);
-    const dump = await dataDump(conn);
-    expect(dump).toContain("COPY public.vip_contacts ");
-    expect(survivors(dump, before.originals)).toEqual([]);
-    expect(dump).not.toMatch(/origin-mail|Origname|Origvip|Orignote/i);
+    await expectNoSurvivors(
+      conn,
+      before.originals,
+      "vip_contacts",
+      /origin-mail|Origname|Origvip|Orignote/i,
+    );
   });
 
   it("keeps inheritance, domain, enum, generated expression, unlogged, triggers; no trigger fired", async () => {
