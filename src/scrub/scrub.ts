@@ -161,17 +161,9 @@ export async function scrubDatabase(
         });
         opts.progress("re-creating foreign keys and views");
         await inTransaction(db, [...cross.addForeignKeys, ...cross.createViews]);
-        opts.progress("refreshing materialized views");
-        const refreshed = await refreshMaterializedViews(
-          db,
-          workSchema,
-          new Set(cross.materialized),
-        );
         const durationMs = Math.round(performance.now() - started);
         // Statistics of the dropped tables held original values (most common values, histograms).
         for (const t of work) await db.query(`analyze ${t.table.qualified}`);
-        for (const v of [...cross.materialized, ...refreshed]) await db.query(`analyze ${v}`);
-        await db.query("vacuum full pg_catalog.pg_statistic");
 
         const rows = reports.reduce((n, r) => n + r.rows, 0);
         const report: ScrubReport = {
@@ -193,6 +185,13 @@ export async function scrubDatabase(
           report.leakScan = await checkLeaks(db, scan, scrubber, compiled);
           findings.push(...report.leakScan.findings);
         }
+        // After the scan removed its canary rows: a view built before would keep them.
+        opts.progress("refreshing materialized views");
+        const fresh = scan?.canaries.length ? [] : cross.materialized;
+        const refreshed = await refreshMaterializedViews(db, workSchema, new Set(fresh));
+        for (const v of new Set([...cross.materialized, ...refreshed]))
+          await db.query(`analyze ${v}`);
+        await db.query("vacuum full pg_catalog.pg_statistic");
         report.outcome = findings.some((f) => !f.startsWith("warning:")) ? "failed" : "passed";
         return report;
       }
