@@ -60,13 +60,17 @@ create table accounts (id int, region text not null, iban text, holder text, pri
 create table accounts_eu partition of accounts for values in ('eu');
 create table accounts_us partition of accounts for values in ('us');
 create table accounts_other partition of accounts default;
+-- Attached with another column order and a dropped column: columns are matched by name.
+create table accounts_apac (junk int, holder text, iban text, region text not null, id int not null);
+alter table accounts_apac drop column junk;
+alter table accounts attach partition accounts_apac for values in ('apac');
 insert into customers select g, 'cust' || g || '@origin-mail.example.com', 'Origname Custperson' || g from generate_series(1, 200) g;
 insert into events (at, customer_id, email, note)
 select date '2023-06-01' + (g % 900), 1 + g % 200, 'evt' || g || '@origin-mail.example.com',
        case when g % 5 = 0 then 'call +31 20 555 ' || lpad(g::text, 4, '0') || ' or write evt' || g || '@origin-mail.example.com' else 'quiet' end
   from generate_series(1, 3000) g;
 insert into event_refs select id, at from events where id % 7 = 0;
-insert into accounts select g, (array['eu', 'us', 'apac'])[1 + g % 3], 'NL' || lpad(g::text, 2, '0') || 'ORIG0' || lpad(g::text, 9, '0'), 'Origholder Person' || g
+insert into accounts select g, (array['eu', 'us', 'apac', 'latam'])[1 + g % 4], 'NL' || lpad(g::text, 2, '0') || 'ORIG0' || lpad(g::text, 9, '0'), 'Origholder Person' || g
   from generate_series(1, 300) g;
 analyze;
 `;
