@@ -42,6 +42,12 @@ export async function plantCanaries(db: Queryable, plans: TablePlan[]): Promise<
       );
     });
     if (targets.length === 0) continue;
+    // An ALWAYS or REPLICA trigger would fire on the planted row (and copy it into a log).
+    const { rows: firing } = await db.query(
+      `select 1 from pg_trigger where tgrelid = $1 and not tgisinternal and tgenabled in ('A', 'R')`,
+      [table.oid],
+    );
+    if (firing.length > 0) continue;
     const values = new Map(
       targets.map((c) => [c.name, `c${randomBytes(4).toString("hex")}@canary.invalid`]),
     );
@@ -84,7 +90,18 @@ export async function removeCanaries(db: Queryable, canaries: Canary[]): Promise
     const pk = quoteIdent(c.table.primaryKey[0]!);
     if (seen.has(c.table.qualified)) continue;
     seen.add(c.table.qualified);
-    await db.query(`delete from ${c.table.qualified} where ${pk}::text = $1`, [c.key]);
+    // No ordinary trigger fires on the removal (a delete trigger would log the row elsewhere).
+    // `only`: an inheritance parent's planted row, not a child's (a partitioned table has no own rows).
+    const only = c.table.partitions ? "" : "only ";
+    await db.query("begin");
+    try {
+      await db.query("set local session_replication_role = replica");
+      await db.query(`delete from ${only}${c.table.qualified} where ${pk}::text = $1`, [c.key]);
+      await db.query("commit");
+    } catch (e) {
+      await db.query("rollback").catch(() => {});
+      throw e;
+    }
   }
 }
 

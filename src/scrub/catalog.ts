@@ -12,6 +12,20 @@ export interface ColumnInfo {
   notNull: boolean;
   /** Non-default collation, quoted, to keep on transformed columns. */
   collation: string | null;
+  /** GENERATED ALWAYS AS … STORED: computed by PostgreSQL, never classified nor copied. */
+  generated?: boolean;
+  /** Inherited from a parent table (inheritance): classified by the parent's rules. */
+  inherited?: boolean;
+}
+
+/** A partition of a partitioned table: not in the catalog's list, rewritten under its root. */
+export interface PartitionInfo {
+  oid: number;
+  schema: string;
+  name: string;
+  qualified: string;
+  /** A leaf holds rows; an intermediate (sub-partitioned) partition holds none. */
+  leaf: boolean;
 }
 
 export interface TableInfo {
@@ -23,9 +37,18 @@ export interface TableInfo {
   columns: ColumnInfo[];
   /** Primary key columns, in key order (empty when the table has none). */
   primaryKey: string[];
-  /** Partitioned, partition or inheritance member: not rewritten (not supported). */
+  /** Why the table cannot be rewritten (no kind of table is refused today: always null). */
   unsupported: string | null;
   estimatedRows: number;
+  /**
+   * A partitioned table's partitions at every level (the catalog lists only the root: rules are
+   * written once on it). Absent for other tables.
+   */
+  partitions?: PartitionInfo[];
+  /** Inheritance (not partitioning) parents, qualified: their rules apply to inherited columns. */
+  inheritsFrom?: string[];
+  /** A parent of inheritance children (not partitions). */
+  hasChildren?: boolean;
 }
 
 /**
@@ -34,27 +57,42 @@ export interface TableInfo {
  */
 export const SYSTEM_SCHEMA_FILTER = `n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\\_%'`;
 
-/** Every ordinary user table with its columns, in schema/name order. */
+/**
+ * Every user table with its columns, in schema/name order: ordinary and partitioned tables and
+ * inheritance members; partitions are listed under their root (`partitions`), never on their
+ * own. Foreign tables are not data of the copy and are not listed (see foreign.ts).
+ */
 export async function readCatalog(db: Queryable): Promise<TableInfo[]> {
   const { rows } = await db.query<{
     oid: number;
     schema: string;
     name: string;
     relkind: string;
-    ispartition: boolean;
-    inherits: boolean;
+    parents: { schema: string; name: string }[];
+    children: boolean;
+    partitions: Omit<PartitionInfo, "qualified">[] | null;
     reltuples: number;
     columns: ColumnInfo[];
     pk: string[] | null;
   }>(
     `select c.oid::int as oid, n.nspname as schema, c.relname as name, c.relkind::text as relkind,
-            c.relispartition as ispartition,
-            exists (select 1 from pg_inherits i where i.inhrelid = c.oid or i.inhparent = c.oid) as inherits,
-            greatest(c.reltuples, 0)::float8 as reltuples,
+            (select coalesce(json_agg(json_build_object('schema', pn.nspname, 'name', p.relname) order by i.inhseqno), '[]')
+               from pg_inherits i join pg_class p on p.oid = i.inhparent join pg_namespace pn on pn.oid = p.relnamespace
+              where i.inhrelid = c.oid) as parents,
+            exists (select 1 from pg_inherits i where i.inhparent = c.oid) as children,
+            case when c.relkind = 'p' then (
+              select json_agg(json_build_object('oid', p.relid::int, 'schema', pn.nspname, 'name', pc.relname,
+                                                'leaf', p.isleaf) order by p.level, pc.relname)
+                from pg_partition_tree(c.oid) p join pg_class pc on pc.oid = p.relid
+                join pg_namespace pn on pn.oid = pc.relnamespace
+               where p.level > 0 and pc.relkind in ('r', 'p')) end as partitions,
+            greatest(case when c.relkind = 'p'
+              then (select sum(greatest(pc.reltuples, 0)) from pg_partition_tree(c.oid) p join pg_class pc on pc.oid = p.relid)
+              else c.reltuples end, 0)::float8 as reltuples,
             (select json_agg(json_build_object(
                 'name', a.attname, 'type', format_type(a.atttypid, a.atttypmod),
                 'category', t.typcategory, 'typeName', coalesce(bt.typname, t.typname),
-                'notNull', a.attnotnull,
+                'notNull', a.attnotnull, 'generated', a.attgenerated <> '', 'inherited', a.attinhcount > 0,
                 'collation', case when a.attcollation <> 0 and a.attcollation <> t.typcollation
                              then quote_ident(co.collname) end) order by a.attnum)
                from pg_attribute a join pg_type t on t.oid = a.atttypid
@@ -67,7 +105,7 @@ export async function readCatalog(db: Queryable): Promise<TableInfo[]> {
                join pg_attribute a on a.attrelid = c.oid and a.attnum = k.attnum
               where pc.conrelid = c.oid and pc.contype = 'p') as pk
        from pg_class c join pg_namespace n on n.oid = c.relnamespace
-      where c.relkind in ('r', 'p') and ${SYSTEM_SCHEMA_FILTER}
+      where c.relkind in ('r', 'p') and not c.relispartition and ${SYSTEM_SCHEMA_FILTER}
         and not exists (select 1 from pg_depend d where d.objid = c.oid and d.deptype = 'e')
       order by n.nspname, c.relname`,
   );
@@ -78,17 +116,33 @@ export async function readCatalog(db: Queryable): Promise<TableInfo[]> {
     qualified: `${quote(r.schema)}.${quote(r.name)}`,
     columns: r.columns ?? [],
     primaryKey: r.pk ?? [],
-    unsupported:
-      r.relkind === "p" || r.ispartition
-        ? "partitioned tables are not supported yet"
-        : r.inherits
-          ? "tables with inheritance are not supported yet"
-          : null,
+    unsupported: null,
     estimatedRows: r.reltuples,
+    ...(r.relkind === "p"
+      ? {
+          partitions: (r.partitions ?? []).map((p) => ({
+            ...p,
+            qualified: `${quote(p.schema)}.${quote(p.name)}`,
+          })),
+        }
+      : {
+          inheritsFrom: r.parents.map((p) => `${quote(p.schema)}.${quote(p.name)}`),
+          hasChildren: r.children,
+        }),
   }));
 }
 
 const quote = (id: string) => `"${id.replaceAll('"', '""')}"`;
+
+/**
+ * Rewritten in place (scratch copy, TRUNCATE, INSERT back) rather than swapped: a partition tree
+ * or an inheritance tree cannot be dropped and renamed, and generated columns must be recomputed.
+ */
+export const rewrittenInPlace = (t: TableInfo): boolean =>
+  t.partitions !== undefined ||
+  (t.inheritsFrom?.length ?? 0) > 0 ||
+  t.hasChildren === true ||
+  t.columns.some((c) => c.generated === true);
 
 /** Text-like columns (where PII hides in `keep` columns): strings, json, jsonb. */
 export const isTextual = (c: ColumnInfo): boolean =>

@@ -8,21 +8,30 @@ export interface CrossTableDefinitions {
   addForeignKeys: string[];
   dropViews: string[];
   createViews: string[];
+  /** Materialized views among the re-created ones (qualified): fresh, not refreshed again. */
+  materialized: string[];
 }
 
-/** Foreign keys in both directions and views depending on any of `oids`. */
+/**
+ * Foreign keys in both directions touching any of `oids` or `inPlace`, and views depending on
+ * any of `oids` (swapped tables). Tables rewritten in place keep their views (their materialized
+ * views are refreshed with every other one at the end) but not their foreign keys: TRUNCATE
+ * refuses a referenced table. A partitioned table's key is dropped once, on the root (its
+ * partitions' clones go with it).
+ */
 export async function captureCrossTable(
   db: Queryable,
   oids: number[],
+  inPlace: number[] = [],
 ): Promise<CrossTableDefinitions> {
   const fks = await one<{ tbl: string; name: string; def: string; comment: string | null }>(
     db,
     `select ${qualifiedOf("")} as tbl, quote_ident(k.conname) as name, pg_get_constraintdef(k.oid) as def,
             obj_description(k.oid, 'pg_constraint') as comment
        from pg_constraint k join pg_class c on c.oid = k.conrelid join pg_namespace n on n.oid = c.relnamespace
-      where k.contype = 'f' and (k.conrelid = any($1::oid[]) or k.confrelid = any($1::oid[]))
+      where k.contype = 'f' and k.conparentid = 0 and (k.conrelid = any($1::oid[]) or k.confrelid = any($1::oid[]))
       order by 1, 2`,
-    [oids],
+    [[...oids, ...inPlace]],
   );
   const views = await one<{
     name: string;
@@ -73,5 +82,6 @@ export async function captureCrossTable(
         (v) => `drop ${v.kind === "m" ? "materialized view" : "view"} if exists ${v.name} cascade`,
       ),
     createViews,
+    materialized: views.filter((v) => v.kind === "m").map((v) => v.name),
   };
 }

@@ -75,7 +75,8 @@ export function patternProbes(plans: TablePlan[]): Probe[] {
         return { table, column: c, src, label: `${displayName(table)}.${c.name}` };
       }),
   );
-  return [...keptTextProbes(plans), ...partial];
+  // A generated column is recomputed from scrubbed columns: its fakes' patterns are no leak.
+  return [...keptTextProbes(plans).filter((p) => !p.column.generated), ...partial];
 }
 
 export const jsonPath = (path: string) =>

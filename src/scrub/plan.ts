@@ -3,6 +3,7 @@ import type { ColumnRule, Scrubber, SimpleRule } from "../definitions/scrubber.j
 import { problemAt, type YamlSource } from "../definitions/yaml.js";
 import { inputError } from "../errors.js";
 import { displayName, type ColumnInfo, type TableInfo } from "./catalog.js";
+import { inheritedRules, partitionRoot } from "./plan-tree.js";
 import { suggestByName } from "./suggest.js";
 
 export interface TablePlan {
@@ -54,6 +55,14 @@ export function planScrub(
   const byTable = new Map<TableInfo, Map<string, ColumnRule>>();
   for (const [tableKey, columns] of Object.entries(scrubber.tables)) {
     const table = findTable(catalog, tableKey);
+    const root = table ? undefined : partitionRoot(catalog, tableKey);
+    if (root) {
+      problem(
+        ["tables", tableKey],
+        `"${tableKey}" is a partition of ${displayName(root)}: write its rules once on ${displayName(root)} (they apply to every partition)`,
+      );
+      continue;
+    }
     if (!table) {
       problem(
         ["tables", tableKey],
@@ -88,9 +97,9 @@ export function planScrub(
 
   const unclassified: Unclassified[] = [];
   const tables: TablePlan[] = catalog.map((table) => {
-    const rules = byTable.get(table) ?? new Map<string, ColumnRule>();
+    const rules = inheritedRules(catalog, byTable, table);
     for (const c of table.columns) {
-      if (!rules.has(c.name))
+      if (!rules.has(c.name) && !c.generated)
         unclassified.push({
           table: displayName(table),
           column: c.name,
@@ -126,6 +135,8 @@ function ruleProblem(
   table: TableInfo,
   siblings: Record<string, ColumnRule>,
 ): string | undefined {
+  if (c.generated)
+    return `generated column: PostgreSQL recomputes it from the scrubbed columns, it takes no rule (remove it)`;
   if (rule === null && c.notNull)
     return `column is NOT NULL: it cannot be set to null (use set, fake or hash)`;
   if (rule === null || rule === "keep") return undefined;

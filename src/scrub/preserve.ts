@@ -15,7 +15,6 @@ export interface TableDefinition {
   /** Serial sequences owned by a column: detached before the old table is dropped. */
   detach: string[];
   unlogged: boolean;
-  hasGenerated: boolean;
 }
 
 export async function captureTable(
@@ -32,13 +31,11 @@ export async function captureTable(
     options: string[] | null;
     replident: string;
     comment: string | null;
-    generated: boolean;
   }>(
     db,
     `select c.relpersistence::text as persistence, c.relrowsecurity as rls, c.relforcerowsecurity as force,
             quote_ident(pg_get_userbyid(c.relowner)) as owner, c.reloptions as options, c.relreplident::text as replident,
-            obj_description(c.oid, 'pg_class') as comment,
-            exists (select 1 from pg_attribute a where a.attrelid = c.oid and a.attgenerated <> '' and not a.attisdropped) as generated
+            obj_description(c.oid, 'pg_class') as comment
        from pg_class c where c.oid = $1`,
     [oid],
   );
@@ -192,5 +189,6 @@ export async function captureTable(
   ))
     restore.push(`alter table ${qualified} replica identity using index ${r.name}`);
   if (rel!.comment !== null) restore.push(`comment on table ${qualified} is ${lit(rel!.comment)}`);
-  return { restore, detach, unlogged: rel!.persistence === "u", hasGenerated: rel!.generated };
+  // Tables with generated columns never come here: they are rewritten in place (in-place.ts).
+  return { restore, detach, unlogged: rel!.persistence === "u" };
 }

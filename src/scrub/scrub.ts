@@ -1,9 +1,11 @@
 import { randomBytes } from "node:crypto";
 import type { Scrubber } from "../definitions/scrubber.js";
 import { withSession, type Queryable } from "../db.js";
-import { inputError } from "../errors.js";
 import type { ConnectionInfo } from "../types.js";
-import { displayName, readCatalog } from "./catalog.js";
+import { displayName, readCatalog, rewrittenInPlace } from "./catalog.js";
+import { dropForeignServers } from "./foreign.js";
+import { mergeUnits, rewriteInPlace, rewriteUnits } from "./in-place.js";
+import { refreshMaterializedViews } from "./matviews.js";
 import { Keys } from "./keys.js";
 import { checkLeaks, type LeakOptions, type LeakReport, prepareLeakScan } from "./scan.js";
 import { planScrub, type ScrubberSource, type TablePlan, type Unclassified } from "./plan.js";
@@ -37,6 +39,8 @@ export interface ScrubReport {
   tables: TableReport[];
   totals: { tables: number; rows: number; durationMs: number; rowsPerSecond: number };
   unclassified: Unclassified[];
+  /** Foreign servers, user mappings, foreign tables (and views over them) dropped: see foreign.ts. */
+  foreignDropped?: string[];
   leakScan?: LeakReport;
 }
 
@@ -76,26 +80,32 @@ export async function scrubDatabase(
         }
         findings.push(`warning: ${message}`);
       }
+      const foreignDropped = await dropForeignServers(db);
+      if (foreignDropped.length > 0)
+        opts.progress(`dropped (a door to another server): ${foreignDropped.join(", ")}`);
       const work = plan.tables.filter((t) => t.rewrite);
       const workSchema = workSchemaName();
       const pools = new PoolRegistry(workSchema);
       const env = { keys, locale: scrubber.locale ?? "en", pool: pools.pool };
+      // Generated columns are never selected: PostgreSQL recomputes them on the in-place insert.
       const compiled = new Map<TablePlan, CompiledTable>(
-        work.map((t) => [t, compileTable(t.table, t.rules, env)]),
+        work.map((t) => [
+          t,
+          compileTable(
+            { ...t.table, columns: t.table.columns.filter((c) => !c.generated) },
+            t.rules,
+            env,
+          ),
+        ]),
       );
+      const swapped = work.filter((t) => !rewrittenInPlace(t.table));
+      const inPlace = work.filter((t) => rewrittenInPlace(t.table));
       const defs = new Map<TablePlan, TableDefinition>();
-      for (const t of work) {
-        const def = await captureTable(db, t.table.oid, t.table.qualified);
-        if (def.hasGenerated)
-          throw inputError(
-            "SCRUB_UNSUPPORTED_TABLE",
-            `${displayName(t.table)}: tables with generated columns are not supported yet`,
-          );
-        defs.set(t, def);
-      }
+      for (const t of swapped) defs.set(t, await captureTable(db, t.table.oid, t.table.qualified));
       const cross = await captureCrossTable(
         db,
-        work.map((t) => t.table.oid),
+        swapped.map((t) => t.table.oid),
+        inPlace.flatMap((t) => [t.table.oid, ...(t.table.partitions ?? []).map((p) => p.oid)]),
       );
 
       // A fresh name: never a production schema, which `drop … cascade` would take with it.
@@ -119,34 +129,41 @@ export async function scrubDatabase(
         );
         const started = performance.now();
         await inTransaction(db, [...cross.dropViews, ...cross.dropForeignKeys]);
-        const reports = await runPool(work, opts.workers, (t) =>
+        const units = rewriteUnits(work, (t) => !defs.has(t));
+        const done = await runPool(units, opts.workers, ({ plan: t, leaf }) =>
           withSession(
             conn,
             async (w) => {
               await keys.apply(w);
-              const r = await rewriteTable(w, t.table, compiled.get(t)!, defs.get(t)!);
-              opts.progress(
-                `${displayName(t.table)}: ${r.rows} rows in ${Math.round(r.durationMs)} ms`,
-              );
-              return {
-                table: displayName(t.table),
-                // Planted canary rows are removed after the scan: not the copy's rows.
-                rows: r.rows - (scan?.canaries.some((c) => c.table === t.table) ? 1 : 0),
-                columns: [...t.rules.values()].filter((x) => x !== "keep").length,
-                durationMs: Math.round(r.durationMs),
-                rowsPerSecond: rate(r.rows, r.durationMs),
-                ...(r.collisionsResolved > 0 ? { collisionsResolved: r.collisionsResolved } : {}),
-              } satisfies TableReport;
+              const start = performance.now();
+              const r = defs.has(t)
+                ? await rewriteTable(w, t.table, compiled.get(t)!, defs.get(t)!)
+                : await rewriteInPlace(w, t.table, compiled.get(t)!, workSchema, leaf);
+              return { r, start, end: performance.now() };
             },
             session,
           ),
         );
+        const reports = work.map((t): TableReport => {
+          const r = mergeUnits(done.filter((_, i) => units[i]!.plan === t));
+          opts.progress(
+            `${displayName(t.table)}: ${r.rows} rows in ${Math.round(r.durationMs)} ms`,
+          );
+          return {
+            table: displayName(t.table),
+            // Planted canary rows are removed after the scan: not the copy's rows.
+            rows: r.rows - (scan?.canaries.some((c) => c.table === t.table) ? 1 : 0),
+            columns: [...t.rules.values()].filter((x) => x !== "keep").length,
+            durationMs: Math.round(r.durationMs),
+            rowsPerSecond: rate(r.rows, r.durationMs),
+            ...(r.collisionsResolved > 0 ? { collisionsResolved: r.collisionsResolved } : {}),
+          };
+        });
         opts.progress("re-creating foreign keys and views");
         await inTransaction(db, [...cross.addForeignKeys, ...cross.createViews]);
         const durationMs = Math.round(performance.now() - started);
         // Statistics of the dropped tables held original values (most common values, histograms).
         for (const t of work) await db.query(`analyze ${t.table.qualified}`);
-        await db.query("vacuum full pg_catalog.pg_statistic");
 
         const rows = reports.reduce((n, r) => n + r.rows, 0);
         const report: ScrubReport = {
@@ -160,6 +177,7 @@ export async function scrubDatabase(
             rowsPerSecond: rate(rows, durationMs),
           },
           unclassified: plan.unclassified,
+          ...(foreignDropped.length > 0 ? { foreignDropped } : {}),
         };
         if (scan) {
           opts.progress("leak scan");
@@ -167,6 +185,13 @@ export async function scrubDatabase(
           report.leakScan = await checkLeaks(db, scan, scrubber, compiled);
           findings.push(...report.leakScan.findings);
         }
+        // After the scan removed its canary rows: a view built before would keep them.
+        opts.progress("refreshing materialized views");
+        const fresh = scan?.canaries.length ? [] : cross.materialized;
+        const refreshed = await refreshMaterializedViews(db, workSchema, new Set(fresh));
+        for (const v of new Set([...cross.materialized, ...refreshed]))
+          await db.query(`analyze ${v}`);
+        await db.query("vacuum full pg_catalog.pg_statistic");
         report.outcome = findings.some((f) => !f.startsWith("warning:")) ? "failed" : "passed";
         return report;
       }

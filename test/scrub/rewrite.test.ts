@@ -3,8 +3,8 @@ import { withSession, type Queryable } from "../../src/db.js";
 import { readCatalog } from "../../src/scrub/catalog.js";
 import { captureTable } from "../../src/scrub/preserve.js";
 import { rewriteTable } from "../../src/scrub/rewrite.js";
-import type { CompiledTable } from "../../src/scrub/sql.js";
 import { startTestCluster } from "../helpers/cluster.js";
+import { emailRewrite } from "./dump.js";
 import { makeDatabase } from "./fixture.js";
 
 let pg: Awaited<ReturnType<typeof startTestCluster>>;
@@ -22,19 +22,7 @@ insert into u select g, 'e' || g || '@x.org' from generate_series(1, 5) g;`;
 /** A table's rewrite with `email` from `fake`, declared unique by construction as fakes are. */
 async function rewrite(db: Queryable, fake: string) {
   const table = (await readCatalog(db)).find((t) => t.name === "u")!;
-  const compiled: CompiledTable = {
-    columns: ["t.id as id", `(${fake})::text as email`],
-    from: `from ${table.qualified} t`,
-    uniqueColumns: [
-      {
-        column: "email",
-        hidden: "drill_input_0",
-        hiddenExpr: "(hashtextextended(t.email, 7) & 9223372036854775807) as drill_input_0",
-        byConstruction: true,
-      },
-    ],
-    pools: new Map(),
-  };
+  const compiled = emailRewrite(table, fake);
   return rewriteTable(db, table, compiled, await captureTable(db, table.oid, table.qualified));
 }
 
