@@ -37,6 +37,8 @@ export interface ScrubReport {
   tables: TableReport[];
   totals: { tables: number; rows: number; durationMs: number; rowsPerSecond: number };
   unclassified: Unclassified[];
+  /** The unclassified columns as a YAML block to paste under `tables:`, value-based guesses. */
+  unclassifiedYaml?: string;
   leakScan?: LeakReport;
 }
 
@@ -63,7 +65,14 @@ export async function scrubDatabase(
       const catalog = await readCatalog(db);
       const plan = planScrub(catalog, scrubber, opts);
       const findings: string[] = [];
+      let unclassifiedYaml: string | undefined;
       if (plan.unclassified.length > 0) {
+        // Suggestions from the copy's own values (never shown), printed ready to paste.
+        const { guessUnclassified } = await import("./unclassified.js");
+        const guessed = await guessUnclassified(db, catalog, plan.unclassified, opts.file);
+        plan.unclassified = guessed.unclassified;
+        unclassifiedYaml = guessed.yaml;
+        opts.progress(guessed.yaml);
         const lines = plan.unclassified.map(
           (u) => `${u.table}.${u.column} (suggested: ${u.suggestion})`,
         );
@@ -71,6 +80,7 @@ export async function scrubDatabase(
         if (scrubber.unknownColumns === "fail") {
           return {
             ...emptyReport(plan.unclassified),
+            unclassifiedYaml,
             findings: [`${message}; classify each (keep included) or set unknownColumns: warn`],
           };
         }
@@ -160,6 +170,7 @@ export async function scrubDatabase(
             rowsPerSecond: rate(rows, durationMs),
           },
           unclassified: plan.unclassified,
+          ...(unclassifiedYaml ? { unclassifiedYaml } : {}),
         };
         if (scan) {
           opts.progress("leak scan");
