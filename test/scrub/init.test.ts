@@ -3,13 +3,18 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Writable } from "node:stream";
+import { scrubberInitCommand } from "../../src/cli/scrubber.js";
 import { draftPath } from "../../src/cli/scrubber-source.js";
+import { DrillError } from "../../src/errors.js";
+import { silentLogger } from "../../src/log.js";
+import { runsDir } from "../../src/providers/local/run-cluster.js";
 import { pgEnv } from "../../src/db.js";
 import { draftDatabases } from "../../src/scrub/draft.js";
 import { parseYaml } from "../../src/definitions/yaml.js";
 import { parseWith } from "../../src/definitions/zod-issues.js";
 import { scrubberSchema } from "../../src/definitions/scrubber.js";
-import { runMain } from "../helpers/io.js";
+import { fakeIo, runMain } from "../helpers/io.js";
 import { makeProject } from "../helpers/project.js";
 import { startTestCluster } from "../helpers/cluster.js";
 import { processesMatching } from "../local/util.js";
@@ -199,6 +204,39 @@ describe.skipIf(!hasPgDump)("drafts from a pg_dump archive and from every databa
     expect(originals.length).toBeGreaterThan(1000);
     expect(originals.filter((v) => text.includes(v))).toEqual([]);
     expect(processesMatching(root)).toEqual([]);
+  });
+
+  it("Ctrl-C during the restore: exit 130, the copy removed, no file written", async () => {
+    const controller = new AbortController();
+    let err = "";
+    const stderr = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        err += chunk.toString();
+        // Interrupted like main.ts does on SIGINT, once the restore has started.
+        if (err.includes("restoring"))
+          setTimeout(
+            () =>
+              controller.abort(
+                new DrillError("interrupted", "INTERRUPTED", "interrupted by SIGINT"),
+              ),
+            300,
+          );
+        cb();
+      },
+    });
+    const io = { ...fakeIo(root).io, stderr, signal: controller.signal };
+    const out = path.join("scrubbers", "interrupted.yaml");
+    const code = await scrubberInitCommand(
+      undefined,
+      { drill: "crm-restore", out, sample: 50 },
+      io,
+      silentLogger,
+    );
+    expect(code).toBe(130);
+    expect(err).toMatch(/interrupted by SIGINT/);
+    await expect(fs.stat(path.join(root, out))).rejects.toThrow();
+    expect(processesMatching(root)).toEqual([]);
+    expect(await fs.readdir(runsDir(root)).catch(() => [])).toEqual([]);
   });
 
   it("drafts every database with tables, the connection's own first", async () => {
