@@ -1,12 +1,14 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { makeStyle } from "../../src/cli/display/style.js";
+import { summaryLines } from "../../src/cli/display/summary.js";
 import { pgEnv } from "../../src/db.js";
 import { scrubberSchema } from "../../src/definitions/scrubber.js";
 import { parseYaml } from "../../src/definitions/yaml.js";
 import { parseWith } from "../../src/definitions/zod-issues.js";
 import { scrubDatabase, type ScrubOptions } from "../../src/scrub/scrub.js";
-import type { ConnectionInfo } from "../../src/types.js";
+import type { ConnectionInfo, RunRecord } from "../../src/types.js";
 import { startTestCluster } from "../helpers/cluster.js";
 import { SECRET, makeDatabase, q, scrubberOf } from "./fixture.js";
 
@@ -122,4 +124,38 @@ it("lists unclassified columns as a YAML block with value-based guesses that, pa
   const mails = originals.flatMap((r) => /\S+@home\.example\.net/.exec(r.body) ?? []);
   expect(mails.length).toBeGreaterThan(200);
   expect(mails.filter((m) => dump.includes(m))).toEqual([]);
+});
+
+it("the run summary shows the block after the findings (a live display shows one line of it)", () => {
+  const yaml = "# 1 unclassified column(s): paste under `tables:`\n  t:\n    c: keep # why\n";
+  const step = (details: Record<string, unknown>) => ({
+    name: "scrub",
+    kind: "scrub",
+    startedAt: "",
+    durationMs: 10,
+    outcome: "failed" as const,
+    details,
+  });
+  const record = {
+    schemaVersion: 1,
+    id: "r1",
+    drill: "d",
+    environment: "sandbox",
+    provider: "local",
+    startedAt: "",
+    finishedAt: "",
+    durationMs: 10,
+    outcome: "failed",
+    steps: [step({ unclassifiedYaml: yaml })],
+    measurements: {},
+    findings: ["1 column(s) not classified in scrubbers/s.yaml: t.c (suggested: keep)"],
+  } as unknown as RunRecord;
+  const lines = summaryLines(record, makeStyle(false));
+  const at = lines.indexOf("  # 1 unclassified column(s): paste under `tables:`");
+  expect(at).toBeGreaterThan(lines.findIndex((l) => l.includes("not classified")));
+  expect(lines.slice(at, at + 3)).toEqual([
+    "  # 1 unclassified column(s): paste under `tables:`",
+    "    t:",
+    "      c: keep # why",
+  ]);
 });
