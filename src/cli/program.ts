@@ -170,7 +170,7 @@ export function program(io: Io, done: (code: ExitCode) => void): Command {
 
   cli
     .command("scrubber")
-    .description("work with scrubbers")
+    .description("draft scrubbers: scrubber init <environment> | scrubber init --drill NAME")
     .command("init")
     .description(
       "restore a copy (an environment's latest snapshot, or exactly what a drill's restore step restores: snapshot, archive, s3://) and write a draft scrubber per database: every column, personal data guessed from names and sampled values, each guess with its reason",

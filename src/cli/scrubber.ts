@@ -8,7 +8,8 @@ import { createProvider } from "../providers/index.js";
 import type { RestoredCopy } from "../providers/types.js";
 import type { DatabaseDraft } from "../scrub/draft.js";
 import { writeLine, type Io } from "./io.js";
-import { loadOrReport } from "./project.js";
+import { selectedDrills } from "./project.js";
+import { loadForInit } from "./scrubber-project.js";
 import { draftPath, initTarget, type InitTarget } from "./scrubber-source.js";
 
 export interface ScrubberInitFlags {
@@ -31,11 +32,12 @@ export async function scrubberInitCommand(
   io: Io,
   log: Logger,
 ): Promise<ExitCode> {
-  const project = await loadOrReport(io, flags.drill !== undefined ? [flags.drill] : []);
+  const project = await loadForInit(io, flags.drill);
   if (!project) return 2;
   const releases: (() => Promise<void>)[] = [];
   try {
-    const target = initTarget(project, environment, flags.drill);
+    const drill = flags.drill === undefined ? undefined : selectedDrills(project, [flags.drill])[0];
+    const target = initTarget(project, environment, drill);
     const out = resolve(io.cwd, flags.out ?? join(project.root, target.defaultOut));
     // Checked before anything is restored (a restore can take minutes); `wx` below closes the race.
     await refuseExisting([out], io.cwd);

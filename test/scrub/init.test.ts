@@ -169,7 +169,8 @@ describe.skipIf(!hasPgDump)("drafts from a pg_dump archive and from every databa
   it("--drill with an archive: a draft with value-based guesses and reasons, no value in it", async () => {
     await fs.writeFile(
       path.join(root, "drills", "crm-restore.yaml"),
-      "name: crm-restore\nenvironment: sandbox\nsteps:\n  - restore: { from: { archive: dumps/crm.dump } }\n",
+      // Its scrubber is what the draft is for: not written yet, it does not stop the draft.
+      "name: crm-restore\nenvironment: sandbox\nsteps:\n  - restore: { from: { archive: dumps/crm.dump } }\n  - scrub: { scrubber: crm }\n",
     );
     const out = path.join("scrubbers", "crm.yaml");
     const r = await drill("scrubber", "init", "--drill", "crm-restore", "--out", out);
