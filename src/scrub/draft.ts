@@ -54,7 +54,11 @@ export async function draftDatabases(
   const ordered = [conn.database, ...names.filter((n) => n !== conn.database)];
   const out: DatabaseDraft[] = [];
   for (const database of ordered) {
-    const header = `${opts.header} Database "${database}".`;
+    // Another database is scrubbed only when the scrub step names a scrubber for it (else dropped).
+    const header =
+      database === conn.database
+        ? `${opts.header} Database ${JSON.stringify(database)}.`
+        : `${opts.header} Database ${JSON.stringify(database)}: name this file in the scrub step's \`scrubbers: { ${yamlKey(database)}: <this file's name> }\`, or \`otherDatabases: drop\` removes the database.`;
     const draft = await draftScrubber({ ...conn, database }, { ...opts, header });
     if (draft.tables > 0) out.push({ database, draft });
   }

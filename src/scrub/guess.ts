@@ -165,7 +165,8 @@ export const yamlKey = (k: string) =>
 
 /** One column of a draft or a run-time block: the rule, and why as a comment. */
 export const columnLine = (column: string, g: Suggestion): string =>
-  `    ${yamlKey(column)}: ${g.rule} # ${g.why}`;
+  // A reason names types and paths from the backup: a line break there would end the comment.
+  `    ${yamlKey(column)}: ${g.rule} # ${g.why.replace(/[\p{Cc}\u2028\u2029]/gu, " ")}`;
 
 /** The decision a database with large objects needs, as a line of the scrubber. */
 export function largeObjectsLine(count: number, oidColumns: string[]): string {

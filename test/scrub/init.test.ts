@@ -3,6 +3,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { Writable } from "node:stream";
 import { scrubberInitCommand } from "../../src/cli/scrubber.js";
 import { draftPath } from "../../src/cli/scrubber-source.js";
@@ -149,7 +150,13 @@ describe.skipIf(!hasPgDump)("drafts from a pg_dump archive and from every databa
   beforeAll(async () => {
     pg = await startTestCluster();
     const crm = await makeDatabase(pg.connection, "crm", CRM_SQL);
-    await makeDatabase(pg.connection, "analytics", "create table visits (id int, ip inet);");
+    // A backup is untrusted: names with line breaks must not write keys into the draft.
+    await makeDatabase(
+      pg.connection,
+      "analytics",
+      `create table visits (id int, ip inet, "x\nunknownColumns: warn" text);
+       create type "t\nsecret: leaked" as (a int); alter table visits add column y "t\nsecret: leaked";`,
+    );
     await makeDatabase(pg.connection, "empty", "select 1");
     originals = (
       await q<{ v: string }>(
@@ -246,7 +253,20 @@ describe.skipIf(!hasPgDump)("drafts from a pg_dump archive and from every databa
       { sample: 50, signal: new AbortController().signal, header: "test" },
     );
     expect(drafts.map((d) => d.database)).toEqual(["crm", "analytics"]);
-    expect(drafts[1]!.draft.yaml).toMatch(/^# test Database "analytics"\.$/m);
+    // Read as plain YAML (the scrubber schema refuses control characters in column names).
+    const doc = parse(drafts[1]!.draft.yaml) as Record<string, unknown>;
+    expect(Object.keys(doc)).toEqual(["secret", "unknownColumns", "tables"]);
+    expect(doc.unknownColumns).toBe("fail");
+    expect(doc.secret).toBe("${SCRUB_SECRET}");
+    expect(Object.keys((doc.tables as Record<string, object>).visits!)).toEqual([
+      "id",
+      "ip",
+      "x\nunknownColumns: warn",
+      "y",
+    ]);
+    expect(drafts[1]!.draft.yaml).toMatch(
+      /^# test Database "analytics": name this file in the scrub step.s `scrubbers: \{ analytics: /m,
+    );
     expect(draftPath("/p/scrubbers/x.yaml", "analytics", "crm")).toBe(
       "/p/scrubbers/x-analytics.yaml",
     );
