@@ -1,14 +1,14 @@
 import { execFile } from "node:child_process";
-import { promises as fs } from "node:fs";
+import { promises as fs, readdirSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pino } from "pino";
 import { parse } from "yaml";
 import { Writable } from "node:stream";
 import { scrubberInitCommand } from "../../src/cli/scrubber.js";
 import { draftPath } from "../../src/cli/scrubber-source.js";
 import { DrillError } from "../../src/errors.js";
-import { silentLogger } from "../../src/log.js";
 import { runsDir } from "../../src/providers/local/run-cluster.js";
 import { pgEnv } from "../../src/db.js";
 import { draftDatabases } from "../../src/scrub/draft.js";
@@ -216,19 +216,23 @@ describe.skipIf(!hasPgDump)("drafts from a pg_dump archive and from every databa
 
   it("Ctrl-C during the restore: exit 130, the copy removed, no file written", async () => {
     const controller = new AbortController();
+    let existed: string[] = [];
+    // Interrupted like main.ts does on SIGINT, once the copy's cluster is up and loading.
+    const log = pino(
+      { level: "info" },
+      {
+        write(line: string) {
+          if (!controller.signal.aborted && line.includes("loading custom archive")) {
+            existed = readdirSync(runsDir(root));
+            controller.abort(new DrillError("interrupted", "INTERRUPTED", "interrupted by SIGINT"));
+          }
+        },
+      },
+    );
     let err = "";
     const stderr = new Writable({
       write(chunk: Buffer, _enc, cb) {
         err += chunk.toString();
-        // Interrupted like main.ts does on SIGINT, once the restore has started.
-        if (err.includes("restoring"))
-          setTimeout(
-            () =>
-              controller.abort(
-                new DrillError("interrupted", "INTERRUPTED", "interrupted by SIGINT"),
-              ),
-            300,
-          );
         cb();
       },
     });
@@ -238,8 +242,9 @@ describe.skipIf(!hasPgDump)("drafts from a pg_dump archive and from every databa
       undefined,
       { drill: "crm-restore", out, sample: 50 },
       io,
-      silentLogger,
+      log,
     );
+    expect(existed).toHaveLength(1);
     expect(code).toBe(130);
     expect(err).toMatch(/interrupted by SIGINT/);
     await expect(fs.stat(path.join(root, out))).rejects.toThrow();
