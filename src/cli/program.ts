@@ -170,20 +170,28 @@ export function program(io: Io, done: (code: ExitCode) => void): Command {
 
   cli
     .command("scrubber")
-    .description("work with scrubbers")
+    .description("draft scrubbers: scrubber init <environment> | scrubber init --drill NAME")
     .command("init")
     .description(
-      "restore an environment's latest snapshot and write a draft scrubber: every column, likely personal data guessed by name and sampled values",
+      "restore a copy (an environment's latest snapshot, or exactly what a drill's restore step restores: snapshot, archive, s3://) and write a draft scrubber per database: every column, personal data guessed from names and sampled values, each guess with its reason",
     )
-    .argument("<environment>", "an environment from config")
-    .option("--out <file>", "where to write the draft (default: scrubbers/<environment>.yaml)")
+    .argument("[environment]", "an environment from config (or use --drill)")
+    .option("--drill <name>", "restore as this drill's restore step does")
+    .option(
+      "--out <file>",
+      "the draft for the copy's own database (default: scrubbers/<environment or drill>.yaml); other databases go beside it as <file>-<database>.yaml",
+    )
     .option("--sample <n>", "values sampled per column", (v) => positiveInt(v, "--sample"), 200)
-    .action(async (environment: string, flags: { out?: string; sample: number }) =>
-      done(
-        await (
-          await import("./scrubber.js")
-        ).scrubberInitCommand(environment, flags, io, await log()),
-      ),
+    .action(
+      async (
+        environment: string | undefined,
+        flags: { out?: string; sample: number; drill?: string },
+      ) =>
+        done(
+          await (
+            await import("./scrubber.js")
+          ).scrubberInitCommand(environment, flags, io, await log()),
+        ),
     );
 
   return cli;

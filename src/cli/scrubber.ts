@@ -1,117 +1,73 @@
-import { open, stat } from "node:fs/promises";
+import { mkdir, open, stat } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
-import { mkdir } from "node:fs/promises";
 import { DrillError, inputError, type ExitCode } from "../errors.js";
 import { acquireLock } from "../engine/lock.js";
 import { newRunId } from "../engine/ids.js";
 import type { Logger } from "../log.js";
 import { createProvider } from "../providers/index.js";
 import type { RestoredCopy } from "../providers/types.js";
+import type { DatabaseDraft } from "../scrub/draft.js";
 import { writeLine, type Io } from "./io.js";
-import { loadOrReport } from "./project.js";
+import { selectedDrills } from "./project.js";
+import { loadForInit } from "./scrubber-project.js";
+import { draftPath, initTarget, type InitTarget } from "./scrubber-source.js";
 
 export interface ScrubberInitFlags {
   out?: string;
   sample: number;
+  /** Restore as this drill's restore step does, instead of an environment's latest snapshot. */
+  drill?: string;
 }
 
 /**
- * `drill scrubber init <environment>`: restore the environment's latest snapshot, read every
- * column of every user table, and write a draft scrubber for a person to review. The copy is
- * disposed and the provider released whatever happens; an existing file is never overwritten.
+ * `drill scrubber init <environment> | --drill NAME`: restore a copy (the environment's latest
+ * snapshot, or exactly what the drill's restore step restores: snapshot, archive file, s3://),
+ * read every database of it, and write a draft scrubber per database with tables for a person
+ * to review. The copy is disposed and the provider released whatever happens (also on Ctrl-C);
+ * an existing file is never overwritten.
  */
 export async function scrubberInitCommand(
-  environment: string,
+  environment: string | undefined,
   flags: ScrubberInitFlags,
   io: Io,
   log: Logger,
 ): Promise<ExitCode> {
-  const project = await loadOrReport(io, []);
+  const project = await loadForInit(io, flags.drill);
   if (!project) return 2;
-  const env = project.config.environments[environment];
-  if (!env) {
-    const known = Object.keys(project.config.environments);
-    writeLine(
-      io.stderr,
-      `drill scrubber init: unknown environment "${environment}" (known: ${known.join(", ") || "none"})`,
-    );
-    return 2;
-  }
-  const out = resolve(io.cwd, flags.out ?? join("scrubbers", `${environment}.yaml`));
-  const shown = relative(io.cwd, out) || out;
-  // Checked before anything is restored (a restore can take minutes); `wx` below closes the race.
-  if (await stat(out).catch(() => undefined)) {
-    writeLine(
-      io.stderr,
-      `drill scrubber init: ${shown} already exists; refusing to overwrite it (choose another file with --out)`,
-    );
-    return 2;
-  }
-
-  const runId = newRunId(`scrubber-init`, Date.now());
   const releases: (() => Promise<void>)[] = [];
-  const progress = (m: string) => log.info({ runId }, m);
   try {
+    const drill = flags.drill === undefined ? undefined : selectedDrills(project, [flags.drill])[0];
+    const target = initTarget(project, environment, drill);
+    const out = resolve(io.cwd, flags.out ?? join(project.root, target.defaultOut));
+    // Checked before anything is restored (a restore can take minutes); `wx` below closes the race.
+    await refuseExisting([out], io.cwd);
+    const runId = newRunId("scrubber-init", Date.now());
     // A local environment's clusters and snapshots are one set of files: a running drill owns them.
-    if (env.provider === "local") {
+    if (target.env.provider === "local") {
       const owner = { runId, drill: "scrubber init", since: new Date().toISOString() };
-      releases.push(
-        await acquireLock(
-          join(project.root, ".drill", "locks"),
-          `environment-${environment}`,
-          owner,
-          `environment ${environment}`,
-        ),
-      );
+      const key = `environment-${target.environment}`;
+      const lockDir = join(project.root, ".drill", "locks");
+      releases.push(await acquireLock(lockDir, key, owner, `environment ${target.environment}`));
     }
-    const provider = await createProvider(env, {
-      root: project.root,
-      environmentName: environment,
-      log,
-      drill: "scrubber-init",
-    });
-    let copy: RestoredCopy | undefined;
-    let dispose: (() => Promise<void>) | undefined;
-    let draft: Awaited<ReturnType<typeof import("../scrub/draft.js").draftScrubber>>;
-    try {
-      await provider.prepare({ signal: io.signal, progress });
-      const plan = await provider.planRestore({ kind: "snapshot", snapshot: "latest" });
-      writeLine(io.stderr, `restoring ${plan.description}`);
-      copy = await provider.restore(plan, {
-        runId,
-        signal: io.signal,
-        progress,
-        onCreated: (fn) => (dispose = fn),
-      });
-      const { draftScrubber } = await import("../scrub/draft.js");
-      draft = await draftScrubber(copy.connection, {
-        sample: flags.sample,
-        signal: io.signal,
-        header: `Draft scrubber for environment "${environment}", written by \`drill scrubber init\` from ${plan.source.kind} ${plan.source.id} on ${new Date().toISOString().slice(0, 10)}.`,
-      });
-    } finally {
-      await (copy?.dispose() ?? dispose?.())?.catch((e: unknown) =>
-        log.warn({ runId, err: String(e) }, "could not dispose the restored copy"),
-      );
-      await provider.release().catch(() => {});
-    }
-    await mkdir(dirname(out), { recursive: true });
-    const fh = await open(out, "wx").catch((e: NodeJS.ErrnoException) => {
-      if (e.code === "EEXIST")
-        throw inputError("FILE_EXISTS", `${shown} already exists; refusing to overwrite it`);
-      throw e;
-    });
-    try {
-      await fh.writeFile(draft.yaml);
-    } finally {
-      await fh.close();
-    }
-    const pii = draft.columns.filter((c) => c.pii);
-    const tables = new Set(draft.columns.map((c) => c.table)).size;
-    writeLine(
-      io.stdout,
-      `wrote ${shown}: ${draft.columns.length} columns in ${tables} tables, ${pii.length} look personal (${pii.map((c) => `${c.table}.${c.column}`).join(", ") || "none"})`,
+    const drafts = await restoreAndDraft(project.root, target, runId, flags.sample, io, log);
+    const files = drafts.map((d) => ({
+      ...d,
+      file: draftPath(out, d.database, drafts[0]!.database),
+    }));
+    await refuseExisting(
+      files.map((f) => f.file),
+      io.cwd,
     );
+    for (const f of files) await writeNew(f.file, f.draft.yaml, io.cwd);
+    if (files.length === 0)
+      writeLine(io.stdout, "no database of the copy has tables: nothing written");
+    for (const { file, draft, database } of files) {
+      const pii = draft.columns.filter((c) => c.pii);
+      writeLine(
+        io.stdout,
+        `wrote ${shown(file, io.cwd)}: ${draft.columns.length} columns in ${draft.tables} tables of database ${database}, ${pii.length} look personal (${pii.map((c) => `${c.table}.${c.column}`).join(", ") || "none"})`,
+      );
+    }
     writeLine(io.stdout, "review it, then set SCRUB_SECRET and use it in a drill's scrub step");
     return 0;
   } catch (e) {
@@ -120,5 +76,76 @@ export async function scrubberInitCommand(
     return e.exitCode === 2 ? 2 : e.exitCode === 130 ? 130 : 3;
   } finally {
     for (const release of releases.reverse()) await release().catch(() => {});
+  }
+}
+
+/** Restore with the provider (the restore step's source), draft every database, dispose the copy. */
+async function restoreAndDraft(
+  root: string,
+  target: InitTarget,
+  runId: string,
+  sample: number,
+  io: Io,
+  log: Logger,
+): Promise<DatabaseDraft[]> {
+  const progress = (m: string) => log.info({ runId }, m);
+  const provider = await createProvider(target.env, {
+    root,
+    environmentName: target.environment,
+    log,
+    drill: "scrubber-init",
+  });
+  let copy: RestoredCopy | undefined;
+  let dispose: (() => Promise<void>) | undefined;
+  try {
+    await provider.prepare({ signal: io.signal, progress, production: target.production });
+    const plan = await provider.planRestore(target.source);
+    writeLine(io.stderr, `restoring ${plan.description}`);
+    copy = await provider.restore(plan, {
+      runId,
+      signal: io.signal,
+      progress,
+      onCreated: (fn) => (dispose = fn),
+    });
+    const { draftDatabases } = await import("../scrub/draft.js");
+    return await draftDatabases(copy.connection, {
+      sample,
+      signal: io.signal,
+      header: `Draft scrubber for ${target.what}, written by \`drill scrubber init\` from ${plan.source.kind} ${plan.source.id} on ${new Date().toISOString().slice(0, 10)}.`,
+    });
+  } finally {
+    await (copy?.dispose() ?? dispose?.())?.catch((e: unknown) =>
+      log.warn({ runId, err: String(e) }, "could not dispose the restored copy"),
+    );
+    await provider.release().catch(() => {});
+  }
+}
+
+const shown = (file: string, cwd: string) => relative(cwd, file) || file;
+
+async function refuseExisting(files: string[], cwd: string): Promise<void> {
+  const existing: string[] = [];
+  for (const f of files) if (await stat(f).catch(() => undefined)) existing.push(shown(f, cwd));
+  if (existing.length > 0)
+    throw inputError(
+      "FILE_EXISTS",
+      `${existing.join(", ")} already exist${existing.length === 1 ? "s" : ""}; refusing to overwrite ${existing.length === 1 ? "it" : "them"} (choose another file with --out)`,
+    );
+}
+
+async function writeNew(file: string, text: string, cwd: string): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  const fh = await open(file, "wx").catch((e: NodeJS.ErrnoException) => {
+    if (e.code === "EEXIST")
+      throw inputError(
+        "FILE_EXISTS",
+        `${shown(file, cwd)} already exists; refusing to overwrite it`,
+      );
+    throw e;
+  });
+  try {
+    await fh.writeFile(text);
+  } finally {
+    await fh.close();
   }
 }

@@ -41,6 +41,8 @@ export interface ScrubReport {
   unclassified: Unclassified[];
   /** Foreign servers, user mappings, foreign tables (and views over them) dropped: see foreign.ts. */
   foreignDropped?: string[];
+  /** The unclassified columns as a YAML block to paste under `tables:`, value-based guesses. */
+  unclassifiedYaml?: string;
   leakScan?: LeakReport;
 }
 
@@ -67,7 +69,14 @@ export async function scrubDatabase(
       const catalog = await readCatalog(db);
       const plan = planScrub(catalog, scrubber, opts);
       const findings: string[] = [];
+      let unclassifiedYaml: string | undefined;
       if (plan.unclassified.length > 0) {
+        // Suggestions from the copy's own values (never shown), printed ready to paste.
+        const { guessUnclassified } = await import("./unclassified.js");
+        const guessed = await guessUnclassified(db, catalog, plan.unclassified, opts.file);
+        plan.unclassified = guessed.unclassified;
+        unclassifiedYaml = guessed.yaml;
+        opts.progress(guessed.yaml);
         const lines = plan.unclassified.map(
           (u) => `${u.table}.${u.column} (suggested: ${u.suggestion})`,
         );
@@ -75,6 +84,7 @@ export async function scrubDatabase(
         if (scrubber.unknownColumns === "fail") {
           return {
             ...emptyReport(plan.unclassified),
+            unclassifiedYaml,
             findings: [`${message}; classify each (keep included) or set unknownColumns: warn`],
           };
         }
@@ -178,6 +188,7 @@ export async function scrubDatabase(
           },
           unclassified: plan.unclassified,
           ...(foreignDropped.length > 0 ? { foreignDropped } : {}),
+          ...(unclassifiedYaml ? { unclassifiedYaml } : {}),
         };
         if (scan) {
           opts.progress("leak scan");

@@ -1,5 +1,5 @@
 import type { ColumnInfo } from "./catalog.js";
-import { luhn } from "./patterns.js";
+import { ibanValid, luhn } from "./patterns.js";
 
 /** A guessed rule for a column and why, for drafts and for "unclassified column" messages. */
 export interface Suggestion {
@@ -8,15 +8,16 @@ export interface Suggestion {
   pii: boolean;
 }
 
+/** Column names that say a person's full name; a bare `name` too (values decide for those). */
+export const PERSON_NAME =
+  /(^|_)(full_?name|customer_?name|contact_?name|client_?name|person_?name|employee_?name|user_?name|display_?name|owner_?name|holder_?name|recipient_?name|patient_?name)$|^name$/;
+
 const BY_NAME: [RegExp, string, string][] = [
   [/e_?mail/, "{ fake: internet.email, unique: true }", "name says email"],
   [/(first|given|fore)_?name/, "{ fake: person.firstName }", "name says first name"],
   [/(last|sur|family)_?name/, "{ fake: person.lastName }", "name says last name"],
-  [
-    /(^|_)(full_?name|name|customer_?name|contact_?name|user_?name|display_?name)$/,
-    "{ fake: person.fullName }",
-    "name says a person's name",
-  ],
+  // Only person-ish "…_name" columns: product_name, category_name or state_name are not people.
+  [PERSON_NAME, "{ fake: person.fullName }", "name says a person's name"],
   [/phone|mobile|fax|(^|_)tel(_|$)/, "{ fake: phone.number }", "name says phone"],
   [/street|address|addr_?line/, "{ fake: location.streetAddress }", "name says address"],
   [/zip|postal|post_?code/, "{ fake: location.zipCode }", "name says postal code"],
@@ -56,6 +57,8 @@ export const looksLike = {
   email: (v: string) => EMAIL.test(v),
   ip: (v: string) => IPV4.test(v) || (v.includes(":") && IPV6.test(v)),
   card: (v: string) => /^[\d -]{13,23}$/.test(v) && luhn(v),
+  iban: (v: string) =>
+    /^[A-Z]{2}\d{2}( ?[A-Z0-9]{4}){2,7}( ?[A-Z0-9]{1,4})?$/.test(v) && ibanValid(v),
   // A separator or a "+" tells a phone number from an id made of digits only.
   phone: (v: string) =>
     PHONE_CHARS.test(v) && digits(v) >= 7 && digits(v) <= 16 && /[\s().+-]/.test(v.trim()),
@@ -92,12 +95,16 @@ export function suggestByValues(
   const share = (test: (v: string) => boolean) => sample.filter(test).length / sample.length;
   if (c.category === "D") return birthDates(sample, opts.now ?? new Date(), why);
   if (c.typeName === "inet" || c.typeName === "cidr")
-    return { rule: "{ fake: internet.ip }", why: why("IP addresses"), pii: true };
+    return share((v) => v.includes(":")) >= 0.5
+      ? { rule: "{ fake: internet.ipv6 }", why: why("IPv6 addresses"), pii: true }
+      : { rule: "{ fake: internet.ip }", why: why("IP addresses"), pii: true };
   if (c.category !== "S") return undefined;
   if (share(looksLike.email) >= SHARE)
     return { rule: "{ fake: internet.email }", why: why("emails"), pii: true };
   if (share(looksLike.card) >= SHARE)
     return { rule: "null", why: why("card numbers (Luhn)"), pii: true };
+  if (share(looksLike.iban) >= SHARE)
+    return { rule: "null", why: why("IBANs (mod 97)"), pii: true };
   if (share(looksLike.ip) >= SHARE)
     return { rule: "{ fake: internet.ip }", why: why("IP addresses"), pii: true };
   if (share(looksLike.phone) >= SHARE)
@@ -106,17 +113,46 @@ export function suggestByValues(
     return { rule: "{ fake: location.streetAddress }", why: why("street addresses"), pii: true };
   if (share((v) => looksLike.name(v, opts.firstNames)) >= SHARE)
     return { rule: "{ fake: person.fullName }", why: why("people's names"), pii: true };
-  // Free text (words around them): personal data inside longer values.
-  const inside = share(
-    (v) => /\p{L}{2,}\s/u.test(v) && (/\S+@\S+\.\w{2,}/.test(v) || /\d[\d\s().-]{8,}\d/.test(v)),
-  );
-  if (inside >= 0.05)
-    return {
-      rule: "{ text: {} }",
-      why: `free text with emails or phone numbers in ${Math.round(inside * 100)}% of ${sample.length} sampled values`,
-      pii: true,
-    };
+  return freeText(sample, opts.firstNames);
   return undefined;
+}
+
+const INSIDE: [string, (v: string, first?: ReadonlySet<string>) => boolean][] = [
+  ["emails", (v) => /[^\s@]+@[^\s@]+\.[A-Za-z]{2,}/.test(v)],
+  ["phone numbers", (v) => /\d[\d\s().-]{8,}\d/.test(v)],
+  [
+    "IBANs",
+    (v) =>
+      [...v.matchAll(/\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b/g)].some((m) =>
+        ibanValid(m[0]),
+      ),
+  ],
+  // A known first name followed by a capitalised word: "Customer Jane Doe asked…".
+  [
+    "people's names",
+    (v, first) =>
+      !!first &&
+      [...v.matchAll(/(?<!\p{L})(\p{Lu}\p{Ll}+)(?= \p{Lu}\p{L})/gu)].some((m) =>
+        first.has(m[1]!.toLowerCase()),
+      ),
+  ],
+];
+
+/** Free text (words around them) with personal data inside longer values. */
+function freeText(sample: readonly string[], first?: ReadonlySet<string>): Suggestion | undefined {
+  const text = sample.filter((v) => /\p{L}{2,}\s\S/u.test(v));
+  const found = INSIDE.map(([what, test]) => ({
+    what,
+    n: text.filter((v) => test(v, first)).length,
+  }));
+  const rows = text.filter((v) => INSIDE.some(([, test]) => test(v, first))).length;
+  if (rows / sample.length < 0.05) return undefined;
+  const what = found.filter((f) => f.n > 0).map((f) => f.what);
+  return {
+    rule: "{ text: {} }",
+    why: `free text with ${what.join(", ")} in ${Math.round((rows / sample.length) * 100)}% of ${sample.length} sampled values`,
+    pii: true,
+  };
 }
 
 /** Dates of birth: most between 18 and 100 years ago, spread over more than a decade. */

@@ -8,7 +8,7 @@ import { scrubDatabase } from "../../src/scrub/scrub.js";
 import type { ConnectionInfo } from "../../src/types.js";
 import { startTestCluster } from "../helpers/cluster.js";
 import { REPO } from "../helpers/project.js";
-import { dumpData } from "./dump.js";
+import { dataDump } from "./dump.js";
 import { SECRET, makeDatabase, q, scrubberOf } from "./fixture.js";
 
 /**
@@ -83,7 +83,7 @@ describe("the adversarial fixture", () => {
       );
     const joinedBefore = await joins();
     // The test can fail: before the scrub every needle is in the dumps.
-    const before = dumpData(people) + dumpData(analytics);
+    const before = (await dataDump(people)) + (await dataDump(analytics));
     expect(needles.filter((n) => !before.includes(n))).toEqual([]);
 
     const report = await scrubDatabases(people, {
@@ -103,7 +103,9 @@ describe("the adversarial fixture", () => {
     expect(report.outcome).toBe("passed");
     // Templates of this test are data nobody classified: dropped, as a restore would have them.
     expect(
-      report.databases.map((d) => [d.database, d.outcome]).sort((a, b) => a[0]!.localeCompare(b[0]!)),
+      report.databases
+        .map((d) => [d.database, d.outcome])
+        .sort((a, b) => a[0]!.localeCompare(b[0]!)),
     ).toEqual([
       ["analytics", "passed"],
       ["analytics_t", "dropped"],
@@ -111,7 +113,7 @@ describe("the adversarial fixture", () => {
       ["people_t", "dropped"],
       ["postgres", "empty"],
     ]);
-    const after = dumpData(people) + dumpData(analytics);
+    const after = (await dataDump(people)) + (await dataDump(analytics));
     expect(needles.filter((n) => after.includes(n))).toEqual([]);
     // The natural-key join (unique email ↔ non-unique ticket email) matches as before.
     expect(await joins()).toEqual(joinedBefore);

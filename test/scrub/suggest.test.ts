@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { ColumnInfo } from "../../src/scrub/catalog.js";
+import { parse } from "yaml";
+import { columnLine, guessColumn } from "../../src/scrub/guess.js";
+import type { ColumnSample } from "../../src/scrub/sample.js";
 import { looksLike, suggestByName, suggestByValues } from "../../src/scrub/suggest.js";
+import { scrubberOf } from "./fixture.js";
 
 const col = (name: string, over: Partial<ColumnInfo> = {}): ColumnInfo => ({
   name,
@@ -153,4 +157,116 @@ it("suggestByName still guesses from names, and only date columns get shiftDate"
   expect(suggestByName(col("mobile_phone")).rule).toBe("{ fake: phone.number }");
   expect(suggestByName(col("birth_date", { category: "D" })).rule).toBe("{ shiftDate: 90d }");
   expect(suggestByName(col("birth_date")).rule).not.toBe("{ shiftDate: 90d }");
+});
+
+describe("guessColumn: values beat names, every guess says why", () => {
+  const first = new Set(["ann", "bob", "cleo", "jane", "omar"]);
+  const ctx = { firstNames: first, unique: false, largeObjects: 0, now: new Date("2026-06-01") };
+  const sample = (values: string[], more: Partial<ColumnSample> = {}): ColumnSample => ({
+    values,
+    elements: [],
+    docs: [],
+    ...more,
+  });
+  const people = many(
+    (i) => `${["Ann", "Bob", "Cleo"][i % 3]} ${["Smith", "Jones", "Berg"][i % 3]}`,
+  );
+
+  it("an innocently named column full of emails is an email; unique index → unique fake", () => {
+    const g = guessColumn(col("contact"), sample(many((i) => `u${i}@mail.example.com`)), ctx);
+    expect(g).toMatchObject({ rule: "{ fake: internet.email }", pii: true });
+    expect(g.why).toMatch(/looks like emails \(sampled 20 values\)/);
+    const u = guessColumn(col("c"), sample(many((i) => `u${i}@mail.example.com`)), {
+      ...ctx,
+      unique: true,
+    });
+    expect(u.rule).toBe("{ fake: internet.email, unique: true }");
+  });
+
+  it("a text[] of emails gets each, an inet column internet.ip (ipv6 when values say so)", () => {
+    const arr = col("aliases", { type: "text[]", typeName: "_text", category: "A" });
+    const g = guessColumn(arr, sample([], { elements: many((i) => `a${i}@x.example.org`) }), ctx);
+    expect(g.rule).toBe("{ each: { fake: internet.email } }");
+    expect(g.why).toMatch(/^elements: looks like emails/);
+    const tags = guessColumn(arr, sample([], { elements: many((i) => `tag${i % 4}`) }), ctx);
+    expect(tags.rule).toBe("keep");
+    const inet = col("client", { type: "inet", typeName: "inet", category: "I" });
+    expect(guessColumn(inet, sample(many((i) => `10.0.0.${i}`)), ctx).rule).toBe(
+      "{ fake: internet.ip }",
+    );
+    expect(guessColumn(inet, sample(many((i) => `2001:db8::${i}`)), ctx).rule).toBe(
+      "{ fake: internet.ipv6 }",
+    );
+  });
+
+  it("product_name of products is not a person; customer_name and a label of people are", () => {
+    const products = many((i) => `${["Ergonomic", "Rustic", "Sleek"][i % 3]} Steel Chair`);
+    const p = guessColumn(col("product_name"), sample(products), ctx);
+    expect(p.rule).toBe("keep");
+    expect(p.why).toMatch(/no sampled value looks like a person's name \(sampled 20\): review/);
+    expect(guessColumn(col("name"), sample(products), ctx).rule).toBe("keep");
+    expect(guessColumn(col("name"), sample(people), ctx).rule).toBe("{ fake: person.fullName }");
+    expect(guessColumn(col("label"), sample(people), ctx)).toMatchObject({
+      rule: "{ fake: person.fullName }",
+      why: "looks like people's names (sampled 20 values)",
+    });
+    // Name only (nothing sampled): person-ish names are people, other *_name columns are not.
+    expect(guessColumn(col("customer_name"), undefined, ctx).rule).toBe(
+      "{ fake: person.fullName }",
+    );
+    expect(guessColumn(col("category_name"), undefined, ctx).rule).toBe("keep");
+    expect(suggestByName(col("state_name")).rule).toBe("keep");
+    expect(suggestByName(col("contact_name")).rule).toBe("{ fake: person.fullName }");
+  });
+
+  it("free text with names, emails, phones or IBANs gets text; whole IBANs are removed", () => {
+    const tickets = many((i) =>
+      i % 4 === 0 ? `Customer Jane Doe asked about order ${i}` : `Order ${i} shipped on time`,
+    );
+    const t = guessColumn(col("body"), sample(tickets), ctx);
+    expect(t.rule).toBe("{ text: {} }");
+    expect(t.why).toMatch(/free text with people's names in 25% of 20 sampled values/);
+    const ibans = many((i) =>
+      i % 5 === 0 ? "refund to NL91 ABNA 0417 1643 00 please" : "ok then",
+    );
+    expect(guessColumn(col("memo"), sample(ibans), ctx).why).toMatch(
+      /free text with .*IBANs in 20% of 20/,
+    );
+    const whole = guessColumn(col("acct"), sample(many(() => "NL91ABNA0417164300")), ctx);
+    expect(whole.rule).toBe("null");
+  });
+
+  it("json with personal data at paths gets a rule per path; oid columns point at largeObjects", () => {
+    const docs = Array.from({ length: 20 }, (_, i) => ({
+      contact: { email: `p${i}@x.example.org`, phone: `+31 20 555 ${1000 + i}` },
+      plan: ["basic", "pro"][i % 2],
+      level: i % 3,
+    }));
+    const j = col("profile", { type: "jsonb", typeName: "jsonb", category: "U" });
+    const g = guessColumn(j, sample([], { docs }), ctx);
+    expect(g.rule).toBe(
+      '{ json: { "contact.email": { fake: internet.email }, "contact.phone": { fake: phone.number } } }',
+    );
+    expect(g.why).toMatch(/contact\.email name says email; looks like emails/);
+    expect(
+      scrubberOf({ secret: "s".repeat(20), tables: { t: { profile: parse(g.rule) } } }),
+    ).toBeTruthy();
+    const oid = col("scan", { type: "oid", typeName: "oid", category: "N" });
+    expect(guessColumn(oid, undefined, { ...ctx, largeObjects: 3 })).toMatchObject({
+      rule: "null",
+      why: expect.stringMatching(/3 large object\(s\); see largeObjects/) as unknown,
+    });
+    expect(guessColumn(oid, undefined, ctx).rule).toBe("keep");
+  });
+
+  it("every reason is a comment and no sampled value ever appears in it", () => {
+    const secretish = many((i) => `zq${i}@secret.example.com`);
+    const g = guessColumn(col("x"), sample(secretish), ctx);
+    expect(columnLine("x", g)).toBe(`    x: ${g.rule} # ${g.why}`);
+    for (const v of secretish) expect(g.why).not.toContain(v);
+    expect(
+      guessColumn(col("qty", { category: "N", typeName: "int4", type: "integer" }), undefined, ctx)
+        .why,
+    ).toMatch(/^integer: nothing in the name/);
+  });
 });

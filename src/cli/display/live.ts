@@ -39,7 +39,8 @@ export function liveDisplay(
             : colourOutcome(style, r.state, OUTCOME_MARK[r.state] ?? "?");
       const time = t === undefined ? "" : formatDuration(t);
       const head = ` ${r.label.padEnd(18)} ${time.padStart(7)}  `;
-      const note = r.note.slice(0, Math.max(0, width() - head.length - 3));
+      // One line per row: a multi-line message (a YAML block) shows its first line here.
+      const note = r.note.split("\n")[0]!.slice(0, Math.max(0, width() - head.length - 3));
       text += `\x1b[2K  ${mark}${head}${style.dim(note)}\n`;
     }
     drawn = rows.length;

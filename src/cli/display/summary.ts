@@ -62,6 +62,18 @@ export function summaryLines(record: RunRecord, style: Style): string[] {
     lines.push("", style.dim("  findings"));
     for (const f of record.findings) lines.push(`  ${style.red("•")} ${f}`);
   }
+  // The scrub's unclassified columns, ready to paste (a live display showed only a line of it).
+  for (const s of record.steps) {
+    const yaml = s.details.unclassifiedYaml;
+    if (typeof yaml === "string")
+      lines.push(
+        "",
+        ...yaml
+          .trimEnd()
+          .split("\n")
+          .map((l) => `  ${l}`),
+      );
+  }
   // A kept copy is the one thing a run leaves running: say where, and until when.
   for (const s of record.steps) {
     const kept = s.details.kept as { until?: string; connect?: string } | undefined;
