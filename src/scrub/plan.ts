@@ -3,6 +3,7 @@ import type { ColumnRule, Scrubber, SimpleRule } from "../definitions/scrubber.j
 import { problemAt, type YamlSource } from "../definitions/yaml.js";
 import { inputError } from "../errors.js";
 import { displayName, type ColumnInfo, type TableInfo } from "./catalog.js";
+import { largeObjectRuleProblem } from "./large-objects.js";
 import { suggestByName } from "./suggest.js";
 
 export interface TablePlan {
@@ -73,7 +74,8 @@ export function planScrub(
         );
         continue;
       }
-      const wrong = ruleProblem(rule, info, table, columns);
+      const wrong =
+        ruleProblem(rule, info, table, columns) ?? largeObjectRuleProblem(rule, info, scrubber);
       if (wrong) problem(where, wrong);
       rules.set(column, rule);
     }

@@ -5,6 +5,7 @@ import { inputError } from "../errors.js";
 import type { ConnectionInfo } from "../types.js";
 import { displayName, readCatalog } from "./catalog.js";
 import { Keys } from "./keys.js";
+import { settleLargeObjects, type LargeObjectsReport } from "./large-objects.js";
 import { checkLeaks, type LeakOptions, type LeakReport, prepareLeakScan } from "./scan.js";
 import { planScrub, type ScrubberSource, type TablePlan, type Unclassified } from "./plan.js";
 import { PoolRegistry, loadPools } from "./pools.js";
@@ -38,6 +39,7 @@ export interface ScrubReport {
   totals: { tables: number; rows: number; durationMs: number; rowsPerSecond: number };
   unclassified: Unclassified[];
   leakScan?: LeakReport;
+  largeObjects?: LargeObjectsReport;
 }
 
 /** The run's working schema (pools, lookup tables): random, so no production schema is touched. */
@@ -76,6 +78,9 @@ export async function scrubDatabase(
         }
         findings.push(`warning: ${message}`);
       }
+      const objects = await settleLargeObjects(db, scrubber, opts.file);
+      if (objects.finding)
+        return { ...emptyReport(plan.unclassified), findings: [...findings, objects.finding] };
       const work = plan.tables.filter((t) => t.rewrite);
       const workSchema = workSchemaName();
       const pools = new PoolRegistry(workSchema);
@@ -160,6 +165,7 @@ export async function scrubDatabase(
             rowsPerSecond: rate(rows, durationMs),
           },
           unclassified: plan.unclassified,
+          largeObjects: objects.report,
         };
         if (scan) {
           opts.progress("leak scan");
