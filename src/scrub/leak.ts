@@ -32,8 +32,9 @@ export async function sampleHashes(
   for (const p of probes) {
     const pct = p.table.estimatedRows > 0 ? Math.min(100, (300 * n) / p.table.estimatedRows) : 100;
     // Distinctive values are also remembered as phrases: their words, to be found inside text.
-    const { rows } = await db.query<{ h: string; d: boolean; p: string; w: number }>(
-      `select h, d, hashtextextended(array_to_string(a, ' '), $1)::text as p, cardinality(a) as w
+    const { rows } = await db.query<{ h: string; d: boolean; p: string; w: number; f: string }>(
+      `select h, d, hashtextextended(array_to_string(a, ' '), $1)::text as p, cardinality(a) as w,
+              hashtextextended(a[1], $1)::text as f
          from (select distinct hashtextextended(v, $1)::text as h,
                       (length(v) >= 8 and v ~ '[[:space:]@0-9]') as d, ${wordsOf("v")} as a
                  from (select ${p.src} as v from ${p.table.qualified} t tablesample bernoulli (${pct.toFixed(4)})${elements(p, ",")}) s
@@ -42,7 +43,7 @@ export async function sampleHashes(
     );
     for (const r of rows) {
       hashes.set(r.h, (hashes.get(r.h) ?? false) || r.d);
-      if (r.d && r.w <= MAX_PHRASE_WORDS) phrases.set(r.p, r.w);
+      if (r.d && r.w > 0 && r.w <= MAX_PHRASE_WORDS) phrases.set(r.p, { words: r.w, first: r.f });
     }
   }
   return { hashes, phrases };

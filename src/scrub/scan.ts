@@ -39,6 +39,7 @@ export interface PreparedScan {
   phrases: Phrases;
   sampled: Probe[];
   canaries: Canary[];
+  sampleMs: number;
 }
 
 export interface LeakReport {
@@ -54,6 +55,8 @@ export interface LeakReport {
   /** Pattern findings the scrubber allows (`allowPatterns`). */
   allowed: Record<string, PatternCounts>;
   canaries: { planted: number; survived: string[] };
+  /** Where the scan's time went: sampling, whole values, values inside text, patterns. */
+  durationMs: { sample: number; whole: number; inside: number; patterns: number };
   findings: string[];
 }
 
@@ -64,6 +67,7 @@ export async function prepareLeakScan(
   keys: Keys,
   progress: (m: string) => void,
 ): Promise<PreparedScan> {
+  const started = performance.now();
   const seed = keys.seed("leak-scan");
   const canaries = options.canaries ? await plantCanaries(db, plans) : [];
   const sampled = sampledProbes(plans.filter((p) => p.rewrite));
@@ -71,8 +75,9 @@ export async function prepareLeakScan(
   const { hashes, phrases } =
     options.sample > 0
       ? await sampleHashes(db, sampled, options.sample, seed)
-      : { hashes: new Map<string, boolean>(), phrases: new Map<string, number>() };
-  return { options, plans, seed, hashes, phrases, sampled, canaries };
+      : { hashes: new Map<string, boolean>(), phrases: new Map() };
+  const sampleMs = Math.round(performance.now() - started);
+  return { options, plans, seed, hashes, phrases, sampled, canaries, sampleMs };
 }
 
 const OBJECT = "large object ";
@@ -94,7 +99,14 @@ export async function checkLeaks(
     ...scan.sampled.map((p) => ({ probe: p, pools: poolsOf(p), distinctiveOnly: false })),
     ...keptTextProbes(scan.plans).map((p) => ({ probe: p, pools: [], distinctiveOnly: true })),
   ];
+  let clock = performance.now();
+  const lap = () => {
+    const was = clock;
+    clock = performance.now();
+    return Math.round(clock - was);
+  };
   const hits = await findSampled(db, probes, scan.hashes, scan.seed);
+  const whole = lap();
   const objects = scrubber.largeObjects === "keep" ? await largeObjectSource(db) : undefined;
   const extra = objects && objects.count > 0 ? [objects] : [];
   const allPools = [
@@ -107,10 +119,12 @@ export async function checkLeaks(
     allPools,
     scan.seed,
   );
+  const insideMs = lap();
   for (const [label, n] of Object.entries(inside)) hits[label] = Math.max(hits[label] ?? 0, n);
   const found = scan.options.patterns
     ? await findPatterns(db, [...patternSources(scan.plans), ...extra])
     : {};
+  const durationMs = { sample: scan.sampleMs, whole, inside: insideMs, patterns: lap() };
   const patterns: Record<string, PatternCounts> = {};
   const allowed: Record<string, PatternCounts> = {};
   for (const [label, counts] of Object.entries(found)) {
@@ -145,6 +159,7 @@ export async function checkLeaks(
     patterns,
     allowed,
     canaries: { planted: scan.canaries.length, survived },
+    durationMs,
     findings,
   };
 }

@@ -80,7 +80,11 @@ export async function scrubDatabase(
       }
       const objects = await settleLargeObjects(db, scrubber, opts.file);
       if (objects.finding)
-        return { ...emptyReport(plan.unclassified), findings: [...findings, objects.finding] };
+        return {
+          ...emptyReport(plan.unclassified),
+          findings: [...findings, objects.finding],
+          largeObjects: objects.report,
+        };
       const work = plan.tables.filter((t) => t.rewrite);
       const workSchema = workSchemaName();
       const pools = new PoolRegistry(workSchema);
