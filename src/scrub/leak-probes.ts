@@ -13,12 +13,17 @@ export interface Probe {
   label: string;
   /** The array whose elements are the values (alias `u(e)`). */
   unnest?: string;
+  /** Only looked for elsewhere: the column itself holds one value for every row (set, null). */
+  elsewhereOnly?: boolean;
 }
 
 const sampledRule = (r: ElementRule): boolean =>
   r !== null && r !== "keep" && ("fake" in r || "hash" in r || "mask" in r || "template" in r);
 
-/** Scrubbed values worth remembering: fakes, hashes, masks, templates (text and dates are judged otherwise). */
+/**
+ * Scrubbed values worth remembering: fakes, hashes, masks, templates; and the strings a rule
+ * removes or sets (looked for in other columns only). Free text and dates are judged otherwise.
+ */
 export function sampledProbes(plans: TablePlan[]): Probe[] {
   const out: Probe[] = [];
   for (const { table, rules } of plans) {
@@ -26,8 +31,11 @@ export function sampledProbes(plans: TablePlan[]): Probe[] {
       const rule = rules.get(column.name);
       const ref = `t.${quoteIdent(column.name)}`;
       const label = `${displayName(table)}.${column.name}`;
-      if (rule === undefined || rule === null || rule === "keep") continue;
-      if ("json" in rule) {
+      if (rule === undefined || rule === "keep") continue;
+      if (rule === null || "set" in rule) {
+        if (column.category === "S")
+          out.push({ table, column, src: `${ref}::text`, label, elsewhereOnly: true });
+      } else if ("json" in rule) {
         for (const [path, inner] of Object.entries(rule.json))
           if (sampledRule(inner))
             out.push({

@@ -96,7 +96,9 @@ export async function checkLeaks(
   const survived = await survivingCanaries(db, scan.canaries);
   await removeCanaries(db, scan.canaries);
   const probes = [
-    ...scan.sampled.map((p) => ({ probe: p, pools: poolsOf(p), distinctiveOnly: false })),
+    ...scan.sampled
+      .filter((p) => !p.elsewhereOnly)
+      .map((p) => ({ probe: p, pools: poolsOf(p), distinctiveOnly: false })),
     ...keptTextProbes(scan.plans).map((p) => ({ probe: p, pools: [], distinctiveOnly: true })),
   ];
   let clock = performance.now();

@@ -32,7 +32,7 @@ const scrub = (conn: ConnectionInfo, raw: unknown = DESK_SCRUBBER(SECRET)) =>
 const planted = (conn: ConnectionInfo) =>
   q<{ v: string }>(
     conn,
-    `select full_name as v from customers where id <= 9 union all select email from customers where id <= 9`,
+    `select full_name as v from customers where id <= 9 union all select email from customers where id <= 9 union all select passport from customers where id <= 9`,
   ).then((r) => r.map((x) => x.v));
 
 describe("leak scan: sampled originals and patterns inside every text-like value", () => {
@@ -56,6 +56,7 @@ describe("leak scan: sampled originals and patterns inside every text-like value
       "tickets.tags": 1, // a text[] element
       "tickets.doc": 1, // xml
       "tickets.search": 1, // tsvector
+      "tickets.payload": 1, // a passport number whose column the scrub nulls
     });
     expect(r.leakScan?.patterns).toEqual({
       "tickets.meta": { emails: 1 },

@@ -5,7 +5,7 @@
  */
 export const DESK_SQL = `
 create extension if not exists hstore;
-create table customers (id int primary key, full_name text not null, email text not null unique);
+create table customers (id int primary key, full_name text not null, email text not null unique, passport text);
 insert into customers
 select g,
        (array['Margaret','Oliver','Priya','Tomasz','Ingrid','Kwame','Lucia','Henrik','Aiko','Rafael'])[1 + g % 10]
@@ -13,6 +13,7 @@ select g,
                            'Kowalczyk-Ames','Delacroix-Hume','Nakamura-Osei','Fitzwilliam-Rao','Brennan-Szabo','Vasquez-Thorne'])[1 + g % 11],
        lower((array['Margaret','Oliver','Priya','Tomasz','Ingrid','Kwame','Lucia','Henrik','Aiko','Rafael'])[1 + g % 10]) || '.' || g || '@mailbox-example.com'
   from generate_series(1, 300) g;
+update customers set passport = 'X' || lpad((id * 7919)::text, 8, '0');
 create table tickets (
   id int primary key, customer_id int references customers, body text, summary text, meta jsonb, extra jsonb,
   tags text[], attrs hstore, doc xml, search tsvector, payload text, clean text
@@ -38,7 +39,7 @@ update tickets set tags = array['vip', ${email(5)}] where id = 5;
 update tickets set attrs = hstore('contact', '+44 20 7946 0958') where id = 6;
 update tickets set doc = xmlelement(name c, xmlelement(name n, ${name(7)})) where id = 7;
 update tickets set search = to_tsvector('simple', 'contact ' || ${email(8)}) where id = 8;
-update tickets set payload = 'pay to NL91 ABNA 0417 1643 00 please' where id = 9;
+update tickets set payload = 'pay to NL91 ABNA 0417 1643 00 please, passport ' || (select passport from customers where id = 9) where id = 9;
 `;
 
 export const DESK_SCRUBBER = (secret: string) => ({
@@ -48,6 +49,7 @@ export const DESK_SCRUBBER = (secret: string) => ({
       id: "keep",
       full_name: { fake: "person.fullName" },
       email: { fake: "internet.email", unique: true },
+      passport: null,
     },
     tickets: {
       id: "keep",
