@@ -76,6 +76,26 @@ describe("leak scan: sampled originals and patterns inside every text-like value
     expect(all).not.toMatch(/NL91|7946/);
   });
 
+  it("originals of array elements (each) are sampled and found inside other columns", async () => {
+    const conn = await freshDesk(false);
+    await q(
+      conn,
+      `alter table customers add column aliases text[];
+       update customers set aliases = array['Agent ' || upper(substr(md5(id::text), 1, 6)), 'no alias'];
+       update tickets set body = 'Known as ' || (select aliases[1] from customers where id = 12) || ' at the desk' where id = 12;`,
+    );
+    const raw = DESK_SCRUBBER(SECRET);
+    const r = await scrub(conn, {
+      ...raw,
+      tables: {
+        ...raw.tables,
+        customers: { ...raw.tables.customers, aliases: { each: { fake: "person.fullName" } } },
+      },
+    });
+    expect(r.leakScan?.hits).toEqual({ "tickets.body": 1 });
+    expect(r.outcome).toBe("failed");
+  });
+
   it("unknownColumns: warn never passes with PII in an unclassified column", async () => {
     const conn = await freshDesk(false);
     await q(
