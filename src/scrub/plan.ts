@@ -4,6 +4,7 @@ import { problemAt, type YamlSource } from "../definitions/yaml.js";
 import { inputError } from "../errors.js";
 import { displayName, type ColumnInfo, type TableInfo } from "./catalog.js";
 import { inheritedRules, partitionRoot } from "./plan-tree.js";
+import { largeObjectRuleProblem } from "./large-objects.js";
 import { suggestByName } from "./suggest.js";
 
 export interface TablePlan {
@@ -82,7 +83,8 @@ export function planScrub(
         );
         continue;
       }
-      const wrong = ruleProblem(rule, info, table, columns);
+      const wrong =
+        ruleProblem(rule, info, table, columns) ?? largeObjectRuleProblem(rule, info, scrubber);
       if (wrong) problem(where, wrong);
       rules.set(column, rule);
     }

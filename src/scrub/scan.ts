@@ -1,11 +1,14 @@
 import type { Scrubber } from "../definitions/scrubber.js";
 import type { Queryable } from "../db.js";
 import type { Keys } from "./keys.js";
+import { largeObjectSource } from "./large-objects.js";
 import {
   findPatterns,
+  findPhrases,
   findSampled,
   keptTextProbes,
-  patternProbes,
+  patternSources,
+  phraseSources,
   plantCanaries,
   removeCanaries,
   sampleHashes,
@@ -15,6 +18,7 @@ import {
   type PatternCounts,
   type Probe,
 } from "./leak.js";
+import type { Phrases } from "./leak-text.js";
 import type { TablePlan } from "./plan.js";
 import type { CompiledTable } from "./sql.js";
 
@@ -31,19 +35,28 @@ export interface PreparedScan {
   plans: TablePlan[];
   seed: string;
   hashes: Map<string, boolean>;
+  /** Distinctive sampled originals as phrases (word hash → words), looked for inside text. */
+  phrases: Phrases;
   sampled: Probe[];
   canaries: Canary[];
+  sampleMs: number;
 }
 
 export interface LeakReport {
   sampledValues: number;
   sampledColumns: number;
-  /** Rows holding a sampled original value, per column. */
+  /** Sampled originals also looked for inside longer text (distinctive ones, up to 8 words). */
+  sampledPhrases: number;
+  /** Kept large objects read by the scan. */
+  largeObjects: number;
+  /** Rows holding a sampled original value (whole, or inside their text), per column or `large object N`. */
   hits: Record<string, number>;
   patterns: Record<string, PatternCounts>;
   /** Pattern findings the scrubber allows (`allowPatterns`). */
   allowed: Record<string, PatternCounts>;
   canaries: { planted: number; survived: string[] };
+  /** Where the scan's time went: sampling, whole values, values inside text, patterns. */
+  durationMs: { sample: number; whole: number; inside: number; patterns: number };
   findings: string[];
 }
 
@@ -54,16 +67,20 @@ export async function prepareLeakScan(
   keys: Keys,
   progress: (m: string) => void,
 ): Promise<PreparedScan> {
+  const started = performance.now();
   const seed = keys.seed("leak-scan");
   const canaries = options.canaries ? await plantCanaries(db, plans) : [];
   const sampled = sampledProbes(plans.filter((p) => p.rewrite));
   progress(`sampling up to ${options.sample} values of ${sampled.length} column(s)`);
-  const hashes =
+  const { hashes, phrases } =
     options.sample > 0
       ? await sampleHashes(db, sampled, options.sample, seed)
-      : new Map<string, boolean>();
-  return { options, plans, seed, hashes, sampled, canaries };
+      : { hashes: new Map<string, boolean>(), phrases: new Map() };
+  const sampleMs = Math.round(performance.now() - started);
+  return { options, plans, seed, hashes, phrases, sampled, canaries, sampleMs };
 }
+
+const OBJECT = "large object ";
 
 export async function checkLeaks(
   db: Queryable,
@@ -75,12 +92,41 @@ export async function checkLeaks(
     const plan = scan.plans.find((x) => x.table === p.table);
     return (plan && compiled.get(plan)?.pools.get(p.column.name)) ?? [];
   };
+  // Canary rows are copies of real rows: removed first, so no leak is counted twice.
+  const survived = await survivingCanaries(db, scan.canaries);
+  await removeCanaries(db, scan.canaries);
   const probes = [
-    ...scan.sampled.map((p) => ({ probe: p, pools: poolsOf(p), distinctiveOnly: false })),
+    ...scan.sampled
+      .filter((p) => !p.elsewhereOnly)
+      .map((p) => ({ probe: p, pools: poolsOf(p), distinctiveOnly: false })),
     ...keptTextProbes(scan.plans).map((p) => ({ probe: p, pools: [], distinctiveOnly: true })),
   ];
+  let clock = performance.now();
+  const lap = () => {
+    const was = clock;
+    clock = performance.now();
+    return Math.round(clock - was);
+  };
   const hits = await findSampled(db, probes, scan.hashes, scan.seed);
-  const found = scan.options.patterns ? await findPatterns(db, patternProbes(scan.plans)) : {};
+  const whole = lap();
+  const objects = scrubber.largeObjects === "keep" ? await largeObjectSource(db) : undefined;
+  const extra = objects && objects.count > 0 ? [objects] : [];
+  const allPools = [
+    ...new Set([...compiled.values()].flatMap((c) => [...c.pools.values()].flat())),
+  ];
+  const inside = await findPhrases(
+    db,
+    [...phraseSources(scan.plans), ...extra],
+    scan.phrases,
+    allPools,
+    scan.seed,
+  );
+  const insideMs = lap();
+  for (const [label, n] of Object.entries(inside)) hits[label] = Math.max(hits[label] ?? 0, n);
+  const found = scan.options.patterns
+    ? await findPatterns(db, [...patternSources(scan.plans), ...extra])
+    : {};
+  const durationMs = { sample: scan.sampleMs, whole, inside: insideMs, patterns: lap() };
   const patterns: Record<string, PatternCounts> = {};
   const allowed: Record<string, PatternCounts> = {};
   for (const [label, counts] of Object.entries(found)) {
@@ -90,27 +136,32 @@ export async function checkLeaks(
       (into[label] ??= {})[name] = n;
     }
   }
-  const survived = await survivingCanaries(db, scan.canaries);
-  await removeCanaries(db, scan.canaries);
   const findings = [
-    ...Object.entries(hits).map(
-      ([label, n]) => `leak: ${n} row(s) of ${label} still hold a sampled original value`,
+    ...Object.entries(hits).map(([label, n]) =>
+      label.startsWith(OBJECT)
+        ? `leak: ${label} holds a sampled original value`
+        : `leak: ${n} row(s) of ${label} still hold a sampled original value`,
     ),
     ...Object.entries(patterns).map(
       ([label, c]) =>
         `leak: ${label} contains ${Object.entries(c)
           .map(([k, n]) => `${n} ${k}`)
-          .join(", ")} (classify the column, or allow them with allowPatterns)`,
+          .join(
+            ", ",
+          )} (${label.startsWith(OBJECT) ? "set largeObjects: drop, or remove them from the object" : "classify the column, or allow them with allowPatterns"})`,
     ),
     ...survived.map((label) => `leak: the canary planted in ${label} came out unchanged`),
   ];
   return {
     sampledValues: scan.hashes.size,
     sampledColumns: scan.sampled.length,
+    sampledPhrases: scan.phrases.size,
+    largeObjects: objects?.count ?? 0,
     hits,
     patterns,
     allowed,
     canaries: { planted: scan.canaries.length, survived },
+    durationMs,
     findings,
   };
 }

@@ -7,6 +7,7 @@ import { dropForeignServers } from "./foreign.js";
 import { mergeUnits, rewriteInPlace, rewriteUnits } from "./in-place.js";
 import { refreshMaterializedViews } from "./matviews.js";
 import { Keys } from "./keys.js";
+import { settleLargeObjects, type LargeObjectsReport } from "./large-objects.js";
 import { checkLeaks, type LeakOptions, type LeakReport, prepareLeakScan } from "./scan.js";
 import { planScrub, type ScrubberSource, type TablePlan, type Unclassified } from "./plan.js";
 import { PoolRegistry, loadPools } from "./pools.js";
@@ -44,6 +45,7 @@ export interface ScrubReport {
   /** The unclassified columns as a YAML block to paste under `tables:`, value-based guesses. */
   unclassifiedYaml?: string;
   leakScan?: LeakReport;
+  largeObjects?: LargeObjectsReport;
 }
 
 /** The run's working schema (pools, lookup tables): random, so no production schema is touched. */
@@ -66,6 +68,11 @@ export async function scrubDatabase(
   return withSession(
     conn,
     async (db) => {
+      // Before anything reads the copy (sampling for guesses too): a foreign table is a door to
+      // another server, maybe production.
+      const foreignDropped = await dropForeignServers(db);
+      if (foreignDropped.length > 0)
+        opts.progress(`dropped (a door to another server): ${foreignDropped.join(", ")}`);
       const catalog = await readCatalog(db);
       const plan = planScrub(catalog, scrubber, opts);
       const findings: string[] = [];
@@ -90,9 +97,13 @@ export async function scrubDatabase(
         }
         findings.push(`warning: ${message}`);
       }
-      const foreignDropped = await dropForeignServers(db);
-      if (foreignDropped.length > 0)
-        opts.progress(`dropped (a door to another server): ${foreignDropped.join(", ")}`);
+      const objects = await settleLargeObjects(db, scrubber, opts.file);
+      if (objects.finding)
+        return {
+          ...emptyReport(plan.unclassified),
+          findings: [...findings, objects.finding],
+          largeObjects: objects.report,
+        };
       const work = plan.tables.filter((t) => t.rewrite);
       const workSchema = workSchemaName();
       const pools = new PoolRegistry(workSchema);
@@ -189,6 +200,7 @@ export async function scrubDatabase(
           unclassified: plan.unclassified,
           ...(foreignDropped.length > 0 ? { foreignDropped } : {}),
           ...(unclassifiedYaml ? { unclassifiedYaml } : {}),
+          largeObjects: objects.report,
         };
         if (scan) {
           opts.progress("leak scan");
