@@ -204,7 +204,20 @@ export type SimpleRule = z.output<typeof simpleRule>;
 /** A rule for one value: inside a JSON document or an array element. */
 export type ElementRule = z.output<typeof elementRule>;
 
-export const PATTERNS = ["emails", "phones", "cards", "ibans"] as const;
+/**
+ * What the leak scan finds: patterns inside text (emails … ibans), and kept columns whose values
+ * as a whole look like people's names, IP addresses, dates of birth or street addresses.
+ */
+export const PATTERNS = [
+  "emails",
+  "phones",
+  "cards",
+  "ibans",
+  "names",
+  "ips",
+  "birthDates",
+  "addresses",
+] as const;
 export type PatternName = (typeof PATTERNS)[number];
 
 export const scrubberSchema = strict({
@@ -243,7 +256,7 @@ export const scrubberSchema = strict({
     .optional()
     .meta({
       description:
-        'pattern findings the leak scan accepts in kept columns, by "table.column": [phones] for a support number',
+        'findings the leak scan accepts in kept columns, by "table.column": [phones] for a support number, [names] for a column of authors, [ips] for servers\' addresses (emails, phones, cards, ibans, names, ips, birthDates, addresses)',
     }),
 }).superRefine((s, ctx) => {
   if (s.deterministic && s.secret === undefined) {

@@ -19,6 +19,7 @@ import {
   type Probe,
 } from "./leak.js";
 import type { Phrases } from "./leak-text.js";
+import { keptLookalikes, lookalikeFinding } from "./lookalikes.js";
 import type { TablePlan } from "./plan.js";
 import type { CompiledTable } from "./sql.js";
 
@@ -55,6 +56,8 @@ export interface LeakReport {
   /** Pattern findings the scrubber allows (`allowPatterns`). */
   allowed: Record<string, PatternCounts>;
   canaries: { planted: number; survived: string[] };
+  /** Kept columns whose values look personal as a whole, by label: names, ips, birthDates, addresses. */
+  lookalikes: Record<string, string>;
   /** Where the scan's time went: sampling, whole values, values inside text, patterns. */
   durationMs: { sample: number; whole: number; inside: number; patterns: number };
   findings: string[];
@@ -126,6 +129,10 @@ export async function checkLeaks(
   const found = scan.options.patterns
     ? await findPatterns(db, [...patternSources(scan.plans), ...extra])
     : {};
+  // Kept values that look personal as a whole (names, IPs, birth dates): what no pattern catches.
+  const lookalikes = scan.options.patterns
+    ? await keptLookalikes(db, scan.plans, scrubber)
+    : { found: [], allowed: [] };
   const durationMs = { sample: scan.sampleMs, whole, inside: insideMs, patterns: lap() };
   const patterns: Record<string, PatternCounts> = {};
   const allowed: Record<string, PatternCounts> = {};
@@ -150,6 +157,7 @@ export async function checkLeaks(
             ", ",
           )} (${label.startsWith(OBJECT) ? "set largeObjects: drop, or remove them from the object" : "classify the column, or allow them with allowPatterns"})`,
     ),
+    ...lookalikes.found.map(lookalikeFinding),
     ...survived.map((label) => `leak: the canary planted in ${label} came out unchanged`),
   ];
   return {
@@ -161,6 +169,7 @@ export async function checkLeaks(
     patterns,
     allowed,
     canaries: { planted: scan.canaries.length, survived },
+    lookalikes: Object.fromEntries(lookalikes.found.map((l) => [l.label, l.kind])),
     durationMs,
     findings,
   };
