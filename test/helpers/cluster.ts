@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from "vitest";
 import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import os from "node:os";
@@ -39,6 +40,34 @@ export async function startTestCluster(
     async stop() {
       await cluster.stop("fast");
       if (owned) await fs.rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type TestCluster = Awaited<ReturnType<typeof startTestCluster>>;
+
+/**
+ * One throwaway cluster for a test file: started before its first test, stopped after its last.
+ * Its `connection` and `dir` are readable once the file's tests run.
+ */
+export function useTestCluster(): Pick<TestCluster, "connection" | "dir"> {
+  let pg: TestCluster | undefined;
+  beforeAll(async () => {
+    pg = await startTestCluster();
+  });
+  afterAll(async () => {
+    await pg?.stop();
+  });
+  const started = () => {
+    if (!pg) throw new Error("the test cluster is not started yet (use it inside a test or hook)");
+    return pg;
+  };
+  return {
+    get connection() {
+      return started().connection;
+    },
+    get dir() {
+      return started().dir;
     },
   };
 }

@@ -1,12 +1,12 @@
 import { execFileSync } from "node:child_process";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { pgEnv, withSession } from "../../src/db.js";
 import type { DrillError } from "../../src/errors.js";
 import { scrubDatabases, type DatabaseScrubber } from "../../src/scrub/databases.js";
 import { scrub } from "../../src/steps/scrub.js";
 import type { StepContext } from "../../src/steps/types.js";
 import type { ConnectionInfo } from "../../src/types.js";
-import { startTestCluster } from "../helpers/cluster.js";
+import { useTestCluster } from "../helpers/cluster.js";
 import { SECRET, SHOP_SCRUBBER, SHOP_SQL, makeDatabase, q, scrubberOf } from "./fixture.js";
 
 /** A second database with personal data of its own. */
@@ -31,13 +31,7 @@ const LEGACY_SQL = `create table old_users (id int, email text);
 insert into old_users select g, 'old' || g || '@legacy.example.com' from generate_series(1, 100) g;`;
 const BLOBS_SQL = `select lo_from_bytea(0, convert_to('scan of passport 123456789', 'UTF8'));`;
 
-let pg: Awaited<ReturnType<typeof startTestCluster>>;
-beforeAll(async () => {
-  pg = await startTestCluster();
-});
-afterAll(async () => {
-  await pg?.stop();
-});
+const pg = useTestCluster();
 
 /** The cluster as a restore brings it: shop, crm, legacy, blobs, and the empty `postgres`. */
 async function restoredCluster(): Promise<Record<string, ConnectionInfo>> {

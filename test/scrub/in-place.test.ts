@@ -1,18 +1,12 @@
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { withSession, type Queryable } from "../../src/db.js";
 import { readCatalog, rewrittenInPlace } from "../../src/scrub/catalog.js";
 import { rewriteInPlace } from "../../src/scrub/in-place.js";
-import { startTestCluster } from "../helpers/cluster.js";
+import { useTestCluster } from "../helpers/cluster.js";
 import { emailRewrite } from "./dump.js";
 import { makeDatabase } from "./fixture.js";
 
-let pg: Awaited<ReturnType<typeof startTestCluster>>;
-beforeAll(async () => {
-  pg = await startTestCluster();
-});
-afterAll(async () => {
-  await pg?.stop();
-});
+const pg = useTestCluster();
 
 /** A table with a generated column (rewritten in place) and a unique email; a trigger log. */
 const SQL = `

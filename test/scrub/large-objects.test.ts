@@ -2,19 +2,13 @@ import { execFile } from "node:child_process";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { scrubDatabase, type ScrubOptions } from "../../src/scrub/scrub.js";
 import type { ConnectionInfo } from "../../src/types.js";
-import { startTestCluster } from "../helpers/cluster.js";
+import { useTestCluster } from "../helpers/cluster.js";
 import { SECRET, makeDatabase, q, scrubberOf } from "./fixture.js";
 
-let pg: Awaited<ReturnType<typeof startTestCluster>>;
-beforeAll(async () => {
-  pg = await startTestCluster();
-});
-afterAll(async () => {
-  await pg?.stop();
-});
+const pg = useTestCluster();
 
 /** Customers and their scanned letters: one text object (UTF-8), one binary (invalid UTF-8, a NUL) with an address inside. */
 const ARCHIVE_SQL = `

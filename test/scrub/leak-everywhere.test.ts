@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { scrubDatabase, type ScrubOptions } from "../../src/scrub/scrub.js";
 import type { ConnectionInfo } from "../../src/types.js";
-import { startTestCluster } from "../helpers/cluster.js";
+import { useTestCluster } from "../helpers/cluster.js";
 import { SECRET, makeDatabase, q, scrubberOf } from "./fixture.js";
 import { DESK_SCRUBBER, DESK_SQL, PLANT_SQL } from "./leak-fixture.js";
 
-let pg: Awaited<ReturnType<typeof startTestCluster>>;
-beforeAll(async () => {
-  pg = await startTestCluster();
-});
-afterAll(async () => {
-  await pg?.stop();
-});
+const pg = useTestCluster();
 
 let dbs = 0;
 const freshDesk = async (plant: boolean) => {

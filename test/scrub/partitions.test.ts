@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { withSession } from "../../src/db.js";
 import { parseYaml } from "../../src/definitions/yaml.js";
 import { DrillError } from "../../src/errors.js";
@@ -6,7 +6,7 @@ import { readCatalog } from "../../src/scrub/catalog.js";
 import { planScrub } from "../../src/scrub/plan.js";
 import { scrubDatabase } from "../../src/scrub/scrub.js";
 import type { ConnectionInfo } from "../../src/types.js";
-import { startTestCluster } from "../helpers/cluster.js";
+import { useTestCluster } from "../helpers/cluster.js";
 import {
   catalogShape,
   expectNoSurvivors,
@@ -16,13 +16,7 @@ import {
 } from "./dump.js";
 import { SECRET, makeDatabase, q, scrubberOf } from "./fixture.js";
 
-let pg: Awaited<ReturnType<typeof startTestCluster>>;
-beforeAll(async () => {
-  pg = await startTestCluster();
-});
-afterAll(async () => {
-  await pg?.stop();
-});
+const pg = useTestCluster();
 
 /** Range partitions with hash sub-partitions and a default, list partitions, keys both ways, a trigger log. */
 const SQL = `

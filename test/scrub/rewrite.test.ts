@@ -1,19 +1,13 @@
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { withSession, type Queryable } from "../../src/db.js";
 import { readCatalog } from "../../src/scrub/catalog.js";
 import { captureTable } from "../../src/scrub/preserve.js";
 import { rewriteTable } from "../../src/scrub/rewrite.js";
-import { startTestCluster } from "../helpers/cluster.js";
+import { useTestCluster } from "../helpers/cluster.js";
 import { emailRewrite } from "./dump.js";
 import { makeDatabase } from "./fixture.js";
 
-let pg: Awaited<ReturnType<typeof startTestCluster>>;
-beforeAll(async () => {
-  pg = await startTestCluster();
-});
-afterAll(async () => {
-  await pg?.stop();
-});
+const pg = useTestCluster();
 
 const SQL = `
 create table u (id int primary key, email text not null constraint u_email_key unique);

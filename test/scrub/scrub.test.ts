@@ -1,18 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { withSession } from "../../src/db.js";
 import { DrillError } from "../../src/errors.js";
 import { scrubDatabase, type ScrubOptions } from "../../src/scrub/scrub.js";
 import type { ConnectionInfo } from "../../src/types.js";
-import { startTestCluster } from "../helpers/cluster.js";
+import { useTestCluster } from "../helpers/cluster.js";
 import { SECRET, SHOP_SCRUBBER, SHOP_SQL, makeDatabase, q, scrubberOf } from "./fixture.js";
 
-let pg: Awaited<ReturnType<typeof startTestCluster>>;
-beforeAll(async () => {
-  pg = await startTestCluster();
-});
-afterAll(async () => {
-  await pg?.stop();
-});
+const pg = useTestCluster();
 
 let dbs = 0;
 const freshShop = () => makeDatabase(pg.connection, `shop${++dbs}`, SHOP_SQL);

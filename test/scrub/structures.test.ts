@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { withSession } from "../../src/db.js";
 import { readCatalog } from "../../src/scrub/catalog.js";
 import { planScrub } from "../../src/scrub/plan.js";
 import { scrubDatabase } from "../../src/scrub/scrub.js";
 import type { ConnectionInfo } from "../../src/types.js";
-import { startTestCluster } from "../helpers/cluster.js";
+import { useTestCluster } from "../helpers/cluster.js";
 import {
   catalogShape,
   expectNoSurvivors,
@@ -14,13 +14,7 @@ import {
 } from "./dump.js";
 import { SECRET, makeDatabase, q, scrubberOf } from "./fixture.js";
 
-let pg: Awaited<ReturnType<typeof startTestCluster>>;
-beforeAll(async () => {
-  pg = await startTestCluster();
-});
-afterAll(async () => {
-  await pg?.stop();
-});
+const pg = useTestCluster();
 
 /**
  * Inheritance (children with extra columns), a generated column, a domain with a check, an enum,
