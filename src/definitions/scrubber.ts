@@ -33,12 +33,13 @@ const uniqueFlag = z.boolean().optional().meta({
 const fake = strict({
   fake: z
     .string()
-    .regex(/^[a-zA-Z]+\.[a-zA-Z]+$/, {
+    .regex(/^[a-zA-Z]+\.[a-zA-Z][a-zA-Z0-9]*$/, {
       message: 'expected a faker method such as "person.fullName"',
     })
     .superRefine((path, ctx) => {
       // A malformed path was reported by the regex above.
-      if (Object.hasOwn(FAKER_METHODS, path) || !/^[a-zA-Z]+\.[a-zA-Z]+$/.test(path)) return;
+      if (Object.hasOwn(FAKER_METHODS, path) || !/^[a-zA-Z]+\.[a-zA-Z][a-zA-Z0-9]*$/.test(path))
+        return;
       const near = closest(path);
       ctx.addIssue({
         code: "custom",

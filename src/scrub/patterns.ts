@@ -16,6 +16,7 @@ export const REPLACEMENTS = {
   emails: "redacted@example.invalid",
   cards: "[card]",
   phones: "[phone]",
+  ibans: "[iban]",
 } as const;
 
 /** Luhn checksum: most random digit runs fail it, real card numbers pass. */

@@ -5,6 +5,7 @@ import { inputError } from "../errors.js";
 import type { ConnectionInfo } from "../types.js";
 import { displayName, readCatalog } from "./catalog.js";
 import { Keys } from "./keys.js";
+import { buildNameLookup, compileEnv } from "./names.js";
 import { checkLeaks, type LeakOptions, type LeakReport, prepareLeakScan } from "./scan.js";
 import { planScrub, type ScrubberSource, type TablePlan, type Unclassified } from "./plan.js";
 import { PoolRegistry, loadPools } from "./pools.js";
@@ -79,7 +80,7 @@ export async function scrubDatabase(
       const work = plan.tables.filter((t) => t.rewrite);
       const workSchema = workSchemaName();
       const pools = new PoolRegistry(workSchema);
-      const env = { keys, locale: scrubber.locale ?? "en", pool: pools.pool };
+      const env = compileEnv(scrubber, workSchema, keys, pools.pool);
       const compiled = new Map<TablePlan, CompiledTable>(
         work.map((t) => [t, compileTable(t.table, t.rules, env)]),
       );
@@ -109,6 +110,7 @@ export async function scrubDatabase(
       async function rewriteAll(): Promise<ScrubReport> {
         opts.progress(`drawing ${pools.all.length} fake pool(s)`);
         await loadPools(db, pools.all, keys);
+        await buildNameLookup(db, env, work, compiled);
 
         const scan = opts.leakScan
           ? await prepareLeakScan(db, plan.tables, opts.leakScan, keys, opts.progress)
