@@ -71,8 +71,10 @@ export function compileEnv(
  * of letters and digits, so "O'Brien" is the words O Brien, found as O'Brien (or O Brien).
  *
  * Text is rewritten by `names_replace`, one set-based lookup per value, run by PostgreSQL in the
- * parallel workers of the rewrite: longest name first, whole words, case as written; each name
- * is swapped for a placeholder first so a fake is never taken for another name. `names_gate`
+ * parallel workers of the rewrite: the words are walked left to right, the longest known name
+ * starting at each word replaced (whole words, case as written), the fake never read again (a
+ * fake that happens to be another known name stays). No regular expression per name: compiling
+ * one per row cost 0.4 ms. `names_gate`
  * (inlined by the planner) skips text with no capital letter when every known name starts with one.
  */
 export async function buildNameLookup(
@@ -99,7 +101,6 @@ export async function buildNameLookup(
       );
     }
   });
-  // Never analyzed (statistics would keep sample values): a hash key needs no statistics.
   await db.query(
     `create unlogged table ${ws}.name_lookup with (autovacuum_enabled = false) as
      select distinct on (h) hashtextextended(k, ${seed}) as h, fake,
@@ -108,6 +109,8 @@ export async function buildNameLookup(
       where k <> '' order by h, prio, fake`,
   );
   await db.query(`alter table ${ws}.name_lookup add primary key (h)`);
+  // Keyed hashes and fakes only: its statistics hold no original.
+  await db.query(`analyze ${ws}.name_lookup`);
   const { rows } = await db.query<{ n: number; upper: boolean; words: number }>(
     `select count(*)::int as n, coalesce(bool_and(upper), true) as upper,
             least(coalesce(max(words), 0), ${MAX_WORDS})::int as words from ${ws}.name_lookup`,
@@ -120,30 +123,44 @@ export async function buildNameLookup(
   );
   await db.query(
     `create function ${env.names.replace}(t text) returns text language plpgsql stable parallel safe strict
+       set plan_cache_mode = force_generic_plan
        as $f$
      declare
-       words text[] := array(select m[1] from regexp_matches(t, '([[:alnum:]]+)', 'g') m);
+       -- t is seps[1] words[1] seps[2] … words[n] seps[n + 1]: words are runs of letters and digits.
+       words text[] := array_remove(regexp_split_to_array(t, '[^[:alnum:]]+'), '');
+       seps text[] := regexp_split_to_array(t, '[[:alnum:]]+');
        n int := coalesce(array_length(words, 1), 0);
-       hit record;
-       res text := t;
-       fakes text[] := '{}';
-       k int := 0;
+       hits jsonb;
+       f text;
+       res text;
+       pos int := 1;
+       len int;
      begin
-       for hit in
-         select s.win, l.fake
-           from (select distinct array_to_string(words[i:i + w - 1], ' ') as win, w
-                   from generate_series(1, n) i, generate_series(1, ${Math.max(words, 1)}) w
-                  where i + w - 1 <= n${upper ? " and words[i] ~ '^[[:upper:]]'" : ""}) s
-           join ${ws}.name_lookup l on l.h = hashtextextended(s.win, ${seed})
-          order by s.w desc, length(s.win) desc, s.win
-       loop
-         k := k + 1;
-         res := regexp_replace(res, '(?<![[:alnum:]])' || replace(hit.win, ' ', '[^[:alnum:]]+')
-                || '(?![[:alnum:]])', chr(1) || k || chr(2), 'g');
-         fakes := fakes || hit.fake;
-       end loop;
-       for i in 1 .. k loop
-         res := replace(res, chr(1) || i || chr(2), fakes[i]);
+       -- One index probe per window (lateral: never a scan of the whole lookup).
+       select jsonb_object_agg(x.win, y.fake) into hits
+         from (select array_to_string(words[i:i + w - 1], ' ') as win
+                 from generate_series(1, n) i, generate_series(1, ${Math.max(words, 1)}) w
+                where i + w - 1 <= n${upper ? " and words[i] ~ '^[[:upper:]]'" : ""}) x
+        cross join lateral (select l.fake from ${ws}.name_lookup l
+                             where l.h = hashtextextended(x.win, ${seed})) y;
+       if hits is null then return t; end if;
+       -- Left to right, the longest name starting at each word first.
+       res := seps[1];
+       while pos <= n loop
+         f := null;
+         len := least(${Math.max(words, 1)}, n - pos + 1);
+         while len > 0 loop
+           f := hits ->> array_to_string(words[pos:pos + len - 1], ' ');
+           exit when f is not null;
+           len := len - 1;
+         end loop;
+         if f is null then
+           res := res || words[pos] || seps[pos + 1];
+           pos := pos + 1;
+         else
+           res := res || f || seps[pos + len];
+           pos := pos + len;
+         end if;
        end loop;
        return res;
      end $f$`,
