@@ -25,6 +25,13 @@ function* valueRules(rule: ColumnRule): Generator<ElementRule> {
 const rulesOf = (s: Scrubber) =>
   Object.values(s.tables).flatMap((cols) => Object.values(cols).flatMap((r) => [...valueRules(r)]));
 
+/** A `text` rule replacing known names (named, or all kinds by default). */
+const looksForNames = (r: ElementRule): boolean =>
+  r !== null &&
+  typeof r === "object" &&
+  "text" in r &&
+  (r.text.names === true || Object.values(r.text).every((v) => v === undefined));
+
 const isNameColumn = (r: ColumnRule | undefined): r is { fake: string } =>
   r !== null && typeof r === "object" && r !== undefined && "fake" in r && NAME_FAKES.has(r.fake);
 
@@ -46,13 +53,7 @@ export function compileEnv(
   for (const r of rules)
     if (r !== null && typeof r === "object" && "fake" in r && r.unique)
       uniqueFakes.add(`${r.fake}:${r.locale ?? locale}`);
-  const textNames = rules.some(
-    (r) =>
-      r !== null &&
-      typeof r === "object" &&
-      "text" in r &&
-      (r.text.names === true || Object.values(r.text).every((v) => v === undefined)),
-  );
+  const textNames = rules.some(looksForNames);
   const nameColumns = Object.values(scrubber.tables).some((cols) =>
     Object.values(cols).some(isNameColumn),
   );
@@ -89,6 +90,9 @@ export async function buildNameLookup(
   await env.keys.apply(db);
   const seed = `current_setting(${lit(seedName)})::bigint`;
   const key = (e: string) => `btrim(regexp_replace(${e}, '[^[:alnum:]]+', ' ', 'g'))`;
+  // Text with no capital letter can only hold names that start without one: when no text the
+  // rules look into has a capital (one scan, stopping at the first), only those are looked up.
+  const capitals = await anyCapital(db, plans);
   const selects: string[] = [];
   plans.forEach((p) => {
     for (const [column, rule] of p.rules) {
@@ -97,7 +101,8 @@ export async function buildNameLookup(
       const col = quoteIdent(column);
       selects.push(
         `select ${key(`t.${col}::text`)} as k, (${expr})::text as fake, ${selects.length} as prio
-           from (select distinct ${col} from ${p.table.qualified} where ${col} is not null) t`,
+           from (select distinct ${col} from ${p.table.qualified}
+                  where ${col} is not null${capitals ? "" : ` and ${col}::text !~ '^[[:upper:]]'`}) t`,
       );
     }
   });
@@ -165,4 +170,19 @@ export async function buildNameLookup(
        return res;
      end $f$`,
   );
+}
+
+/** Whether any value a names-replacing `text` rule reads holds a capital letter. */
+async function anyCapital(db: Queryable, plans: TablePlan[]): Promise<boolean> {
+  for (const p of plans) {
+    const cols = [...p.rules]
+      .filter(([, r]) => [...valueRules(r)].some(looksForNames))
+      .map(([c]) => `t.${quoteIdent(c)}::text ~ '[[:upper:]]'`);
+    if (cols.length === 0) continue;
+    const { rows } = await db.query<{ found: boolean }>(
+      `select exists (select 1 from ${p.table.qualified} t where ${cols.join(" or ")}) as found`,
+    );
+    if (rows[0]!.found) return true;
+  }
+  return false;
 }
