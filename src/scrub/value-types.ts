@@ -43,7 +43,11 @@ export function elementOf(c: ColumnInfo): ValueType | undefined {
 
 export const IP_FAKES = ["internet.ip", "internet.ipv4", "internet.ipv6"];
 
-/** Why the values of faker method `fake` cannot be cast to `t`, where that is knowable. */
+/**
+ * Why the values of faker method `fake` cannot be cast to `t`, where that is knowable: network
+ * and uuid types take their own methods; numbers, dates and booleans refuse values of another
+ * kind (a string method may still hold digits or a date: PostgreSQL judges those).
+ */
 export function fakeTypeProblem(fake: string, t: ValueType): string | undefined {
   const kind = FAKER_METHODS[fake]?.[0];
   const fits =
@@ -52,9 +56,9 @@ export function fakeTypeProblem(fake: string, t: ValueType): string | undefined 
       : t.typeName === "uuid"
         ? fake === "string.uuid"
         : t.category === "N"
-          ? kind === "number" || kind === "bigint"
+          ? kind !== "date" && kind !== "boolean"
           : t.category === "D"
-            ? kind === "date"
+            ? kind !== "number" && kind !== "bigint" && kind !== "boolean"
             : t.category === "B"
               ? kind === "boolean"
               : true;

@@ -167,4 +167,33 @@ describe("names that do not start with a capital", () => {
     expect(rows[1]!.note).toBe("no name here");
     expect(rows[2]!.note).toBe(`ping ${rows[1]!.name}`);
   });
+
+  it("are found in text with no capital letter at all (only they are looked up then)", async () => {
+    const conn = await makeDatabase(
+      pg.connection,
+      "nocaps",
+      `create table p (id int primary key, name text);
+       insert into p values (1, 'van quorvelle'), (2, 'Ysolde Brackwater');
+       create table n (id int primary key, note text);
+       insert into n values (1, 'wrote to van quorvelle'), (2, 'no name here');`,
+    );
+    const r = await scrubDatabase(
+      conn,
+      scrubberOf({
+        secret: SECRET,
+        tables: {
+          p: { id: "keep", name: { fake: "person.fullName" } },
+          n: { id: "keep", note: { text: {} } },
+        },
+      }),
+      opts,
+    );
+    expect(r.findings).toEqual([]);
+    const rows = await q<{ note: string; name: string }>(
+      conn,
+      "select n.note, p.name from n left join p using (id) order by n.id",
+    );
+    expect(rows[0]!.note).toBe(`wrote to ${rows[0]!.name}`);
+    expect(rows[1]!.note).toBe("no name here");
+  });
 });
