@@ -75,26 +75,27 @@ export function compileEnv(
  * parallel workers of the rewrite: the words are walked left to right, the longest known name
  * starting at each word replaced (whole words, case as written), the fake never read again (a
  * fake that happens to be another known name stays). No regular expression per name: compiling
- * one per row cost 0.4 ms. `names_gate`
- * (inlined by the planner) skips text with no capital letter when every known name starts with one.
+ * one per row cost 0.4 ms. `names_gate` (inlined by the planner) skips text with no capital
+ * letter when every known name starts with one.
  */
 export async function buildNameLookup(
   db: Queryable,
   env: CompileEnv,
   plans: TablePlan[],
   compiled: Map<TablePlan, CompiledTable>,
+  scanned: Promise<NameScan | undefined>,
 ): Promise<void> {
-  if (!env.names) return;
+  const scan = await scanned;
+  if (!env.names || !scan) return;
   const ws = env.names.gate.slice(0, env.names.gate.lastIndexOf("."));
   const seedName = env.keys.setting("names", env.keys.seed("names"));
   await env.keys.apply(db);
   const seed = `current_setting(${lit(seedName)})::bigint`;
   const key = (e: string) => `btrim(regexp_replace(${e}, '[^[:alnum:]]+', ' ', 'g'))`;
-  // Text with no capital letter can only hold names that start without one: when no text the
-  // rules look into has a capital (one scan, stopping at the first), only those are looked up.
-  const capitals = await anyCapital(db, plans);
+  const { capitals, lowerFirst } = scan;
   const selects: string[] = [];
   plans.forEach((p) => {
+    if (!capitals && !lowerFirst) return;
     for (const [column, rule] of p.rules) {
       const expr = compiled.get(p)?.expressions?.get(column);
       if (!isNameColumn(rule) || !expr) continue;
@@ -172,17 +173,44 @@ export async function buildNameLookup(
   );
 }
 
-/** Whether any value a names-replacing `text` rule reads holds a capital letter. */
-async function anyCapital(db: Queryable, plans: TablePlan[]): Promise<boolean> {
-  for (const p of plans) {
-    const cols = [...p.rules]
-      .filter(([, r]) => [...valueRules(r)].some(looksForNames))
-      .map(([c]) => `t.${quoteIdent(c)}::text ~ '[[:upper:]]'`);
-    if (cols.length === 0) continue;
-    const { rows } = await db.query<{ found: boolean }>(
-      `select exists (select 1 from ${p.table.qualified} t where ${cols.join(" or ")}) as found`,
-    );
-    if (rows[0]!.found) return true;
-  }
-  return false;
+export interface NameScan {
+  /** Some text a names-replacing rule reads holds a capital letter. */
+  capitals: boolean;
+  /** Some person-name original starts with something else than a capital (true, unasked, with capitals). */
+  lowerFirst: boolean;
+}
+
+/**
+ * Text with no capital letter can only hold names that start without one: when no text the rules
+ * read has a capital, only such names are looked up, and none when there are none (two scans,
+ * each stopping at the first row found). Started before the pools are drawn: the server scans
+ * while this process draws.
+ */
+export function scanForNames(
+  db: Queryable,
+  env: CompileEnv,
+  plans: TablePlan[],
+): Promise<NameScan | undefined> {
+  if (!env.names) return Promise.resolve(undefined);
+  const any = async (pick: (r: ColumnRule) => boolean, test: string) => {
+    for (const p of plans) {
+      const cols = [...p.rules]
+        .filter(([, r]) => pick(r))
+        .map(([c]) => `t.${quoteIdent(c)}::text ${test}`);
+      if (cols.length === 0) continue;
+      const { rows } = await db.query<{ found: boolean }>(
+        `select exists (select 1 from ${p.table.qualified} t where ${cols.join(" or ")}) as found`,
+      );
+      if (rows[0]!.found) return true;
+    }
+    return false;
+  };
+  const scan = (async () => {
+    const capitals = await any((r) => [...valueRules(r)].some(looksForNames), "~ '[[:upper:]]'");
+    const lowerFirst = capitals || (await any(isNameColumn, "!~ '^[[:upper:]]'"));
+    return { capitals, lowerFirst };
+  })();
+  // Awaited by buildNameLookup; this keeps a failure while the pools load from going unhandled.
+  scan.catch(() => {});
+  return scan;
 }

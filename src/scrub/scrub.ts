@@ -5,7 +5,7 @@ import { inputError } from "../errors.js";
 import type { ConnectionInfo } from "../types.js";
 import { displayName, readCatalog } from "./catalog.js";
 import { Keys } from "./keys.js";
-import { buildNameLookup, compileEnv } from "./names.js";
+import { buildNameLookup, compileEnv, scanForNames } from "./names.js";
 import { checkLeaks, type LeakOptions, type LeakReport, prepareLeakScan } from "./scan.js";
 import { planScrub, type ScrubberSource, type TablePlan, type Unclassified } from "./plan.js";
 import { PoolRegistry, loadPools } from "./pools.js";
@@ -109,8 +109,9 @@ export async function scrubDatabase(
 
       async function rewriteAll(): Promise<ScrubReport> {
         opts.progress(`drawing ${pools.all.length} fake pool(s)`);
+        const names = scanForNames(db, env, work);
         await loadPools(db, pools.all, keys);
-        await buildNameLookup(db, env, work, compiled);
+        await buildNameLookup(db, env, work, compiled, names);
 
         const scan = opts.leakScan
           ? await prepareLeakScan(db, plan.tables, opts.leakScan, keys, opts.progress)
