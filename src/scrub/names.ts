@@ -198,10 +198,11 @@ export function scanForNames(
         .filter(([, r]) => pick(r))
         .map(([c]) => `t.${quoteIdent(c)}::text ${test}`);
       if (cols.length === 0) continue;
-      const { rows } = await db.query<{ found: boolean }>(
-        `select exists (select 1 from ${p.table.qualified} t where ${cols.join(" or ")}) as found`,
+      // A top-level limit (not exists): the scan may run in parallel workers.
+      const { rows } = await db.query(
+        `select 1 from ${p.table.qualified} t where ${cols.join(" or ")} limit 1`,
       );
-      if (rows[0]!.found) return true;
+      if (rows.length > 0) return true;
     }
     return false;
   };
