@@ -27,18 +27,20 @@ const closest = (path: string): string | undefined => {
 
 /** Every transformer that can keep a unique constraint says so with this. */
 const uniqueFlag = z.boolean().optional().meta({
-  description: "the column has a unique constraint: distinct inputs give distinct outputs",
+  description:
+    "the column has a unique constraint: distinct inputs give distinct outputs (a unique fake carries a hex tag; every column using the same fake method and locale then gets the tagged form too, so natural keys still join)",
 });
 
 const fake = strict({
   fake: z
     .string()
-    .regex(/^[a-zA-Z]+\.[a-zA-Z]+$/, {
+    .regex(/^[a-zA-Z]+\.[a-zA-Z][a-zA-Z0-9]*$/, {
       message: 'expected a faker method such as "person.fullName"',
     })
     .superRefine((path, ctx) => {
       // A malformed path was reported by the regex above.
-      if (Object.hasOwn(FAKER_METHODS, path) || !/^[a-zA-Z]+\.[a-zA-Z]+$/.test(path)) return;
+      if (Object.hasOwn(FAKER_METHODS, path) || !/^[a-zA-Z]+\.[a-zA-Z][a-zA-Z0-9]*$/.test(path))
+        return;
       const near = closest(path);
       ctx.addIssue({
         code: "custom",
@@ -65,7 +67,7 @@ const fake = strict({
   })
   .meta({
     description:
-      "A fake from a faker method: drawn once per run into a pool and picked by a keyed hash, so one input gives one output in every table.",
+      "A fake from a faker method: drawn once per run into a pool and picked by a keyed hash, so one input gives one output in every table, with or without unique on either side (when any rule marks a method and locale unique, every rule using them gets its tagged, unique form). inet and cidr columns take internet.ip, internet.ipv4 or internet.ipv6 (a cidr gets the fake's network, at the original prefix length).",
   });
 const hash = strict({
   hash: strict({

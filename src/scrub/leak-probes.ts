@@ -132,7 +132,9 @@ export function patternSources(plans: TablePlan[]): TextSource[] {
           .filter(([, r]) => r !== "keep")
           .map(([path]) => ` #- ${jsonPath(path)}`)
           .join("");
-        v = `(${ref}::jsonb${strip})::text`;
+        // `#-` refuses a scalar document, which has none of the paths: it is scanned whole.
+        const doc = `${ref}::jsonb`;
+        v = `(case when jsonb_typeof(${doc}) in ('object', 'array') then ${doc}${strip} else ${doc} end)::text`;
       }
       if (rule && typeof rule === "object" && "each" in rule) {
         const inner = rule.each;

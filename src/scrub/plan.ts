@@ -1,11 +1,12 @@
 import { formatPath, formatProblem, type PathSegment } from "../definitions/problems.js";
-import type { ColumnRule, Scrubber, SimpleRule } from "../definitions/scrubber.js";
+import type { ColumnRule, ElementRule, Scrubber, SimpleRule } from "../definitions/scrubber.js";
 import { problemAt, type YamlSource } from "../definitions/yaml.js";
 import { inputError } from "../errors.js";
 import { displayName, type ColumnInfo, type TableInfo } from "./catalog.js";
 import { inheritedRules, partitionRoot } from "./plan-tree.js";
 import { largeObjectRuleProblem } from "./large-objects.js";
 import { suggestByName } from "./suggest.js";
+import { elementOf, fakeTypeProblem, type ValueType } from "./value-types.js";
 
 export interface TablePlan {
   table: TableInfo;
@@ -154,19 +155,34 @@ function ruleProblem(
     }
     return undefined;
   }
-  if ("each" in rule && !c.type.endsWith("[]"))
-    return `each needs an array column (it is ${c.type})`;
-  if ("each" in rule) return undefined;
-  if ("shiftDate" in rule && c.category !== "D")
-    return `shiftDate needs a date or timestamp column (it is ${c.type})`;
+  if ("each" in rule) {
+    const element = elementOf(c);
+    if (!element) return `each needs an array column (it is ${c.type})`;
+    const p = valueProblem(rule.each, element, table, siblings);
+    return p && `each: ${p}`;
+  }
   if ("set" in rule && rule.set === null && c.notNull)
     return `column is NOT NULL: it cannot be set to null`;
+  return valueProblem(rule, c, table, siblings);
+}
+
+/** Why a rule cannot apply to a value of type `t` (a column's, or an array element's). */
+function valueProblem(
+  rule: ElementRule,
+  t: ValueType,
+  table: TableInfo,
+  siblings: Record<string, ColumnRule>,
+): string | undefined {
+  if (rule === null || rule === "keep") return undefined;
+  if ("shiftDate" in rule && t.category !== "D")
+    return `shiftDate needs a date or timestamp column (it is ${t.type})`;
   if ("template" in rule) return templateProblem(rule.template, table, siblings);
-  const textual = c.category === "S";
+  const textual = t.category === "S";
   if (("mask" in rule || "text" in rule) && !textual)
-    return `${"mask" in rule ? "mask" : "text"} needs a text column (it is ${c.type})`;
+    return `${"mask" in rule ? "mask" : "text"} needs a text column (it is ${t.type})`;
   if ("unique" in rule && rule.unique && !textual)
-    return `unique needs a text column (it is ${c.type})`;
+    return `unique needs a text column (it is ${t.type})`;
+  if ("fake" in rule) return fakeTypeProblem(rule.fake, t);
   return undefined;
 }
 

@@ -8,6 +8,7 @@ import { mergeUnits, rewriteInPlace, rewriteUnits } from "./in-place.js";
 import { refreshMaterializedViews } from "./matviews.js";
 import { Keys } from "./keys.js";
 import { settleLargeObjects, type LargeObjectsReport } from "./large-objects.js";
+import { buildNameLookup, compileEnv, scanForNames } from "./names.js";
 import { checkLeaks, type LeakOptions, type LeakReport, prepareLeakScan } from "./scan.js";
 import { planScrub, type ScrubberSource, type TablePlan, type Unclassified } from "./plan.js";
 import { PoolRegistry, loadPools } from "./pools.js";
@@ -107,7 +108,7 @@ export async function scrubDatabase(
       const work = plan.tables.filter((t) => t.rewrite);
       const workSchema = workSchemaName();
       const pools = new PoolRegistry(workSchema);
-      const env = { keys, locale: scrubber.locale ?? "en", pool: pools.pool };
+      const env = compileEnv(scrubber, workSchema, keys, pools.pool);
       // Generated columns are never selected: PostgreSQL recomputes them on the in-place insert.
       const compiled = new Map<TablePlan, CompiledTable>(
         work.map((t) => [
@@ -139,7 +140,9 @@ export async function scrubDatabase(
 
       async function rewriteAll(): Promise<ScrubReport> {
         opts.progress(`drawing ${pools.all.length} fake pool(s)`);
+        const names = scanForNames(db, env, work);
         await loadPools(db, pools.all, keys);
+        await buildNameLookup(db, env, work, compiled, names);
 
         const scan = opts.leakScan
           ? await prepareLeakScan(db, plan.tables, opts.leakScan, keys, opts.progress)

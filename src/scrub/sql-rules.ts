@@ -1,8 +1,10 @@
 import type { ColumnRule, ElementRule } from "../definitions/scrubber.js";
 import { quoteIdent } from "../db.js";
 import type { TableInfo } from "./catalog.js";
-import { CARD_RE, EMAIL_RE, PHONE_RE, REPLACEMENTS } from "./patterns.js";
+import { jsonExpr } from "./sql-json.js";
+import { freeTextExpr } from "./sql-text.js";
 import { POOL_BITS, POOL_SIZE, colRef, lit, type CompileEnv, type UniqueColumn } from "./sql.js";
+import { elementOf, type ValueType } from "./value-types.js";
 
 /** What rule expressions may ask of the row being compiled (see compileTable). */
 export interface RowContext {
@@ -18,24 +20,33 @@ export interface RowContext {
   hiddenPrefix: string;
 }
 
-/** One select-list expression per column, in table order; unique columns' hidden inputs apart. */
+type ValueRule = Exclude<ElementRule, "keep" | null>;
+
+/**
+ * One select-list expression per column, in table order; unique columns' hidden inputs apart;
+ * and each column's typed expression without its alias (what it becomes, see names.ts).
+ */
 export function ruleExpressions(
   ctx: RowContext,
   rules: Map<string, ColumnRule>,
-): { columns: string[]; uniqueColumns: UniqueColumn[] } {
+): { columns: string[]; uniqueColumns: UniqueColumn[]; expressions: Map<string, string> } {
   const uniqueColumns: UniqueColumn[] = [];
+  const expressions = new Map<string, string>();
   const columns = ctx.table.columns.map((c) => {
     const ref = colRef(c.name);
     const rule = rules.get(c.name);
     const as = ` as ${quoteIdent(c.name)}`;
-    const cast = (e: string) =>
-      `(${e})::${c.type}${c.collation ? ` collate ${c.collation}` : ""}${as}`;
+    const typed = (e: string) => {
+      const x = `(${e})::${c.type}${c.collation ? ` collate ${c.collation}` : ""}`;
+      expressions.set(c.name, x);
+      return `${x}${as}`;
+    };
     if (rule === undefined || rule === "keep") return `${ref}${as}`;
-    if (rule === null) return cast("null");
-    if ("json" in rule) return cast(jsonExpr(ctx, ref, c.name, rule.json));
-    if ("shiftDate" in rule) return cast(shift(ctx, ref, rule.shiftDate, c.typeName));
-    if ("set" in rule && rule.set !== null) return cast(lit(String(rule.set)));
-    if ("each" in rule) return cast(eachExpr(ctx, ref, rule.each, c.name));
+    if (rule === null) return typed("null");
+    if ("json" in rule)
+      return typed(jsonExpr(ref, rule, (r, src) => textExpr(ctx, r, src, c.name)));
+    if ("set" in rule && rule.set !== null) return typed(lit(String(rule.set)));
+    if ("each" in rule) return typed(eachExpr(ctx, ref, rule.each, c.name, elementOf(c)));
     if ("unique" in rule && rule.unique) {
       // Collisions are resolved between distinct inputs only: the input's hash tells them apart.
       const hidden = `${ctx.hiddenPrefix}input_${uniqueColumns.length}`;
@@ -46,15 +57,33 @@ export function ruleExpressions(
         byConstruction: "fake" in rule,
       });
     }
-    return cast(textExpr(ctx, rule, `${ref}::text`, c.name));
+    return typed(valueExpr(ctx, rule, ref, c, c.name));
   });
-  return { columns, uniqueColumns };
+  return { columns, uniqueColumns, expressions };
+}
+
+/**
+ * A rule on one value `v` of type `t` (a column, or an array element); text out, the caller
+ * casts. Dates shift as themselves; network addresses hash by their address (so the text
+ * "10.1.2.3" and the inet 10.1.2.3 get one fake), and a cidr's fake is masked to a network.
+ */
+function valueExpr(ctx: RowContext, rule: ValueRule, v: string, t: ValueType, column: string) {
+  if ("shiftDate" in rule && t.category === "D") return shift(ctx, v, rule.shiftDate, t.typeName);
+  if ("fake" in rule && t.typeName === "inet") return fakeExpr(ctx, rule, `host(${v})`, column);
+  if ("fake" in rule && t.typeName === "cidr") {
+    const f = `(${fakeExpr(ctx, rule, `${v}::text`, column)})::inet`;
+    const bits = `least(masklen(${v}), case when family(${f}) = 4 then 32 else 128 end)`;
+    return `network(set_masklen(${f}, ${bits}))::text`;
+  }
+  return textExpr(ctx, rule, `${v}::text`, column);
 }
 
 /**
  * A fake picked from the pool by the keyed hash's low bits. A unique fake appends the hash's
  * other 51 bits (hex), so two inputs share a fake only if their 63-bit keyed hashes collide:
- * unique by construction, no pass over the table after the load.
+ * unique by construction, no pass over the table after the load. Every rule using a method
+ * (and locale) that any rule of the scrubber marks unique gets that form too: one input, one
+ * output in every table, so natural keys still join.
  *
  * The hex goes before the "@" of an email ("ann.1f3@x.org"), else after a "-": the pool of a
  * unique fake is drawn with that shape once per statement, a \u0001 marking where the hex goes
@@ -68,7 +97,7 @@ function fakeExpr(
 ): string {
   const locale = rule.locale ?? ctx.env.locale;
   const h = ctx.hashOf(src, `fake:${rule.fake}:${locale}`);
-  if (!rule.unique)
+  if (!rule.unique && !ctx.env.uniqueFakes?.has(`${rule.fake}:${locale}`))
     return `(${ctx.poolRef(rule.fake, locale, column)} ->> (${h} % ${POOL_SIZE})::int)`;
   const shaped = `case when strpos(v, '@') > 0 then split_part(v, '@', 1) || '.' || chr(1) || '@' || split_part(v, '@', 2) else v || '-' || chr(1) end`;
   const pool = ctx.poolRef(rule.fake, locale, column, shaped);
@@ -76,12 +105,7 @@ function fakeExpr(
 }
 
 /** Expression for a simple rule on a text source; returns text (callers cast). */
-function textExpr(
-  ctx: RowContext,
-  rule: Exclude<ElementRule, "keep" | null>,
-  src: string,
-  column: string,
-): string {
+function textExpr(ctx: RowContext, rule: ValueRule, src: string, column: string): string {
   const keyedHex = (s: string) =>
     `encode(sha256(convert_to(${ctx.keyRef("hash")} || ${s}, 'UTF8')), 'hex')`;
   if ("fake" in rule) return fakeExpr(ctx, rule, src, column);
@@ -115,24 +139,7 @@ function textExpr(
       .join(" || ");
     return `case when ${src} is null then null else ${body} end`;
   }
-  if ("text" in rule) {
-    const o = rule.text;
-    const all = o.emails === undefined && o.phones === undefined && o.cards === undefined;
-    const numbers = (x: string) => {
-      if (all || o.cards)
-        x = `regexp_replace(${x}, ${lit(CARD_RE)}, ${lit(REPLACEMENTS.cards)}, 'g')`;
-      if (all || o.phones)
-        x = `regexp_replace(${x}, ${lit(PHONE_RE)}, ${lit(REPLACEMENTS.phones)}, 'g')`;
-      return x;
-    };
-    // Regular expressions are the slow part: text with no digit and no "@" holds none of these,
-    // and an email needs an "@" (its pass is skipped on text without one).
-    if (!(all || o.emails))
-      return `case when ${src} ~ '[0-9@]' then ${numbers(src)} else ${src} end`;
-    const emails = `regexp_replace(${src}, ${lit(EMAIL_RE)}, ${lit(REPLACEMENTS.emails)}, 'g')`;
-    const rest = numbers(src) === src ? "" : ` when ${src} ~ '[0-9]' then ${numbers(src)}`;
-    return `case when strpos(${src}, '@') > 0 then ${numbers(emails)}${rest} else ${src} end`;
-  }
+  if ("text" in rule) return freeTextExpr(ctx.env, rule.text, src);
   // shiftDate on text inside JSON: parse, shift, format.
   return `(${shift(ctx, `(${src})::date`, rule.shiftDate, "date")})::text`;
 }
@@ -157,46 +164,18 @@ function shift(ctx: RowContext, value: string, ms: number, typeName: string): st
 }
 
 /**
- * Each path's rule applied in turn, where the original document has a value there. One
- * jsonb_set per path, aimed at the empty path (a no-op) where there is none: a CASE per path
- * would copy everything before it into both branches, doubling the statement with each path.
+ * Each element of a one-dimensional array through `rule`, in order, as the element type (the
+ * column's cast turns the text[] back); null elements stay null, and so does a null array.
  */
-function jsonExpr(
+function eachExpr(
   ctx: RowContext,
   ref: string,
+  rule: ElementRule,
   column: string,
-  paths: Record<string, ElementRule>,
+  element: ValueType | undefined,
 ): string {
-  const doc = `${ref}::jsonb`;
-  let acc = doc;
-  for (const [path, rule] of Object.entries(paths)) {
-    if (rule === "keep") continue;
-    const p = lit(
-      `{${path
-        .split(".")
-        .map((s) => `"${s.replaceAll('"', '\\"')}"`)
-        .join(",")}}`,
-    );
-    const src = `(${doc} #>> ${p})`;
-    let value: string;
-    if (rule === null) value = `'null'::jsonb`;
-    else if ("set" in rule)
-      value =
-        rule.set === null
-          ? `'null'::jsonb`
-          : `to_jsonb(${lit(String(rule.set))}::${typeof rule.set === "string" ? "text" : typeof rule.set === "number" ? "numeric" : "boolean"})`;
-    else value = `coalesce(to_jsonb(${textExpr(ctx, rule, src, column)}), 'null'::jsonb)`;
-    acc = `jsonb_set(${acc}, case when ${src} is null then '{}' else ${p}::text[] end, case when ${src} is null then 'null'::jsonb else ${value} end, false)`;
-  }
-  // jsonb_set refuses a scalar document, which has none of the paths: it stays as it is.
-  return acc === doc
-    ? doc
-    : `case when jsonb_typeof(${doc}) in ('object', 'array') then ${acc} else ${doc} end`;
-}
-
-/** Each element of a one-dimensional array through `rule`, in order; nulls stay null. */
-function eachExpr(ctx: RowContext, ref: string, rule: ElementRule, column: string): string {
   if (rule === "keep") return ref;
-  const element = rule === null ? "null::text" : textExpr(ctx, rule, "u.x::text", column);
-  return `case when ${ref} is null then null else array(select ${element} from unnest(${ref}) with ordinality u(x, i) order by u.i) end`;
+  const t = element ?? { type: "text", typeName: "text", category: "S" };
+  const x = rule === null ? "null" : valueExpr(ctx, rule, "u.x", t, column);
+  return `case when ${ref} is null then null else array(select case when u.x is null then null else (${x})::text end from unnest(${ref}) with ordinality u(x, i) order by u.i) end`;
 }

@@ -21,6 +21,14 @@ export interface CompileEnv {
   keys: Keys;
   locale: string;
   pool(method: string, locale: string): PoolSpec;
+  /**
+   * `method:locale` of every fake some rule of the scrubber marks unique: every rule using one
+   * of them gets the tagged (unique by construction) form, so one input gives one output in every
+   * table whether or not each side says unique.
+   */
+  uniqueFakes?: ReadonlySet<string>;
+  /** Known names in free text (see names.ts): absent when the scrubber has no person-name fake. */
+  names?: { gate: string; replace: string };
 }
 
 export interface UniqueColumn {
@@ -43,6 +51,8 @@ export interface CompiledTable {
   /** `from <table> t`. */
   from: string;
   uniqueColumns: UniqueColumn[];
+  /** Column → its typed expression on the row alias `t` (no alias): what the column becomes. */
+  expressions?: Map<string, string>;
   /** Column → pools its values come from (a fake equal to a sampled original is no leak). */
   pools: Map<string, string[]>;
 }
@@ -102,8 +112,8 @@ export function compileTable(
 
   const keyRef = (purpose: string) => keyOf(purpose, "hex");
   const ctx: RowContext = { table, env, keyRef, hashOf, poolRef, hiddenPrefix: prefix };
-  const { columns, uniqueColumns } = ruleExpressions(ctx, rules);
-  return { columns, from: `from ${table.qualified} t`, uniqueColumns, pools };
+  const { columns, uniqueColumns, expressions } = ruleExpressions(ctx, rules);
+  return { columns, from: `from ${table.qualified} t`, uniqueColumns, expressions, pools };
 }
 
 /** `"a"."b"` column reference on the row alias. */

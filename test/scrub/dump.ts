@@ -101,3 +101,7 @@ export const emailRewrite = (table: TableInfo, fake: string): CompiledTable => (
   ],
   pools: new Map(),
 });
+
+/** The values of `sample` found in `dump`. */
+export const survivors = (dump: string, sample: string[]): string[] =>
+  sample.filter((v) => dump.includes(v));
