@@ -8,8 +8,12 @@ const B = "(?<![0-9A-Za-z])";
 const E = "(?![0-9A-Za-z])";
 /** 13 to 19 digits, optionally grouped by spaces or dashes. */
 export const CARD_RE = `${B}(\\d[ -]?){12,18}\\d${E}`;
-/** At least 9 digits in phone-like groups: "(555) 123-4567", "+44 20 7946 0958", "555.123.4567 x12". */
-export const PHONE_RE = `${B}(\\+\\d{1,3}[ .-]?)?(\\(\\d{2,4}\\)|\\d{2,4})[ .-]?\\d{3,4}[ .-]?\\d{3,4}( ?x\\d{1,5})?${E}`;
+/**
+ * At least 9 digits in phone-like groups: "(555) 123-4567", "+44 20 7946 0958", "555.123.4567 x12";
+ * or international with a "+" and short groups, which national formats use: "+31 6 1234 5678",
+ * "+33 6 12 34 56 78".
+ */
+export const PHONE_RE = `${B}((\\+\\d{1,3}[ .-]?)?(\\(\\d{2,4}\\)|\\d{2,4})[ .-]?\\d{3,4}[ .-]?\\d{3,4}|\\+\\d{1,3}[ .-]?\\d{1,4}([ .-]?\\d{2,4}){2,4})( ?x\\d{1,5})?${E}`;
 export const IBAN_RE = `${B}[A-Z]{2}\\d{2}( ?[A-Z0-9]{4}){2,7}( ?[A-Z0-9]{1,4})?${E}`;
 
 export const REPLACEMENTS = {
