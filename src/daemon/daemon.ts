@@ -191,8 +191,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<0 | 2 | 3> {
       void maintain(++rounds % 60 === 0).finally(() => !stopping && loop());
     }, MAINTENANCE_MS);
   };
-  void maintain(true);
-  loop();
+  // The next round waits for this one: two rounds at once would post one outbox entry twice.
+  void maintain(true).finally(() => !stopping && loop());
 
   const watchers: FSWatcher[] = [];
   let debounce: unknown;

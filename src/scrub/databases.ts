@@ -89,7 +89,9 @@ export async function scrubDatabases(
 
   const scrubbed: DatabaseReport[] = [];
   for (const [database, s] of opts.scrubbers) {
-    const progress = (m: string) => opts.progress(`${database}: ${m}`);
+    // Named by database only when there are several, as findings are.
+    const progress = (m: string) =>
+      opts.progress(opts.scrubbers.size > 1 ? `${database}: ${m}` : m);
     const report = await scrubDatabase({ ...conn, database }, s.scrubber, {
       ...opts,
       ...s.source,
