@@ -89,14 +89,21 @@ export async function findS3Archive(s3: S3Client, url: string): Promise<S3Archiv
 }
 
 /** The plan for an S3 archive; offline it names the calls instead. */
-export async function planS3Archive(url: string, s3: S3Client | undefined): Promise<RestorePlan> {
+export async function planS3Archive(
+  url: string,
+  s3: S3Client | undefined,
+  declared?: "plain",
+): Promise<RestorePlan> {
   const { bucket, key } = parseS3Url(url);
+  // Whether the object may be plain SQL is known only once its first bytes stream in.
+  const plain = declared === "plain" ? { declared } : {};
   if (!s3) {
     return {
       source: { kind: "archive", id: url },
       description: `pg_dump archive ${url} streamed from S3 into pg_restore → new local cluster [offline: nothing looked up]`,
       details: {
         offline: true,
+        ...plain,
         calls: [
           key === "" || key.endsWith("/")
             ? {
@@ -119,6 +126,6 @@ export async function planS3Archive(url: string, s3: S3Client | undefined): Prom
   return {
     source: { kind: "archive", id: where, takenAt: a.lastModified },
     description: `pg_dump ${a.layout === "directory" ? "directory archive" : "archive"} ${where} (${formatBytes(a.bytes)}, ${a.lastModified}) → new local cluster`,
-    details: { s3: a },
+    details: { s3: a, ...plain },
   };
 }

@@ -1,0 +1,135 @@
+import { spawn } from "node:child_process";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { DrillError } from "../errors.js";
+import { PlainSqlGuard } from "./plain-sql.js";
+
+export interface ToolResult {
+  code: number | null;
+  stderrTail: string[];
+}
+
+/**
+ * Load a plain SQL archive with psql, every line checked by the plain-SQL guard before psql
+ * reads it. A refused archive kills psql first and then throws the refusal (exit 2).
+ */
+export async function loadPlainSql(
+  psql: string,
+  chunks: AsyncIterable<Buffer>,
+  where: string,
+  connEnv: Record<string, string>,
+  signal: AbortSignal,
+): Promise<ToolResult> {
+  const { args, env } = psqlInvocation(connEnv);
+  return runTool(
+    psql,
+    args,
+    env,
+    (stop) => Readable.from(guardPlainSql(chunks, where, stop)),
+    signal,
+    {
+      inheritPath: false,
+    },
+  );
+}
+
+/**
+ * Run pg_restore/psql with the archive on stdin (or none), keeping stderr's tail. `input` gets a
+ * function that kills the tool at once, for a feed that must stop it before it sees the end.
+ */
+export function runTool(
+  file: string,
+  args: string[],
+  env: Record<string, string>,
+  input: ((stop: () => void) => Readable) | undefined,
+  signal: AbortSignal,
+  o: { inheritPath?: boolean } = {},
+): Promise<ToolResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, {
+      signal,
+      cwd: "/",
+      stdio: [input ? "pipe" : "ignore", "ignore", "pipe"],
+      env:
+        o.inheritPath === false
+          ? env
+          : { PATH: process.env.PATH ?? "/usr/bin:/bin", LC_ALL: "C", ...env },
+    });
+    const tail: string[] = [];
+    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
+      tail.push(...chunk.split("\n").filter(Boolean));
+      tail.splice(0, Math.max(0, tail.length - 20));
+    });
+    // A download cut short must fail the restore even when the tool, seeing EOF, exits 0 with
+    // half the data loaded.
+    let cut = false;
+    let refused: DrillError | undefined;
+    const fed =
+      input && child.stdin
+        ? pipeline(
+            input(() => child.kill("SIGKILL")),
+            child.stdin,
+          ).catch((e: unknown) => {
+            if (e instanceof DrillError) {
+              refused = e;
+              return;
+            }
+            // The tool exiting early (a bad archive) closes stdin: its error, not the pipe's.
+            if ((e as { code?: string }).code === "EPIPE") return;
+            cut = true;
+            tail.push(`reading the archive: ${String(e)}`);
+          })
+        : Promise.resolve();
+    child.on("error", reject);
+    child.on(
+      "close",
+      (code) =>
+        void fed.then(() => {
+          if (refused) reject(refused);
+          else resolve({ code: cut && code === 0 ? 1 : code, stderrTail: tail });
+        }),
+    );
+  });
+}
+
+/**
+ * Pass an archive's bytes on line by line, each only after it was checked. `onRefuse` runs
+ * before the refusal is thrown, so psql can be stopped before it sees its input end.
+ */
+export async function* guardPlainSql(
+  chunks: AsyncIterable<Buffer>,
+  where: string,
+  onRefuse: () => void,
+): AsyncGenerator<Buffer> {
+  const guard = new PlainSqlGuard(where);
+  yield Buffer.from(guard.prelude(), "latin1");
+  let partial = "";
+  try {
+    for await (const chunk of chunks) {
+      const lines = (partial + chunk.toString("latin1")).split("\n");
+      partial = lines.pop() ?? "";
+      if (lines.length === 0) continue;
+      yield Buffer.from(lines.map((l) => guard.line(l) + "\n").join(""), "latin1");
+    }
+    if (partial !== "") yield Buffer.from(guard.line(partial) + "\n", "latin1");
+    guard.end();
+  } catch (e) {
+    onRefuse();
+    throw e;
+  }
+}
+
+/**
+ * psql for an archive: no psqlrc, stop at the first error, read from stdin. Its environment holds
+ * the connection and nothing else of drill's (no AWS keys, no SCRUB_SECRET, no webhook URLs, not
+ * even PATH).
+ */
+export function psqlInvocation(connEnv: Record<string, string>): {
+  args: string[];
+  env: Record<string, string>;
+} {
+  return {
+    args: ["--no-psqlrc", "-q", "-v", "ON_ERROR_STOP=1", "-f", "-"],
+    env: { ...connEnv, LC_ALL: "C" },
+  };
+}
