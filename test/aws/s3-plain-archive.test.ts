@@ -110,14 +110,34 @@ describe("S3 plain SQL archives: declared, checked as they stream, never code (s
     await expect(fs.stat(marker)).rejects.toThrow();
   });
 
-  it("refuses the newest object under a prefix when it is plain SQL and not declared", async () => {
-    const r = await restore("s3://backups/latest/", "20261202-050000-s3undecl-0001");
-    expect(r.error).toMatchObject({
+  it("refuses the newest object under a prefix when it is plain SQL and not declared, before creating anything", async () => {
+    const e = await provider
+      .planRestore({ kind: "archive", path: "s3://backups/latest/" })
+      .catch((x: unknown) => x);
+    expect(e).toMatchObject({
       code: "ARCHIVE_FORMAT",
       exitCode: 2,
       message: expect.stringContaining("s3://backups/latest/new.sql"),
     });
-    expect((r.error as Error).message).toContain("format: plain");
+    expect((e as Error).message).toContain("format: plain");
+    // A plan made offline looks the object up at restore time: refused there, no psql run.
+    const offline = withS3Archives(new LocalProvider({ root, environment: localEnv() }), {
+      root,
+      offline: true,
+      clients: { s3: async () => s3, rds: () => Promise.reject(new Error("no RDS here")) },
+    });
+    const plan = await offline.planRestore({ kind: "archive", path: "s3://backups/latest/" });
+    let created = false;
+    const r = await offline
+      .restore(plan, {
+        runId: "20261202-050000-s3undecl-0001",
+        signal: new AbortController().signal,
+        progress: () => {},
+        onCreated: () => (created = true),
+      })
+      .catch((x: unknown) => x);
+    expect(r).toMatchObject({ code: "ARCHIVE_FORMAT", exitCode: 2 });
+    expect(created).toBe(false);
   });
 
   it("restores a declared clean plain archive whose COPY data lines start with a backslash", async () => {

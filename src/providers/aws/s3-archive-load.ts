@@ -4,14 +4,13 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { inputError } from "../../errors.js";
 import { loadPlainSql, runTool, type ToolResult } from "../feed-tool.js";
 import type { findClientTools } from "../local/binaries.js";
 import { formatBytes } from "../local/files.js";
 import type { RestoreOptions } from "../types.js";
 import { call } from "./errors.js";
 import { notDeclaredPlain } from "../local/archive.js";
-import type { S3Archive } from "./s3-archive-find.js";
+import { gzipped, type S3Archive } from "./s3-archive-find.js";
 import { listAll } from "./s3-url.js";
 
 /**
@@ -69,10 +68,7 @@ export async function loadS3Archive(
     format = head.subarray(0, 5).toString("latin1") === "PGDMP" ? "custom" : "plain";
     if (head[0] === 0x1f && head[1] === 0x8b) {
       body.destroy();
-      throw inputError(
-        "ARCHIVE_FORMAT",
-        `${where} is gzip-compressed: dump with pg_dump -Fc instead`,
-      );
+      throw gzipped(where);
     }
     if (format === "plain" && o.declared !== "plain") {
       body.destroy();
