@@ -92,6 +92,13 @@ export function runTool(
   });
 }
 
+const NEWLINE = Buffer.from("\n");
+const isCopyEnd = (b: Buffer) =>
+  b[0] === 0x5c && b[1] === 0x2e && (b.length === 2 || (b.length === 3 && b[2] === 0x0d));
+
+/** Longer lines are refused: held whole in memory, and past V8's string limit at 512 MiB. */
+const MAX_LINE_BYTES = 256 * 1024 * 1024;
+
 /**
  * Pass an archive's bytes on line by line, each only after it was checked. `onRefuse` runs
  * before the refusal is thrown, so psql can be stopped before it sees its input end.
@@ -103,15 +110,38 @@ export async function* guardPlainSql(
 ): AsyncGenerator<Buffer> {
   const guard = new PlainSqlGuard(where);
   yield Buffer.from(guard.prelude(), "latin1");
-  let partial = "";
+  // The unfinished line's pieces, joined once its newline comes: a long line costs no rescans.
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  // `line` ends with its "\n" (but the last line of a file may have none).
+  const take = (line: Buffer): Buffer => {
+    const bytes = pending.length > 0 ? Buffer.concat([...pending, line]) : line;
+    pending = [];
+    pendingBytes = 0;
+    const body = bytes.at(-1) === 10 ? bytes.subarray(0, -1) : bytes;
+    // COPY data, the bulk of a dump, passes as it came: only its end line needs looking at.
+    if (guard.copying && !isCopyEnd(body)) {
+      guard.copyLine();
+      return bytes.at(-1) === 10 ? bytes : Buffer.concat([bytes, NEWLINE]);
+    }
+    return Buffer.from(guard.line(body.toString("latin1")) + "\n", "latin1");
+  };
   try {
     for await (const chunk of chunks) {
-      const lines = (partial + chunk.toString("latin1")).split("\n");
-      partial = lines.pop() ?? "";
-      if (lines.length === 0) continue;
-      yield Buffer.from(lines.map((l) => guard.line(l) + "\n").join(""), "latin1");
+      const out: Buffer[] = [];
+      let start = 0;
+      for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, start)) {
+        out.push(take(chunk.subarray(start, nl + 1)));
+        start = nl + 1;
+      }
+      if (start < chunk.length) {
+        pending.push(chunk.subarray(start));
+        pendingBytes += chunk.length - start;
+        if (pendingBytes > MAX_LINE_BYTES) guard.lineTooLong(MAX_LINE_BYTES);
+      }
+      if (out.length > 0) yield Buffer.concat(out);
     }
-    if (partial !== "") yield Buffer.from(guard.line(partial) + "\n", "latin1");
+    if (pendingBytes > 0) yield take(Buffer.alloc(0));
     guard.end();
   } catch (e) {
     onRefuse();

@@ -18,10 +18,15 @@ export class PlainSqlGuard {
   private inCopy = false;
   /** Inside a quoted construct that spans lines: `'`/`E'`/`"`/dollar tag/block comment. */
   private mode: { kind: "sql" } | Quoted = { kind: "sql" };
-  /** SQL text of the statement so far (comments as spaces), for COPY and encoding checks. */
-  private statement = "";
-  /** The same without the contents of strings and quoted names: what decides COPY. */
+  /**
+   * The start of the statement so far without comments nor the contents of strings and quoted
+   * names: what decides COPY (capped, so an endless statement costs no memory).
+   */
   private code = "";
+  private codeCut = false;
+  /** The statement's lines name client_encoding (or NAMES) / a multi-byte-unsafe encoding. */
+  private namesEncoding = false;
+  private namesUnsafe = false;
   private depth = 0;
   readonly key = randomBytes(24).toString("hex");
 
@@ -49,6 +54,22 @@ export class PlainSqlGuard {
     return raw;
   }
 
+  /** Inside COPY … FROM stdin data: lines are passed on as they are until `\.`. */
+  get copying(): boolean {
+    return this.inCopy;
+  }
+
+  /** A data line (not the end line) passed on without being decoded. */
+  copyLine(): void {
+    this.lineNo++;
+  }
+
+  /** The next line is longer than the guard holds in memory. */
+  lineTooLong(limit: number): never {
+    this.lineNo++;
+    this.refuse(1, `a line longer than ${limit / 1024 / 1024} MiB`);
+  }
+
   /** At the end of the stream: an archive cut inside COPY data is incomplete. */
   end(): void {
     if (this.inCopy) this.refuse(1, "the archive ends inside COPY data (no \\. line)");
@@ -63,6 +84,9 @@ export class PlainSqlGuard {
   }
 
   private lex(s: string): void {
+    // By line, so a name is seen whole; a mention in a comment counts too (refusing is safe).
+    if (/client_encoding|\bnames\b/i.test(s)) this.namesEncoding = true;
+    if (MULTIBYTE_UNSAFE.test(s)) this.namesUnsafe = true;
     let i = 0;
     while (i < s.length) {
       if (this.mode.kind !== "sql") {
@@ -94,7 +118,8 @@ export class PlainSqlGuard {
         continue;
       }
       if (c === "$" && !isIdent(prev)) {
-        const m = /^\$([A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*)?\$/.exec(s.slice(i));
+        DOLLAR_TAG.lastIndex = i;
+        const m = DOLLAR_TAG.exec(s);
         if (m) {
           this.mode = { kind: "dollar", tag: m[0] };
           this.add(m[0]);
@@ -116,8 +141,8 @@ export class PlainSqlGuard {
   }
 
   private add(text: string): void {
-    this.statement += text;
-    this.code += text;
+    if (this.code.length < CODE_CAP) this.code += text;
+    else this.codeCut = true;
   }
 
   /** Scan inside a quoted construct from i; returns where scanning goes on. */
@@ -137,15 +162,10 @@ export class PlainSqlGuard {
       }
       return i;
     }
-    const from = i;
     if (q.kind === "dollar") {
       const at = s.indexOf(q.tag, i);
-      if (at < 0) {
-        this.statement += s.slice(from);
-        return s.length;
-      }
-      this.statement += s.slice(from, at + q.tag.length);
-      this.code += q.tag;
+      if (at < 0) return s.length;
+      this.add(q.tag);
       this.mode = { kind: "sql" };
       return at + q.tag.length;
     }
@@ -174,24 +194,23 @@ export class PlainSqlGuard {
           i++;
           continue;
         }
-        this.statement += s.slice(from, i + 1);
-        this.code += quote;
+        this.add(quote);
         this.mode = { kind: "sql" };
         return i + 1;
       }
     }
-    this.statement += s.slice(from);
     return i;
   }
 
   private endStatement(s: string, i: number): void {
-    const st = this.statement;
-    this.statement = "";
-    const code = this.code;
+    const { code, codeCut, namesEncoding, namesUnsafe } = this;
     this.code = "";
-    if (MULTIBYTE_UNSAFE.test(st) && /client_encoding|\bnames\b/i.test(st)) {
+    this.codeCut = this.namesEncoding = this.namesUnsafe = false;
+    if (namesEncoding && namesUnsafe) {
       this.refuse(i + 1, "a client encoding whose characters can end in a backslash byte");
     }
+    if (codeCut && /^\s*copy\b/i.test(code))
+      this.refuse(i + 1, "a COPY statement too long to check");
     if (COPY_FROM_STDIN.test(code)) {
       // psql reads the data from the next line on; anything after the ";" is ambiguous.
       const rest = s.slice(i + 1);
@@ -212,6 +231,9 @@ type Quoted =
 
 /** psql reads data after `COPY <table> [(<columns>)] FROM stdin`, not after `COPY (<query>) …`. */
 const COPY_FROM_STDIN = /^\s*copy\s+(only\s+)?[^\s(]+\s*(\([^()]*\))?\s*from\s+stdin\b/i;
+
+const DOLLAR_TAG = /\$([A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*)?\$/y;
+const CODE_CAP = 64 * 1024;
 
 const isIdent = (c: string) => /[A-Za-z0-9_$\x80-\xff]/.test(c);
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { guardPlainSql } from "../../src/providers/feed-tool.js";
 import { PlainSqlGuard } from "../../src/providers/plain-sql.js";
 
 /** Run a whole text through the guard: what psql would get, or the refusal. */
@@ -72,5 +73,30 @@ describe("plain SQL guard: meta-commands are found, data is not mistaken for the
       out: "\nselect 1;\n",
     });
     expect(new PlainSqlGuard("x").prelude()).toMatch(/^\\restrict [0-9a-f]{48}\n$/);
+  });
+
+  it("checks across chunk boundaries, and stops before passing the refused line on", async () => {
+    async function* chunks() {
+      yield Buffer.from("select 1;\nCOPY t FROM stdin;\n1\\x\n\\");
+      yield Buffer.from(".\nselect 'a");
+      yield Buffer.from("b';\n\\");
+      yield Buffer.from("! touch MARKER\nselect 2;\n");
+    }
+    let stopped = false;
+    const passed: string[] = [];
+    const error = await (async () => {
+      for await (const b of guardPlainSql(chunks(), "s3://b/k.sql", () => (stopped = true)))
+        passed.push(b.toString("latin1"));
+    })().catch((e: unknown) => e);
+    expect(error).toMatchObject({ message: expect.stringContaining("s3://b/k.sql:6:1:") });
+    expect(stopped).toBe(true);
+    const fed = passed.join("");
+    expect(fed).toMatch(
+      /^\\restrict [0-9a-f]+\nselect 1;\nCOPY t FROM stdin;\n1\\x\n\\.\nselect 'ab';\n$/,
+    );
+  });
+
+  it("refuses a multi-byte-unsafe client encoding set over several lines", () => {
+    refusedAt("select set_config(\n  'client_encoding',\n  'BIG5', false);", "3:17");
   });
 });
