@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { DrillError } from "../errors.js";
@@ -21,11 +21,12 @@ export async function loadPlainSql(
   signal: AbortSignal,
 ): Promise<ToolResult> {
   const { args, env } = psqlInvocation(connEnv);
+  const restrict = await hasRestrict(psql);
   return runTool(
     psql,
     args,
     env,
-    (stop) => Readable.from(guardPlainSql(chunks, where, stop)),
+    (stop) => Readable.from(guardPlainSql(chunks, where, stop, restrict)),
     signal,
     {
       inheritPath: false,
@@ -107,9 +108,10 @@ export async function* guardPlainSql(
   chunks: AsyncIterable<Buffer>,
   where: string,
   onRefuse: () => void,
+  restrict = true,
 ): AsyncGenerator<Buffer> {
   const guard = new PlainSqlGuard(where);
-  yield Buffer.from(guard.prelude(), "latin1");
+  if (restrict) yield Buffer.from(guard.prelude(), "latin1");
   // The unfinished line's pieces, joined once its newline comes: a long line costs no rescans.
   let pending: Buffer[] = [];
   let pendingBytes = 0;
@@ -162,4 +164,23 @@ export function psqlInvocation(connEnv: Record<string, string>): {
     args: ["--no-psqlrc", "-q", "-v", "ON_ERROR_STOP=1", "-f", "-"],
     env: { ...connEnv, LC_ALL: "C" },
   };
+}
+
+const restrictByPsql = new Map<string, Promise<boolean>>();
+
+/**
+ * Whether this psql has `\restrict` (15.14, 16.10, 17.6 and later): an older one would stop at
+ * it as an unknown command, so it then gets the line check alone.
+ */
+function hasRestrict(psql: string): Promise<boolean> {
+  let known = restrictByPsql.get(psql);
+  if (!known) {
+    known = new Promise((resolve) =>
+      execFile(psql, ["--help=commands"], { env: { LC_ALL: "C" } }, (err, stdout) =>
+        resolve(!err && /\\restrict\b/.test(stdout)),
+      ),
+    );
+    restrictByPsql.set(psql, known);
+  }
+  return known;
 }
