@@ -28,6 +28,7 @@ export class PlainSqlGuard {
   private namesEncoding = false;
   private namesUnsafe = false;
   private depth = 0;
+  private atomic = false;
   readonly key = randomBytes(24).toString("hex");
 
   constructor(private readonly where: string) {}
@@ -211,7 +212,11 @@ export class PlainSqlGuard {
     }
     if (codeCut && /^\s*copy\b/i.test(code))
       this.refuse(i + 1, "a COPY statement too long to check");
+    // psql sends nothing at a ";" inside a SQL function's BEGIN ATOMIC … END body.
+    if (/\bbegin\s+atomic\b/i.test(code)) this.atomic = true;
+    else if (/^\s*end\s*$/i.test(code)) this.atomic = false;
     if (COPY_FROM_STDIN.test(code)) {
+      if (this.atomic) this.refuse(i + 1, "COPY … FROM stdin inside a BEGIN ATOMIC body");
       // psql reads the data from the next line on; anything after the ";" is ambiguous.
       const rest = s.slice(i + 1);
       if (rest.trim() !== "")

@@ -62,6 +62,14 @@ describe("plain SQL guard: meta-commands are found, data is not mistaken for the
     // Text looking like COPY inside a comment does not open a data block.
     refusedAt("/*\nCOPY t FROM stdin;\n*/\n\\! touch MARKER\n\\.", "4:1");
     refusedAt("select 'x\nCOPY t FROM stdin;\n';\n\\! touch MARKER\n\\.", "4:1");
+    // psql sends a BEGIN ATOMIC body whole: a COPY inside it opens no data block.
+    refusedAt(
+      "create function f() returns int begin atomic select 1;\nCOPY t FROM stdin;\n\\! x\n",
+      "2:18",
+    );
+    const atomic =
+      "create function f() returns int language sql\nbegin atomic\n select 1;\nend;\nCOPY t FROM stdin;\n\\N\n\\.";
+    expect(check(atomic)).toEqual({ out: atomic });
   });
 
   it("refuses what reads two ways, and drops pg_dump's own \\restrict lines", () => {
