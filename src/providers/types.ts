@@ -8,7 +8,8 @@ import type { ConnectionInfo } from "../types.js";
 export type RestoreSource =
   | { kind: "snapshot"; snapshot: string } // "latest" or an id
   | { kind: "before"; before: Date }
-  | { kind: "archive"; path: string }; // absolute path, resolved against the project
+  // Absolute path (resolved against the project) or s3://; `format: "plain"` lets SQL text in.
+  | { kind: "archive"; path: string; format?: "plain" };
 
 /** What a restore would use, resolved without creating anything (for `drill plan`). */
 export interface RestorePlan {

@@ -20,8 +20,13 @@ const from = strict({
     })
     .optional()
     .meta({
-      description: "a pg_dump archive: file, directory, s3://bucket/key or s3://bucket/prefix/",
+      description:
+        "a pg_dump archive: file, directory, s3://bucket/key or s3://bucket/prefix/; custom or directory format, or plain SQL with format: plain",
     }),
+  format: z.literal("plain").optional().meta({
+    description:
+      "with archive: the archive may be plain SQL (pg_dump -Fp), loaded with psql after every line is checked; an archive holding any psql meta-command (a backslash command such as \\! or \\copy) is refused. Without it only custom and directory archives are restored",
+  }),
   pointInTime: z
     .union([
       z.literal("latest"),
@@ -35,6 +40,9 @@ const from = strict({
       [f.snapshot, f.before, f.archive, f.pointInTime].filter((v) => v !== undefined).length === 1,
     { message: "give exactly one of snapshot, before, archive, pointInTime" },
   )
+  .refine((f) => f.format === undefined || f.archive !== undefined, {
+    message: "format applies to an archive: from: { archive: …, format: plain }",
+  })
   .meta({ description: "what to restore: exactly one of snapshot, before, archive, pointInTime" });
 
 /**
@@ -70,7 +78,11 @@ export function sourceOf(
 ): RestoreSource {
   if (o.from.archive !== undefined) {
     const a = o.from.archive;
-    return { kind: "archive", path: a.startsWith("s3://") ? a : resolvePath(a) };
+    return {
+      kind: "archive",
+      path: a.startsWith("s3://") ? a : resolvePath(a),
+      ...(o.from.format ? { format: o.from.format } : {}),
+    };
   }
   if (o.from.pointInTime !== undefined) {
     return { kind: "snapshot", snapshot: `${POINT_IN_TIME_PREFIX}${o.from.pointInTime}` };

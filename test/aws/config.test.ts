@@ -53,5 +53,17 @@ describe("aws environments", () => {
     expect(
       restoreSchema.safeParse({ from: { pointInTime: "latest", snapshot: "latest" } }).success,
     ).toBe(false);
+    expect(src({ archive: "s3://b/k.sql", format: "plain" })).toEqual({
+      kind: "archive",
+      path: "s3://b/k.sql",
+      format: "plain",
+    });
+    const noArchive = restoreSchema.safeParse({ from: { snapshot: "latest", format: "plain" } });
+    expect(noArchive.error?.issues.map((i) => i.message)).toEqual([
+      "format applies to an archive: from: { archive: …, format: plain }",
+    ]);
+    expect(restoreSchema.safeParse({ from: { archive: "x.sql", format: "sql" } }).success).toBe(
+      false,
+    );
   });
 });

@@ -61,8 +61,12 @@ describe("S3 archives streamed into pg_restore (s3rver, real PostgreSQL)", () =>
     if (root) await fs.rm(root, { recursive: true, force: true });
   });
 
-  const restoreAndCount = async (url: string, runId: string) => {
-    const plan = await provider.planRestore({ kind: "archive", path: url });
+  const restoreAndCount = async (url: string, runId: string, format?: "plain") => {
+    const plan = await provider.planRestore({
+      kind: "archive",
+      path: url,
+      ...(format ? { format } : {}),
+    });
     const disposers: (() => Promise<void>)[] = [];
     const lines: string[] = [];
     try {
@@ -101,6 +105,7 @@ describe("S3 archives streamed into pg_restore (s3rver, real PostgreSQL)", () =>
     const plain = await restoreAndCount(
       "s3://backups/plain/shop.sql",
       "20261128-170000-s3sql-bbbb",
+      "plain",
     );
     expect(plain.rows.n).toBe(String(ROWS));
     expect(plain.copy.details.format).toBe("plain");

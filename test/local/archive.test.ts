@@ -25,8 +25,12 @@ describe.skipIf(!hasPgDump)("local provider: archive restores", () => {
   /** What the engine's cleanup would undo: also after a failed restore. */
   const disposers: (() => Promise<void>)[] = [];
 
-  const restore = async (p: LocalProvider, file: string, runId: string) => {
-    const plan = await p.planRestore({ kind: "archive", path: file });
+  const restore = async (p: LocalProvider, file: string, runId: string, format?: "plain") => {
+    const plan = await p.planRestore({
+      kind: "archive",
+      path: file,
+      ...(format ? { format } : {}),
+    });
     let created = false;
     const lines: string[] = [];
     try {
@@ -133,13 +137,13 @@ describe.skipIf(!hasPgDump)("local provider: archive restores", () => {
       sql,
       "create table t (id int primary key, name text);\ninsert into t select g, 'n' || g from generate_series(1, 42) g;\n",
     );
-    const r = await restore(provider, sql, "run-plain");
+    const r = await restore(provider, sql, "run-plain", "plain");
     expect(r.plan.details).toMatchObject({ format: "plain" });
     expect(await count(r.copy!, "t")).toBe(42);
 
     const bad = path.join(root, "bad.sql");
     await fs.writeFile(bad, "create table u (id int);\nselect * from no_such_table;\n");
-    const b = await restore(provider, bad, "run-bad");
+    const b = await restore(provider, bad, "run-bad", "plain");
     expect(b.error).toMatchObject({
       code: "ARCHIVE_RESTORE_FAILED",
       exitCode: 3,

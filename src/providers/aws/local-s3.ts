@@ -37,7 +37,7 @@ export function withS3Archives(
     }
     if (!isS3(source) || source.kind !== "archive") return inner.planRestore(source);
     const { planS3Archive } = await import("./s3-archive-find.js");
-    return planS3Archive(source.path, o.offline ? undefined : await clients.s3());
+    return planS3Archive(source.path, o.offline ? undefined : await clients.s3(), source.format);
   }
   async function restore(plan: RestorePlan, opts: RestoreOptions): Promise<RestoredCopy> {
     if (plan.source.kind !== "archive" || !plan.source.id.startsWith("s3://"))

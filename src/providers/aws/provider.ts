@@ -96,7 +96,11 @@ export class AwsProvider implements Provider {
   async planRestore(source: RestoreSource): Promise<RestorePlan> {
     if (source.kind === "archive") {
       const { planArchive } = await import("./s3-archive.js");
-      return planArchive(source.path, this.opts.offline ? undefined : await this.clients.s3());
+      return planArchive(
+        source.path,
+        this.opts.offline ? undefined : await this.clients.s3(),
+        source.format,
+      );
     }
     const instanceClass = this.instanceClass();
     const { planDbRestore } = await import("./restore.js");

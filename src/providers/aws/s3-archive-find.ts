@@ -2,9 +2,13 @@ import path from "node:path";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { inputError } from "../../errors.js";
 import { formatBytes } from "../local/files.js";
+import { notDeclaredPlain } from "../local/archive.js";
 import type { RestorePlan } from "../types.js";
 import { call, isNotFound } from "./errors.js";
 import { listAll, parseS3Url } from "./s3-url.js";
+
+export const gzipped = (where: string) =>
+  inputError("ARCHIVE_FORMAT", `${where} is gzip-compressed: dump with pg_dump -Fc instead`);
 
 /** A pg_dump archive found in S3: one object, or a directory archive (a prefix with toc.dat). */
 export interface S3Archive {
@@ -89,14 +93,21 @@ export async function findS3Archive(s3: S3Client, url: string): Promise<S3Archiv
 }
 
 /** The plan for an S3 archive; offline it names the calls instead. */
-export async function planS3Archive(url: string, s3: S3Client | undefined): Promise<RestorePlan> {
+export async function planS3Archive(
+  url: string,
+  s3: S3Client | undefined,
+  declared?: "plain",
+): Promise<RestorePlan> {
   const { bucket, key } = parseS3Url(url);
+  // Checked again as the object streams in: it may be replaced between plan and restore.
+  const plain = declared === "plain" ? { declared } : {};
   if (!s3) {
     return {
       source: { kind: "archive", id: url },
       description: `pg_dump archive ${url} streamed from S3 into pg_restore → new local cluster [offline: nothing looked up]`,
       details: {
         offline: true,
+        ...plain,
         calls: [
           key === "" || key.endsWith("/")
             ? {
@@ -116,9 +127,33 @@ export async function planS3Archive(url: string, s3: S3Client | undefined): Prom
   }
   const a = await call(`looking up ${url}`, () => findS3Archive(s3, url));
   const where = `s3://${a.bucket}/${a.key}`;
+  if (a.layout === "file") await assertLoadable(s3, a, where, declared);
   return {
     source: { kind: "archive", id: where, takenAt: a.lastModified },
     description: `pg_dump ${a.layout === "directory" ? "directory archive" : "archive"} ${where} (${formatBytes(a.bytes)}, ${a.lastModified}) → new local cluster`,
-    details: { s3: a },
+    details: { s3: a, ...plain },
   };
+}
+
+/**
+ * Refuse, before any cluster is made, an object that is gzip, or plain SQL not declared plain:
+ * its first bytes say which (one ranged GetObject).
+ */
+async function assertLoadable(
+  s3: S3Client,
+  a: S3Archive,
+  where: string,
+  declared: "plain" | undefined,
+): Promise<void> {
+  if (a.bytes === 0) {
+    if (declared !== "plain") throw notDeclaredPlain(where);
+    return;
+  }
+  const { GetObjectCommand } = await import("@aws-sdk/client-s3");
+  const got = await call(`reading the start of ${where}`, () =>
+    s3.send(new GetObjectCommand({ Bucket: a.bucket, Key: a.key, Range: "bytes=0-4" })),
+  );
+  const head = Buffer.from((await got.Body?.transformToByteArray()) ?? []).subarray(0, 5);
+  if (head[0] === 0x1f && head[1] === 0x8b) throw gzipped(where);
+  if (head.toString("latin1") !== "PGDMP" && declared !== "plain") throw notDeclaredPlain(where);
 }

@@ -1,22 +1,17 @@
-import { spawn } from "node:child_process";
 import { createWriteStream, promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { inputError } from "../../errors.js";
+import { loadPlainSql, runTool, type ToolResult } from "../feed-tool.js";
 import type { findClientTools } from "../local/binaries.js";
 import { formatBytes } from "../local/files.js";
 import type { RestoreOptions } from "../types.js";
 import { call } from "./errors.js";
-import type { S3Archive } from "./s3-archive-find.js";
+import { notDeclaredPlain } from "../local/archive.js";
+import { gzipped, type S3Archive } from "./s3-archive-find.js";
 import { listAll } from "./s3-url.js";
-
-interface ToolResult {
-  code: number | null;
-  stderrTail: string[];
-}
 
 /**
  * Feed a pg_dump archive from S3 to pg_restore (custom, directory) or psql (plain). A custom or
@@ -33,6 +28,8 @@ export async function loadS3Archive(
     env: Record<string, string>;
     /** pg_restore's connection and safety options (no owners, no privileges, stop at errors). */
     args: string[];
+    /** `plain` when the source declares it: only then is an object that is not PGDMP fed to psql. */
+    declared?: "plain" | undefined;
     opts: RestoreOptions;
   },
 ): Promise<{ format: string; streamed: number; result: ToolResult }> {
@@ -71,10 +68,11 @@ export async function loadS3Archive(
     format = head.subarray(0, 5).toString("latin1") === "PGDMP" ? "custom" : "plain";
     if (head[0] === 0x1f && head[1] === 0x8b) {
       body.destroy();
-      throw inputError(
-        "ARCHIVE_FORMAT",
-        `${where} is gzip-compressed: dump with pg_dump -Fc instead`,
-      );
+      throw gzipped(where);
+    }
+    if (format === "plain" && o.declared !== "plain") {
+      body.destroy();
+      throw notDeclaredPlain(where);
     }
     async function* counted(): AsyncGenerator<Buffer> {
       if (head.length > 0) {
@@ -89,17 +87,10 @@ export async function loadS3Archive(
     opts.progress(
       `streaming ${where} (${formatBytes(a.bytes)}) into ${format === "custom" ? "pg_restore" : "psql"}`,
     );
-    const input = Readable.from(counted());
     result =
       format === "custom"
-        ? await runTool(tools.pg_restore, common, env, input, opts.signal)
-        : await runTool(
-            tools.psql,
-            ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", "-"],
-            env,
-            input,
-            opts.signal,
-          );
+        ? await runTool(tools.pg_restore, common, env, () => Readable.from(counted()), opts.signal)
+        : await loadPlainSql(tools.psql, counted(), where, env, opts.signal);
   }
   return { format, streamed, result };
 }
@@ -123,45 +114,4 @@ async function download(
     opts.progress(`downloaded ${rel} (${formatBytes(bytes)} of ${formatBytes(a.bytes)})`);
   }
   return bytes;
-}
-
-/** Run pg_restore/psql with the archive on stdin (or none), keeping stderr's tail. */
-function runTool(
-  file: string,
-  args: string[],
-  env: Record<string, string>,
-  input: Readable | undefined,
-  signal: AbortSignal,
-): Promise<ToolResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, {
-      signal,
-      cwd: "/",
-      stdio: [input ? "pipe" : "ignore", "ignore", "pipe"],
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LC_ALL: "C", ...env },
-    });
-    const tail: string[] = [];
-    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
-      tail.push(...chunk.split("\n").filter(Boolean));
-      tail.splice(0, Math.max(0, tail.length - 20));
-    });
-    // A download cut short must fail the restore even when the tool, seeing EOF, exits 0 with
-    // half the data loaded.
-    let cut = false;
-    const fed =
-      input && child.stdin
-        ? pipeline(input, child.stdin).catch((e: unknown) => {
-            // The tool exiting early (a bad archive) closes stdin: its error, not the pipe's.
-            if ((e as { code?: string }).code === "EPIPE") return;
-            cut = true;
-            tail.push(`reading the archive: ${String(e)}`);
-          })
-        : Promise.resolve();
-    child.on("error", reject);
-    child.on(
-      "close",
-      (code) =>
-        void fed.then(() => resolve({ code: cut && code === 0 ? 1 : code, stderrTail: tail })),
-    );
-  });
 }

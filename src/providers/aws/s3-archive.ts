@@ -19,10 +19,14 @@ export interface S3ArchiveContext {
 }
 
 /** An archive source: `s3://…` is looked up in S3 (unless offline), a path as the local provider does. */
-export async function planArchive(where: string, s3: S3Client | undefined): Promise<RestorePlan> {
-  if (where.startsWith("s3://")) return planS3Archive(where, s3);
+export async function planArchive(
+  where: string,
+  s3: S3Client | undefined,
+  declared?: "plain",
+): Promise<RestorePlan> {
+  if (where.startsWith("s3://")) return planS3Archive(where, s3, declared);
   const { detectArchiveFormat } = await import("../local/archive.js");
-  const { format, size } = await detectArchiveFormat(where);
+  const { format, size } = await detectArchiveFormat(where, declared);
   return {
     source: { kind: "archive", id: path.basename(where) },
     description: `pg_dump ${format} archive ${path.basename(where)} (${formatBytes(size)}) → new local cluster`,
@@ -43,14 +47,16 @@ export async function restoreArchiveFromPlan(
   const bins = await findServerBinaries(ctx.postgres ?? "embedded");
   const as = await serverUser();
   const a = plan.details.s3 as S3Archive | undefined;
+  const declared =
+    plan.details.declared === "plain" || plan.details.format === "plain" ? "plain" : undefined;
   if (!a) {
     if (typeof plan.details.path !== "string") {
       // An offline plan: look the archive up now.
-      const fresh = await planS3Archive(plan.source.id, await ctx.s3());
+      const fresh = await planS3Archive(plan.source.id, await ctx.s3(), declared);
       return restoreArchiveFromPlan(ctx, fresh, opts);
     }
     const dirs = ctx.clientSearchDirs ? { clientSearchDirs: ctx.clientSearchDirs } : {};
-    return restoreArchive({ root: ctx.root, bins, as, ...dirs }, plan.details.path, opts);
+    return restoreArchive({ root: ctx.root, bins, as, ...dirs }, plan.details.path, opts, declared);
   }
   const s3 = await ctx.s3();
   const tools = await findClientTools(await majorVersion(bins.postgres), ctx.clientSearchDirs);
@@ -83,6 +89,7 @@ export async function restoreArchiveFromPlan(
     env: pgEnv(conn),
     args: ["--no-owner", "--no-privileges", "--exit-on-error", "-d", ARCHIVE_DATABASE],
     opts,
+    declared,
   });
   opts.signal.throwIfAborted();
   if (result.code !== 0) {

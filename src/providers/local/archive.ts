@@ -1,8 +1,9 @@
-import { promises as fs } from "node:fs";
+import { createReadStream, promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pgEnv, withSession } from "../../db.js";
 import { inputError, platformError } from "../../errors.js";
+import { loadPlainSql } from "../feed-tool.js";
 import type { RestoredCopy, RestoreOptions } from "../types.js";
 import { findClientTools, majorVersion, type ServerBinaries } from "./binaries.js";
 import { formatBytes, treeSize } from "./files.js";
@@ -15,9 +16,24 @@ export type ArchiveFormat = "custom" | "directory" | "plain";
 /** The database a restored archive lands in. */
 export const ARCHIVE_DATABASE = "restored";
 
-/** pg_dump's formats: custom starts with "PGDMP", directory has toc.dat, plain is SQL text. */
+/**
+ * An archive that is not custom, directory or gzip, not declared plain: plain SQL is psql input,
+ * so it is loaded only when the drill says it expects one.
+ */
+export const notDeclaredPlain = (where: string) =>
+  inputError(
+    "ARCHIVE_FORMAT",
+    `${where} is not a pg_dump custom (PGDMP) or directory archive; if it is a plain SQL dump, declare it: from: { archive: …, format: plain }`,
+    "plain SQL archives are checked line by line and refused if they hold any psql meta-command",
+  );
+
+/**
+ * pg_dump's formats: custom starts with "PGDMP", directory has toc.dat, plain is SQL text and
+ * accepted only when `declared` says so.
+ */
 export async function detectArchiveFormat(
   file: string,
+  declared?: "plain",
 ): Promise<{ format: ArchiveFormat; size: number }> {
   const st = await fs.stat(file).catch(() => undefined);
   if (!st) throw inputError("ARCHIVE_NOT_FOUND", `archive ${file} does not exist`);
@@ -42,6 +58,7 @@ export async function detectArchiveFormat(
       `${file} is gzip-compressed: unpack it (gunzip) or dump with pg_dump -Fc`,
     );
   }
+  if (declared !== "plain") throw notDeclaredPlain(file);
   if (!start.includes(0)) return { format: "plain", size: st.size };
   throw inputError(
     "ARCHIVE_FORMAT",
@@ -61,8 +78,9 @@ export async function restoreArchive(
   ctx: ArchiveRestoreContext,
   file: string,
   opts: RestoreOptions,
+  declared?: "plain",
 ): Promise<RestoredCopy> {
-  const { format, size } = await detectArchiveFormat(file);
+  const { format, size } = await detectArchiveFormat(file, declared);
   // Before creating anything: a missing tool should not cost an initdb.
   const tools = await findClientTools(await majorVersion(ctx.bins.postgres), ctx.clientSearchDirs);
   opts.signal.throwIfAborted();
@@ -93,12 +111,15 @@ export async function restoreArchive(
     `loading ${format} archive ${path.basename(file)} (${formatBytes(size)}) with ${format === "plain" ? "psql" : `pg_restore -j ${jobs}`}`,
   );
   const loadAt = Date.now();
-  const [tool, args] =
+  let tables = 0;
+  const tool = format === "plain" ? tools.psql : tools.pg_restore;
+  const result = await (
     format === "plain"
-      ? [tools.psql, ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", file]]
-      : // Roles of the source do not exist here: ownership and grants are left out.
-        [
+      ? // Read once, each line checked before psql gets it: no window to swap the file.
+        loadPlainSql(tools.psql, createReadStream(file), file, env, opts.signal)
+      : runStreaming(
           tools.pg_restore,
+          // Roles of the source do not exist here: ownership and grants are left out.
           [
             "--no-owner",
             "--no-privileges",
@@ -110,16 +131,16 @@ export async function restoreArchive(
             ARCHIVE_DATABASE,
             file,
           ],
-        ];
-  let tables = 0;
-  const result = await runStreaming(tool, args, {
-    signal: opts.signal,
-    env,
-    onLine: (line) => {
-      const m = /processing data for table "([^"]+)"/.exec(line);
-      if (m) opts.progress(`loading table ${m[1]} (${++tables})`);
-    },
-  }).catch((e: unknown) => {
+          {
+            signal: opts.signal,
+            env,
+            onLine: (line) => {
+              const m = /processing data for table "([^"]+)"/.exec(line);
+              if (m) opts.progress(`loading table ${m[1]} (${++tables})`);
+            },
+          },
+        )
+  ).catch((e: unknown) => {
     opts.signal.throwIfAborted();
     throw e;
   });

@@ -127,7 +127,7 @@ export class LocalProvider implements Provider {
 
   async planRestore(source: RestoreSource): Promise<RestorePlan> {
     if (source.kind === "archive") {
-      const { format, size } = await detectArchiveFormat(source.path);
+      const { format, size } = await detectArchiveFormat(source.path, source.format);
       return {
         source: { kind: "archive", id: path.basename(source.path) },
         description: `pg_dump ${format} archive ${path.basename(source.path)} (${formatBytes(size)}) → new cluster on a free port`,
@@ -168,6 +168,8 @@ export class LocalProvider implements Provider {
         },
         file,
         opts,
+        // Only a declared plain archive is detected as plain by planRestore.
+        plan.details.format === "plain" ? "plain" : undefined,
       );
     }
     const snap = await this.resolveSnapshot(plan);
