@@ -1,10 +1,11 @@
 import { withSession } from "../db.js";
 import { DrillError, isAbortError } from "../errors.js";
-import type { Clock } from "../types.js";
+import type { Clock, ConnectionInfo } from "../types.js";
+import { ensureCheckReader } from "./read-only-role.js";
 import { checkKinds } from "./registry.js";
 import { CheckFailure, type CheckContext, type CheckOutput, type CheckRecord } from "./types.js";
 
-export interface RunChecksOptions extends Omit<CheckContext, "now" | "timeoutMs"> {
+export interface RunChecksOptions extends Omit<CheckContext, "now" | "timeoutMs" | "checkReader"> {
   concurrency: number;
   statementTimeoutMs: number;
   clock: Clock;
@@ -22,13 +23,16 @@ export async function runChecks(
   opts: RunChecksOptions,
 ): Promise<CheckRecord[]> {
   const results: CheckRecord[] = new Array(checks.length);
+  // Made once per run, on the first sql check that asks; a failure errors each sql check.
+  let reader: Promise<ConnectionInfo> | undefined;
+  const checkReader = () => (reader ??= ensureCheckReader(opts.connection));
   let next = 0;
   let done = 0;
   const worker = async () => {
     while (next < checks.length) {
       const i = next++;
       const [kind, options] = checks[i]!;
-      results[i] = await runOne(kind, options, opts);
+      results[i] = await runOne(kind, options, opts, checkReader);
       done++;
       opts.progress(`${done}/${checks.length} checks`);
     }
@@ -41,6 +45,7 @@ async function runOne(
   kind: string,
   options: unknown,
   opts: RunChecksOptions,
+  checkReader: CheckContext["checkReader"],
 ): Promise<CheckRecord> {
   const check = checkKinds[kind]!;
   const name = check.describe(options);
@@ -53,6 +58,7 @@ async function runOne(
     snapshotTakenAt: opts.snapshotTakenAt,
     previousPassedRun: opts.previousPassedRun,
     cwd: opts.cwd,
+    checkReader,
   };
   const elapsed = () => opts.clock.now() - started;
   try {
