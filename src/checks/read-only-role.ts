@@ -5,6 +5,13 @@ import type { ConnectionInfo } from "../types.js";
 /** The role `sql` checks log in as: it reads every table and can do nothing else. */
 export const CHECK_READER = "drill_check_reader";
 
+/** Attributes only a superuser may write, by the pg_roles column that shows them. */
+const TURN_OFF = {
+  rolsuper: "nosuperuser",
+  rolreplication: "noreplication",
+  rolbypassrls: "nobypassrls",
+};
+
 /** Roles whose privileges would let a query run programs or touch the server's files. */
 const FORBIDDEN = ["pg_read_server_files", "pg_write_server_files", "pg_execute_server_program"];
 
@@ -26,18 +33,27 @@ export async function ensureCheckReader(admin: ConnectionInfo): Promise<Connecti
   const client = new pg.Client({ ...admin, application_name: "drill verify setup" });
   const password = randomBytes(24).toString("hex");
   const role = `"${CHECK_READER}"`;
-  const attrs =
-    "login nosuperuser nocreatedb nocreaterole inherit noreplication nobypassrls " +
-    `connection limit -1 password ${client.escapeLiteral(scramVerifier(password))}`;
+  // NOSUPERUSER, NOREPLICATION and NOBYPASSRLS may only be written by a superuser, even when
+  // they change nothing; an RDS master user is not one, so they are named only when needed.
+  const attrs = (extra: string) =>
+    `login nocreatedb nocreaterole inherit connection limit -1 ${extra}` +
+    ` password ${client.escapeLiteral(scramVerifier(password))}`;
   await client.connect();
   try {
     await client.query("begin");
     // Serialise concurrent setups (two verify steps on one copy) on a transaction lock.
     await client.query("select pg_advisory_xact_lock(hashtext($1))", [CHECK_READER]);
-    const found = await client.query("select 1 from pg_roles where rolname = $1", [CHECK_READER]);
-    if (found.rowCount === 0) await client.query(`create role ${role} ${attrs}`);
+    const found = await client.query<Record<string, boolean>>(
+      "select rolsuper, rolreplication, rolbypassrls from pg_roles where rolname = $1",
+      [CHECK_READER],
+    );
+    const old = found.rows[0];
+    if (old === undefined) await client.query(`create role ${role} ${attrs("")}`);
     else {
-      await client.query(`alter role ${role} ${attrs}`);
+      const off = Object.entries(TURN_OFF)
+        .filter(([column]) => old[column])
+        .map(([, attribute]) => attribute);
+      await client.query(`alter role ${role} ${attrs(off.join(" "))}`);
       await client.query(`alter role ${role} reset all`);
       const { rows } = await client.query<{ granted: string }>(
         `select g.rolname granted from pg_auth_members m

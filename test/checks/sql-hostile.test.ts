@@ -1,5 +1,6 @@
 import { chmod } from "node:fs/promises";
 import { existsSync } from "node:fs";
+import { createServer, connect, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { withSession } from "../../src/db.js";
@@ -90,6 +91,42 @@ describe("sql checks: one read-only SELECT, enforced", () => {
     expect(left.rows[0]!.n).toBe("0");
   });
 
+  it("the deadline is drill's own: it holds when the server's timeout never reaches drill", async () => {
+    // A proxy that goes silent once the check fetches: the server's statement_timeout fires but
+    // its error never arrives, as if the query had lifted it. Only drill's own deadline is left.
+    const proxy = createServer((down) => {
+      const up = connect(pg.connection.port, pg.connection.host);
+      let silent = false;
+      down.on("data", (d: Buffer) => {
+        if (d.includes("fetch forward")) silent = true;
+        up.write(d);
+      });
+      up.on("data", (d: Buffer) => void (silent || down.write(d)));
+      for (const s of [up, down]) s.on("error", () => {});
+      down.on("close", () => up.destroy());
+      up.on("close", () => down.destroy());
+    });
+    await new Promise<void>((res) => proxy.listen(0, "127.0.0.1", res));
+    try {
+      const via = {
+        ...pg.connection,
+        host: "127.0.0.1",
+        port: (proxy.address() as AddressInfo).port,
+      };
+      const started = Date.now();
+      const [r] = await runOn(via, [sqlCheck("select pg_sleep(60)", { expect: null })], {
+        statementTimeoutMs: 1_000,
+      });
+      expect(Date.now() - started).toBeLessThan(2_500);
+      expect(r).toMatchObject({
+        outcome: "error",
+        message: "the query ran past its 1s timeout and was ended",
+      });
+    } finally {
+      proxy.close();
+    }
+  });
+
   it("a function running COPY … TO PROGRAM fails: the check does not run as a superuser", async () => {
     const control = join(markers, "control");
     // The attack is real: as the superuser the function does make its marker.
@@ -135,5 +172,22 @@ describe("sql checks: one read-only SELECT, enforced", () => {
     expect(await runOne("select count(*) from t", { expect: 5 })).toMatchObject({
       outcome: "passed",
     });
+  });
+
+  it("refuses to run when the copy gives the built-in read role a program role", async () => {
+    await admin("grant pg_execute_server_program to pg_read_all_data");
+    try {
+      const marker = join(markers, "through-builtin");
+      const r = await runOne(`select evil('${marker}')`);
+      expect(r).toMatchObject({
+        outcome: "error",
+        message: expect.stringContaining(
+          `the read-only role ${CHECK_READER} still has the privileges of pg_execute_server_program`,
+        ),
+      });
+      expect(existsSync(marker)).toBe(false);
+    } finally {
+      await admin("revoke pg_execute_server_program from pg_read_all_data");
+    }
   });
 });
