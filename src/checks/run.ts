@@ -13,10 +13,11 @@ export interface RunChecksOptions extends Omit<CheckContext, "now" | "timeoutMs"
 }
 
 /**
- * Run checks with at most `concurrency` at once. SQL checks each get their own read-only
- * transaction with a statement timeout; `own`-session checks (command, amcheck) get the
- * connection info. A check that errors (bad SQL, a timeout) is reported as that check's error;
- * the others still run. Only an abort stops them all.
+ * Run checks with at most `concurrency` at once. Built-in SQL checks each get their own read-only
+ * transaction with a statement timeout; `own`-session checks (command, amcheck, and `sql`, which
+ * runs user text and so logs in as the read-only reader) get the connection info. A check that
+ * errors (bad SQL, a timeout) is reported as that check's error; the others still run. Only an
+ * abort stops them all.
  */
 export async function runChecks(
   checks: [string, unknown][],
