@@ -1,10 +1,11 @@
 import { withSession } from "../db.js";
 import { DrillError, isAbortError } from "../errors.js";
-import type { Clock } from "../types.js";
+import type { Clock, ConnectionInfo } from "../types.js";
+import { ensureCheckReader } from "./read-only-role.js";
 import { checkKinds } from "./registry.js";
 import { CheckFailure, type CheckContext, type CheckOutput, type CheckRecord } from "./types.js";
 
-export interface RunChecksOptions extends Omit<CheckContext, "now" | "timeoutMs"> {
+export interface RunChecksOptions extends Omit<CheckContext, "now" | "timeoutMs" | "checkReader"> {
   concurrency: number;
   statementTimeoutMs: number;
   clock: Clock;
@@ -12,23 +13,27 @@ export interface RunChecksOptions extends Omit<CheckContext, "now" | "timeoutMs"
 }
 
 /**
- * Run checks with at most `concurrency` at once. SQL checks each get their own read-only
- * transaction with a statement timeout; `own`-session checks (command, amcheck) get the
- * connection info. A check that errors (bad SQL, a timeout) is reported as that check's error;
- * the others still run. Only an abort stops them all.
+ * Run checks with at most `concurrency` at once. Built-in SQL checks each get their own read-only
+ * transaction with a statement timeout; `own`-session checks (command, amcheck, and `sql`, which
+ * runs user text and so logs in as the read-only reader) get the connection info. A check that
+ * errors (bad SQL, a timeout) is reported as that check's error; the others still run. Only an
+ * abort stops them all.
  */
 export async function runChecks(
   checks: [string, unknown][],
   opts: RunChecksOptions,
 ): Promise<CheckRecord[]> {
   const results: CheckRecord[] = new Array(checks.length);
+  // Made once per run, on the first sql check that asks; a failure errors each sql check.
+  let reader: Promise<ConnectionInfo> | undefined;
+  const checkReader = () => (reader ??= ensureCheckReader(opts.connection));
   let next = 0;
   let done = 0;
   const worker = async () => {
     while (next < checks.length) {
       const i = next++;
       const [kind, options] = checks[i]!;
-      results[i] = await runOne(kind, options, opts);
+      results[i] = await runOne(kind, options, opts, checkReader);
       done++;
       opts.progress(`${done}/${checks.length} checks`);
     }
@@ -41,6 +46,7 @@ async function runOne(
   kind: string,
   options: unknown,
   opts: RunChecksOptions,
+  checkReader: CheckContext["checkReader"],
 ): Promise<CheckRecord> {
   const check = checkKinds[kind]!;
   const name = check.describe(options);
@@ -53,6 +59,7 @@ async function runOne(
     snapshotTakenAt: opts.snapshotTakenAt,
     previousPassedRun: opts.previousPassedRun,
     cwd: opts.cwd,
+    checkReader,
   };
   const elapsed = () => opts.clock.now() - started;
   try {

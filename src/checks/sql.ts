@@ -1,17 +1,21 @@
 import { z } from "zod";
 import { strict } from "../definitions/common.js";
-import { comparison, describeComparison, holds } from "./compare.js";
-import { defineCheck } from "./types.js";
+import { readBounded } from "./bounded-query.js";
+import { comparison, describeComparison, holds, type Comparison } from "./compare.js";
+import { defineConnectionCheck, type CheckOutput } from "./types.js";
 
 const scalar = z.union([z.number(), z.string(), z.boolean(), z.null()]);
 
 /**
- * A query and its expectation. `expect` is about the first column of the first row: a scalar
+ * A query and its expectation. The query runs as one statement, as a role that can only read, in
+ * a read-only transaction, under a deadline it cannot lift, and only as much of its result is read
+ * as the expectation needs (see bounded-query.ts). `expect` is about the first column of the first row: a scalar
  * (numbers compare as numbers, PostgreSQL returns bigint and numeric as strings; everything else
  * as text) or a comparison. `rows` is about how many rows came back: a count or a comparison.
  */
-export const sql = defineCheck({
+export const sql = defineConnectionCheck({
   kind: "sql",
+  session: "own",
   schema: strict({
     name: z
       .string()
@@ -20,7 +24,9 @@ export const sql = defineCheck({
     query: z
       .string()
       .min(1)
-      .meta({ description: "one SELECT, run in a read-only transaction on the copy" }),
+      .meta({
+        description: "one SELECT, run as a read-only role in a read-only transaction on the copy",
+      }),
     expect: z.union([scalar, comparison]).optional().meta({
       description:
         "the first value: a scalar, or a comparison such as { lt: 5 } or { between: [1, 10] }",
@@ -40,39 +46,77 @@ export const sql = defineCheck({
         "Runs a query and compares the first value (`expect`) or the number of rows (`rows`).",
     }),
   describe: (o) => o.name,
-  async run(o, db) {
-    const { rows, fields } = await db.query<Record<string, unknown>>(o.query);
+  async run(o, ctx) {
+    const bounded = {
+      reader: await ctx.checkReader(),
+      admin: ctx.connection,
+      timeoutMs: ctx.timeoutMs,
+      signal: ctx.signal,
+    };
     if (o.rows !== undefined) {
-      const n = rows.length;
-      if (typeof o.rows === "number") {
-        return { measured: n, expected: `${o.rows} rows`, passed: n === o.rows };
-      }
-      return {
-        measured: n,
-        expected: `rows ${describeComparison(o.rows)}`,
-        passed: holds(o.rows, n),
-      };
+      const cap = rowCap(o.rows);
+      const { counted } = await readBounded(o.query, { count: cap }, bounded);
+      return countResult(o.rows, counted, cap);
     }
-    const first = rows[0];
-    const column = fields[0]?.name;
-    const value = first === undefined || column === undefined ? null : normalise(first[column]);
-    const expect = o.expect!;
-    if (expect !== null && typeof expect === "object") {
-      const x = asNumber(value);
-      return {
-        measured: x ?? value,
-        expected: describeComparison(expect),
-        passed: x !== undefined && holds(expect, x),
-        ...(x === undefined
-          ? { message: `the query returned ${JSON.stringify(value)}, not a number` }
-          : {}),
-      };
-    }
-    // count(*) and numeric arrive as strings; compared with a number they are numbers.
-    const measured = typeof expect === "number" ? (asNumber(value) ?? value) : value;
-    return { measured, expected: `= ${JSON.stringify(expect)}`, passed: same(measured, expect) };
+    // Two rows tell "exactly one" from "more than one"; the rest is never read.
+    const { rows, fields } = await readBounded(o.query, { fetch: 2 }, bounded);
+    return valueResult(o.expect!, rows, fields[0]?.name);
   },
 });
+
+/**
+ * Past the largest bound of the expectation every count passes or fails alike, so the count
+ * stops one row beyond it: `rows: 3` reads at most 4, `{ gte: 1 }` at most 2.
+ */
+function rowCap(expected: number | Comparison): number {
+  const bounds =
+    typeof expected === "number"
+      ? [expected]
+      : [expected.lt, expected.lte, expected.gt, expected.gte, ...(expected.between ?? [])];
+  const top = Math.max(0, ...bounds.filter((b): b is number => b !== undefined));
+  return Math.floor(top) + 1;
+}
+
+function countResult(expected: number | Comparison, n: number, cap: number): CheckOutput {
+  // At the cap the true count is cap or more; the verdict is the same for all of them.
+  const measured = n >= cap ? `at least ${cap}` : n;
+  if (typeof expected === "number") {
+    return { measured, expected: `${expected} rows`, passed: n === expected };
+  }
+  return { measured, expected: `rows ${describeComparison(expected)}`, passed: holds(expected, n) };
+}
+
+function valueResult(
+  expect: z.output<typeof scalar> | Comparison,
+  rows: Record<string, unknown>[],
+  column: string | undefined,
+): CheckOutput {
+  const first = rows[0];
+  const value = first === undefined || column === undefined ? null : normalise(first[column]);
+  const many =
+    rows.length > 1
+      ? { message: "the query returned more than one row; expect compares a single value" }
+      : undefined;
+  if (expect !== null && typeof expect === "object") {
+    const x = asNumber(value);
+    return {
+      measured: x ?? value,
+      expected: describeComparison(expect),
+      passed: many === undefined && x !== undefined && holds(expect, x),
+      ...(x === undefined
+        ? { message: `the query returned ${JSON.stringify(value)}, not a number` }
+        : many),
+    };
+  }
+  // count(*) and numeric arrive as strings; compared with a number they are numbers.
+  const measured = typeof expect === "number" ? (asNumber(value) ?? value) : value;
+  return {
+    measured,
+    expected: `= ${JSON.stringify(expect)}`,
+    passed: many === undefined && same(measured, expect),
+    ...many,
+  };
+}
 
 const NUMERIC = /^-?\d+(\.\d+)?(e[-+]?\d+)?$/i;
 

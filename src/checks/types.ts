@@ -29,6 +29,11 @@ export interface CheckContext {
   snapshotTakenAt: number | undefined;
   /** The newest earlier run of this drill that passed, read from history on first use. */
   previousPassedRun(): Promise<RunRecord | undefined>;
+  /**
+   * How `sql` checks log in: a role in the copy that can only read (read-only-role.ts), made on
+   * first use and shared by the run's checks.
+   */
+  checkReader(): Promise<ConnectionInfo>;
   /** Where `command` checks run: the project root. */
   cwd: string;
 }
