@@ -21,12 +21,9 @@ export const sql = defineConnectionCheck({
       .string()
       .min(1)
       .meta({ description: "shown in the summary and the run record (a query makes a poor name)" }),
-    query: z
-      .string()
-      .min(1)
-      .meta({
-        description: "one SELECT, run as a read-only role in a read-only transaction on the copy",
-      }),
+    query: z.string().min(1).meta({
+      description: "one SELECT, run as a read-only role in a read-only transaction on the copy",
+    }),
     expect: z.union([scalar, comparison]).optional().meta({
       description:
         "the first value: a scalar, or a comparison such as { lt: 5 } or { between: [1, 10] }",
