@@ -12,8 +12,14 @@ it("runs the repository's quickstart twice: the first creates the sandbox, the s
     "scrubbers/shop.yaml": await readFile(join(REPO, "scrubbers/shop.yaml"), "utf8"),
   });
   const first = await runCli(["run", "quickstart", "--json"], { cwd: root });
-  expect(first.code).toBe(0);
   const a = JSON.parse(first.stdout) as RunRecord;
+  // A failed first run says why (findings, each step's outcome), not only its exit code.
+  const why = JSON.stringify({
+    measurements: a.measurements,
+    findings: a.findings,
+    steps: a.steps.map((s) => [s.kind, s.outcome, s.error?.message]),
+  });
+  expect(first.code, why).toBe(0);
   expect(a.outcome).toBe("passed");
   expect(a.preparation?.details).toMatchObject({ created: true, snapshot: { taken: true } });
   expect(a.steps.map((s) => [s.kind, s.outcome])).toEqual([
