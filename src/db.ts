@@ -53,6 +53,9 @@ export async function withSession<T>(
     statement_timeout: opts.statementTimeoutMs,
     connectionTimeoutMillis: 10_000,
   });
+  // A server that goes away (cleanup stopping it after SIGTERM) fails the query in flight;
+  // unheard, the socket's error event would end the whole process.
+  client.on("error", () => {});
   const onAbort = () => void client.end().catch(() => {});
   opts.signal?.throwIfAborted();
   opts.signal?.addEventListener("abort", onAbort, { once: true });

@@ -31,6 +31,9 @@ const FORBIDDEN = ["pg_read_server_files", "pg_write_server_files", "pg_execute_
 export async function ensureCheckReader(admin: ConnectionInfo): Promise<ConnectionInfo> {
   const { default: pg } = await import("pg");
   const client = new pg.Client({ ...admin, application_name: "drill verify setup" });
+  // A server stopped under it (cleanup after SIGTERM) fails the pending query; unheard, the
+  // socket's error event would end the process.
+  client.on("error", () => {});
   const password = randomBytes(24).toString("hex");
   const role = `"${CHECK_READER}"`;
   // NOSUPERUSER, NOREPLICATION and NOBYPASSRLS may only be written by a superuser, even when
