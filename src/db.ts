@@ -24,6 +24,26 @@ export const quoteIdent = (id: string) => `"${id.replaceAll('"', '""')}"`;
 /** `orders` → `"orders"`, `shop.orders` → `"shop"."orders"`. */
 export const quoteTable = (table: string) => table.split(".").map(quoteIdent).join(".");
 
+/**
+ * The pg client settings for `conn`: every client drill opens on a database is made here, so
+ * what each connection must carry (TLS, session settings) is decided in one place.
+ */
+export function pgClientConfig(
+  conn: ConnectionInfo,
+  extra: { applicationName: string; statementTimeoutMs?: number; connectTimeoutMs?: number },
+) {
+  return {
+    host: conn.host,
+    port: conn.port,
+    user: conn.user,
+    password: conn.password,
+    database: conn.database,
+    application_name: extra.applicationName,
+    statement_timeout: extra.statementTimeoutMs,
+    connectionTimeoutMillis: extra.connectTimeoutMs ?? 10_000,
+  };
+}
+
 export interface SessionOptions {
   signal?: AbortSignal;
   /** Every statement of the session is cancelled past this. */
@@ -43,16 +63,12 @@ export async function withSession<T>(
   opts: SessionOptions = {},
 ): Promise<T> {
   const { default: pg } = await import("pg");
-  const client = new pg.Client({
-    host: conn.host,
-    port: conn.port,
-    user: conn.user,
-    password: conn.password,
-    database: conn.database,
-    application_name: opts.applicationName ?? "drill",
-    statement_timeout: opts.statementTimeoutMs,
-    connectionTimeoutMillis: 10_000,
-  });
+  const client = new pg.Client(
+    pgClientConfig(conn, {
+      applicationName: opts.applicationName ?? "drill",
+      statementTimeoutMs: opts.statementTimeoutMs,
+    }),
+  );
   // A server that goes away (cleanup stopping it after SIGTERM) fails the query in flight;
   // unheard, the socket's error event would end the whole process.
   client.on("error", () => {});

@@ -1,4 +1,4 @@
-import { withSession } from "../db.js";
+import { pgClientConfig, withSession } from "../db.js";
 import type { ConnectionInfo } from "../types.js";
 
 /** How much of the result a check reads: the first rows, or how many rows up to a cap. */
@@ -39,12 +39,9 @@ const CURSOR = "drill_check";
  */
 export async function readBounded(query: string, take: Take, o: BoundedOptions): Promise<Bounded> {
   const { default: pg } = await import("pg");
-  const client = new pg.Client({
-    ...o.reader,
-    application_name: "drill verify",
-    statement_timeout: o.timeoutMs,
-    connectionTimeoutMillis: 10_000,
-  });
+  const client = new pg.Client(
+    pgClientConfig(o.reader, { applicationName: "drill verify", statementTimeoutMs: o.timeoutMs }),
+  );
   client.on("error", () => {}); // a terminated backend errors the socket; the race reports it
   let pid: number | undefined;
   let timer: NodeJS.Timeout | undefined;

@@ -1,4 +1,5 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
+import { pgClientConfig } from "../db.js";
 import { platformError } from "../errors.js";
 import type { ConnectionInfo } from "../types.js";
 
@@ -30,7 +31,7 @@ const FORBIDDEN = ["pg_read_server_files", "pg_write_server_files", "pg_execute_
  */
 export async function ensureCheckReader(admin: ConnectionInfo): Promise<ConnectionInfo> {
   const { default: pg } = await import("pg");
-  const client = new pg.Client({ ...admin, application_name: "drill verify setup" });
+  const client = new pg.Client(pgClientConfig(admin, { applicationName: "drill verify setup" }));
   // A server stopped under it (cleanup after SIGTERM) fails the pending query; unheard, the
   // socket's error event would end the process.
   client.on("error", () => {});

@@ -1,6 +1,6 @@
 import type { Clock, ConnectionInfo } from "../types.js";
 import { systemClock } from "../types.js";
-import { quoteTable } from "../db.js";
+import { pgClientConfig, quoteTable } from "../db.js";
 import { summarize, type ProbeReport } from "./report.js";
 
 export type { ProbeReport } from "./report.js";
@@ -132,13 +132,7 @@ export class WriteProbe {
     for (const conn of this.opts.nodes()) {
       if (this.stopped) return undefined;
       const client = new pg.Client({
-        host: conn.host,
-        port: conn.port,
-        user: conn.user,
-        password: conn.password,
-        database: conn.database,
-        application_name: "drill-probe",
-        connectionTimeoutMillis: 1000,
+        ...pgClientConfig(conn, { applicationName: "drill-probe", connectTimeoutMs: 1000 }),
         query_timeout: this.opts.writeTimeoutMs ?? 5000,
       });
       // A server that dies between writes emits "error" on the idle client: never let it throw.
