@@ -9,12 +9,22 @@ import { startTestCluster } from "../test/helpers/cluster.js";
  * `npm run bench:scrub`: drill's scrub of a `customers` table against a baseline measured in the
  * same run on the same rows: one CREATE TABLE AS replacing the same columns with md5()
  * expressions, plus the primary key and the swap (the fastest rewrite PostgreSQL can do, with
- * no realism). Target: drill ≥ 0.8 × the baseline's rows/s, peak RSS ≤ 300 MB, linear in rows.
+ * no realism). Target: drill ≥ 1.0 × the baseline's rows/s, peak RSS ≤ 300 MB, linear in rows.
  */
 const pg = await startTestCluster();
 afterAll(() => pg.stop());
 
+/** SCRUB_BENCH_TRACE=1 prints each scrub phase with its start time: where the fixed costs go. */
+const trace = (label: string) => {
+  if (process.env.SCRUB_BENCH_TRACE !== "1") return () => {};
+  const t0 = performance.now();
+  return (message: string) =>
+    console.log(`${label} +${Math.round(performance.now() - t0)} ms ${message.split("\n")[0]}`);
+};
+
 const SIZES = (process.env.SCRUB_BENCH_ROWS ?? "1000000,3000000").split(",").map(Number);
+/** Rounds per size (baseline then drill each round); the best time of each is compared. */
+const REPEAT = Number(process.env.SCRUB_BENCH_REPEAT ?? "3");
 
 const RAW = {
   secret: "bench-secret-0123456789",
@@ -133,22 +143,30 @@ it("scrub vs CREATE TABLE AS + md5 baseline", async () => {
       await db.query(SOURCE, [rows]);
       await fresh(db);
     });
-    const baselineMs = await withSession(conn, async (db) => time(() => db.query(BASELINE)));
-    await withSession(conn, fresh);
-    const rssBefore = process.memoryUsage().rss;
-    let peak = rssBefore;
-    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+    // Baseline and drill alternate, best of each kept: a machine busy with something else for a
+    // moment slows one sample, not the ratio.
+    let baselineMs = Infinity;
+    let drillMs = Infinity;
+    let peak = process.memoryUsage().rss;
     let report: Awaited<ReturnType<typeof scrubDatabase>> | undefined;
-    const drillMs = await time(async () => {
-      report = await scrubDatabase(conn, scrubber, {
-        file: "bench",
-        workers: 4,
-        leakScan: false,
-        signal: new AbortController().signal,
-        progress: () => {},
+    for (let round = 0; round < REPEAT; round++) {
+      if (round > 0) await withSession(conn, fresh);
+      const b = await withSession(conn, async (db) => time(() => db.query(BASELINE)));
+      baselineMs = Math.min(baselineMs, b);
+      await withSession(conn, fresh);
+      const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+      const d = await time(async () => {
+        report = await scrubDatabase(conn, scrubber, {
+          file: "bench",
+          workers: 4,
+          leakScan: false,
+          signal: new AbortController().signal,
+          progress: trace(`${rows} rows, round ${round + 1}`),
+        });
       });
-    });
-    clearInterval(sampler);
+      clearInterval(sampler);
+      drillMs = Math.min(drillMs, d);
+    }
     expect(report!.findings).toEqual([]);
     const [unique] = await withSession(
       conn,
@@ -179,6 +197,6 @@ it("scrub vs CREATE TABLE AS + md5 baseline", async () => {
     );
   }
   console.log(
-    `\nscrub benchmark (6 columns, unique email, workers 4, leak scan off)\n${lines.join("\n")}`,
+    `\nscrub benchmark (6 columns, unique email, workers 4, leak scan off, best of ${REPEAT} rounds)\n${lines.join("\n")}`,
   );
 });

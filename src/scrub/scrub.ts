@@ -140,7 +140,7 @@ export async function scrubDatabase(
 
       async function rewriteAll(): Promise<ScrubReport> {
         opts.progress(`drawing ${pools.all.length} fake pool(s)`);
-        const names = scanForNames(db, env, work);
+        const names = scanForNames((fn) => withSession(conn, fn, session), env, work);
         await loadPools(db, pools.all, keys);
         await buildNameLookup(db, env, work, compiled, names);
 
