@@ -70,7 +70,8 @@ export function pgEnv(
 
 /**
  * `"name"`: correct under any setting (no backslash meaning inside double quotes). PostgreSQL
- * names cannot hold NUL, and the protocol ends statement text at one: refused here.
+ * names cannot hold NUL (the server answers statement text holding one with "invalid message
+ * format"): refused here, naming the culprit.
  */
 export const quoteIdent = (id: string) => {
   if (id.includes("\0")) throw new Error(`identifier with a NUL character: ${JSON.stringify(id)}`);
