@@ -105,7 +105,8 @@ export function envFor(
   return {
     ...env,
     DATABASE_URL: `postgresql://${auth}@${conn.host}:${conn.port}/${encodeURIComponent(conn.database)}`,
-    ...pgEnv(conn),
+    // The team's program sees the copy with the database's own settings, as the application does.
+    ...pgEnv(conn, { session: false }),
   };
 }
 

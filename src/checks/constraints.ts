@@ -98,7 +98,7 @@ async function listConstraints(db: Queryable): Promise<Constraint[]> {
        left join pg_namespace fn on fn.oid = fr.relnamespace
       where c.contype in ('c', 'f')
         and n.nspname not in ('pg_catalog', 'information_schema')
-        and n.nspname not like 'pg\\_toast%' and n.nspname not like 'pg\\_temp%'
+        and n.nspname !~ '^pg_(toast|temp)'
         and (c.contype <> 'f' or c.conparentid = 0)
         and (c.contype <> 'c' or c.conislocal)
       order by n.nspname, r.relname, c.conname`,

@@ -1,5 +1,5 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
-import { pgClientConfig } from "../db.js";
+import { pgClientConfig, quoteIdent } from "../db.js";
 import { platformError } from "../errors.js";
 import type { ConnectionInfo } from "../types.js";
 
@@ -36,7 +36,7 @@ export async function ensureCheckReader(admin: ConnectionInfo): Promise<Connecti
   // socket's error event would end the process.
   client.on("error", () => {});
   const password = randomBytes(24).toString("hex");
-  const role = `"${CHECK_READER}"`;
+  const role = quoteIdent(CHECK_READER);
   // NOSUPERUSER, NOREPLICATION and NOBYPASSRLS may only be written by a superuser, even when
   // they change nothing; an RDS master user is not one, so they are named only when needed.
   const attrs = (extra: string) =>
@@ -66,7 +66,7 @@ export async function ensureCheckReader(admin: ConnectionInfo): Promise<Connecti
         [CHECK_READER],
       );
       for (const { granted } of rows) {
-        await client.query(`revoke "${granted.replaceAll('"', '""')}" from ${role}`);
+        await client.query(`revoke ${quoteIdent(granted)} from ${role}`);
       }
     }
     await grantReads(client, role);
@@ -103,7 +103,7 @@ async function grantReads(client: Client, role: string): Promise<void> {
       where nspname !~ '^pg_' and nspname <> 'information_schema'`,
   );
   for (const { s } of schemas.rows) {
-    const q = `"${s.replaceAll('"', '""')}"`;
+    const q = quoteIdent(s);
     await client.query(`grant usage on schema ${q} to ${role}`);
     await client.query(`grant select on all tables in schema ${q} to ${role}`);
   }

@@ -19,6 +19,12 @@ export function strict<T extends z.ZodRawShape>(shape: T) {
   });
 }
 
+/** Text drill writes into SQL as a constant: PostgreSQL text cannot hold a NUL character. */
+export const sqlText = () =>
+  z.string().refine((s) => !s.includes("\0"), {
+    message: "a NUL character (\\0) cannot be stored in PostgreSQL text",
+  });
+
 /** A duration such as "45m" or "26h", parsed to milliseconds. */
 export const duration = z
   .string()

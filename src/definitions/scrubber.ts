@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { columnName, duration, strict, tableName } from "./common.js";
+import { columnName, duration, sqlText, strict, tableName } from "./common.js";
 import { FAKER_LOCALES, FAKER_METHODS } from "../scrub/faker-methods.js";
 
 /**
@@ -82,8 +82,7 @@ const hash = strict({
       .boolean()
       .optional()
       .meta({ description: "digits only, for numbers kept as text (phones, accounts)" }),
-    domain: z
-      .string()
+    domain: sqlText()
       .optional()
       .meta({ description: "append @domain: an email address that is no one's" }),
   }).meta({ description: "keyed, stable hash; {} for 16 hex characters" }),
@@ -106,8 +105,7 @@ const mask = strict({
       .min(0)
       .optional()
       .meta({ description: "characters kept at the end (default: 0)" }),
-    char: z
-      .string()
+    char: sqlText()
       .length(1)
       .optional()
       .meta({ description: "the masking character (default: *)" }),
@@ -117,7 +115,7 @@ const mask = strict({
 });
 const set = strict({
   set: z
-    .union([z.string(), z.number(), z.boolean(), z.null()])
+    .union([sqlText(), z.number(), z.boolean(), z.null()])
     .meta({ description: "the value every row gets" }),
 }).meta({ description: "One value for every row." });
 const shiftDate = strict({
@@ -129,8 +127,7 @@ const shiftDate = strict({
     "Moves a date or timestamp by a shift that is stable per row and never zero, within ±the duration (at least 1d): intervals between a row's dates survive.",
 });
 const template = strict({
-  template: z
-    .string()
+  template: sqlText()
     .min(1)
     .refine((t) => /^([^{}]|\{\{[A-Za-z_][A-Za-z0-9_$]*\}\})*$/.test(t), {
       message:
@@ -181,7 +178,7 @@ const simpleRule = z.union([keep, remove, fake, hash, mask, set, shiftDate, temp
   error: unionError(RULES),
 });
 /** Paths inside the document: `contact.email`, `addresses.0.street`. */
-const jsonPath = z.string().regex(/^[^.\s]+(\.[^.\s]+)*$/, {
+const jsonPath = z.string().regex(/^[^.\s\0]+(\.[^.\s\0]+)*$/, {
   message: 'expected a path such as "contact.email"',
 });
 const jsonRule = strict({

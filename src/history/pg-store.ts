@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from "pg";
+import { HISTORY_OPTIONS } from "../db.js";
 import { platformError } from "../errors.js";
 import type { RunRecord } from "../types.js";
 import { newestFirst, type HistoryStore } from "./store.js";
@@ -84,6 +85,8 @@ export class PgHistoryStore implements HistoryStore {
         // `drill run` must not wait for idle connections to time out before it exits.
         allowExitOnIdle: true,
         application_name: "drill",
+        // See db.ts; an `options` parameter in the URL is the team's choice and replaces these.
+        options: HISTORY_OPTIONS,
       });
       // An idle connection the server dropped: the next query reconnects.
       pool.on("error", () => {});

@@ -1,4 +1,4 @@
-import type { Queryable } from "../db.js";
+import { quoteIdent, type Queryable } from "../db.js";
 
 /** One column of a user table as the restored database has it. */
 export interface ColumnInfo {
@@ -54,8 +54,10 @@ export interface TableInfo {
 /**
  * Schemas PostgreSQL owns: never scrubbed, never reported. drill's own working schema has a
  * random name per run and is read around, never filtered by a name a production schema could have.
+ * No backslash (`like 'pg\_%'`): a restored function may turn standard_conforming_strings off in
+ * drill's session, and `pg_%` would then pass over a production schema named `pgdata`.
  */
-export const SYSTEM_SCHEMA_FILTER = `n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\\_%'`;
+export const SYSTEM_SCHEMA_FILTER = `n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_'`;
 
 /**
  * Every user table with its columns, in schema/name order: ordinary and partitioned tables and
@@ -113,7 +115,7 @@ export async function readCatalog(db: Queryable): Promise<TableInfo[]> {
     oid: r.oid,
     schema: r.schema,
     name: r.name,
-    qualified: `${quote(r.schema)}.${quote(r.name)}`,
+    qualified: `${quoteIdent(r.schema)}.${quoteIdent(r.name)}`,
     columns: r.columns ?? [],
     primaryKey: r.pk ?? [],
     unsupported: null,
@@ -122,17 +124,15 @@ export async function readCatalog(db: Queryable): Promise<TableInfo[]> {
       ? {
           partitions: (r.partitions ?? []).map((p) => ({
             ...p,
-            qualified: `${quote(p.schema)}.${quote(p.name)}`,
+            qualified: `${quoteIdent(p.schema)}.${quoteIdent(p.name)}`,
           })),
         }
       : {
-          inheritsFrom: r.parents.map((p) => `${quote(p.schema)}.${quote(p.name)}`),
+          inheritsFrom: r.parents.map((p) => `${quoteIdent(p.schema)}.${quoteIdent(p.name)}`),
           hasChildren: r.children,
         }),
   }));
 }
-
-const quote = (id: string) => `"${id.replaceAll('"', '""')}"`;
 
 /**
  * Rewritten in place (scratch copy, TRUNCATE, INSERT back) rather than swapped: a partition tree

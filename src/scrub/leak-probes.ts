@@ -3,7 +3,7 @@ import { quoteIdent } from "../db.js";
 import { displayName, isTextual, type ColumnInfo, type TableInfo } from "./catalog.js";
 import { withoutReplacements, type TextSource } from "./leak-text.js";
 import type { TablePlan } from "./plan.js";
-import { lit } from "./sql.js";
+import { jsonPath } from "./sql-json.js";
 /** A place values are read from: a column, a path inside a JSON column, or an array's elements. */
 export interface Probe {
   table: TableInfo;
@@ -145,11 +145,3 @@ export function patternSources(plans: TablePlan[]): TextSource[] {
     }),
   );
 }
-
-export const jsonPath = (path: string) =>
-  lit(
-    `{${path
-      .split(".")
-      .map((s) => `"${s.replaceAll('"', '\\"')}"`)
-      .join(",")}}`,
-  );

@@ -11,6 +11,18 @@ export interface JsonRule {
 type Tree = Map<string, Tree | true>;
 
 /**
+ * `a.b` → the text[] path `{"a","b"}` as a string constant: each key quoted for the array syntax
+ * (a quote or a backslash in a key escaped by a backslash), then the whole for SQL by lit.
+ */
+export const jsonPath = (path: string): string =>
+  lit(
+    `{${path
+      .split(".")
+      .map((s) => `"${s.replace(/["\\]/g, "\\$&")}"`)
+      .join(",")}}`,
+  );
+
+/**
  * Each path's rule applied in turn, where the original document has a value there. One
  * jsonb_set per path, aimed at the empty path (a no-op) where there is none: a CASE per path
  * would copy everything before it into both branches, doubling the statement with each path.
@@ -27,12 +39,7 @@ export function jsonExpr(
   let acc = drop ? prune(doc, treeOf(Object.keys(rule.json))) : doc;
   for (const [path, inner] of Object.entries(rule.json)) {
     if (inner === "keep") continue;
-    const p = lit(
-      `{${path
-        .split(".")
-        .map((s) => `"${s.replaceAll('"', '\\"')}"`)
-        .join(",")}}`,
-    );
+    const p = jsonPath(path);
     const src = `(${doc} #>> ${p})`;
     let value: string;
     if (inner === null) value = `'null'::jsonb`;

@@ -1,3 +1,4 @@
+import { escapeLiteral } from "pg";
 import type { ColumnRule } from "../definitions/scrubber.js";
 import { quoteIdent } from "../db.js";
 import type { TableInfo } from "./catalog.js";
@@ -57,7 +58,16 @@ export interface CompiledTable {
   pools: Map<string, string[]>;
 }
 
-export const lit = (s: string): string => `'${s.replaceAll("'", "''")}'`;
+/**
+ * A string constant by the driver's escapeLiteral: quotes doubled, and with a backslash in it
+ * `E'…'` with backslashes doubled, read the same whatever standard_conforming_strings says (a
+ * restored function can turn it off inside drill's session). PostgreSQL text cannot hold NUL.
+ */
+export const lit = (s: string): string => {
+  if (s.includes("\0"))
+    throw new Error(`string constant with a NUL character: ${JSON.stringify(s)}`);
+  return escapeLiteral(s).trimStart();
+};
 
 /**
  * The SELECT for a rewrite: the columns, then the hidden inputs of the unique columns that need

@@ -1,6 +1,7 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import path from "node:path";
+import { escapeLiteral } from "pg";
 import { withSession } from "../../db.js";
 import { platformError } from "../../errors.js";
 import type { ConnectionInfo } from "../../types.js";
@@ -90,7 +91,7 @@ export async function setRunPassword(conn: ConnectionInfo, signal: AbortSignal):
   const password = randomBytes(18).toString("base64url");
   await withSession(
     conn,
-    (db) => db.query(`alter role postgres password '${scramVerifier(password)}'`),
+    (db) => db.query(`alter role postgres password ${escapeLiteral(scramVerifier(password))}`),
     { signal },
   );
   return password;

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import path from "node:path";
+import { escapeLiteral } from "pg";
 import { withSession } from "../../db.js";
 import { platformError } from "../../errors.js";
 import type { ConnectionInfo } from "../../types.js";
@@ -43,7 +44,7 @@ export async function buildStandby(spec: StandbySpec): Promise<{ buildMs: number
         REPLICATION_ROLE,
       ]);
       await db.query(
-        `${exists.rows.length ? "alter" : "create"} role ${REPLICATION_ROLE} with login replication password '${verifier}'`,
+        `${exists.rows.length ? "alter" : "create"} role ${REPLICATION_ROLE} with login replication password ${escapeLiteral(verifier)}`,
       );
       await db.query(
         `select pg_create_physical_replication_slot($1, true)
