@@ -151,13 +151,18 @@ function largeObjectColumn(c: ColumnInfo, ctx: GuessContext): Suggestion {
   };
 }
 
+let firstNames: Promise<Set<string>> | undefined;
+
 /** faker's English first names, lowercased; faker is loaded here only. */
-export async function loadFirstNames(): Promise<Set<string>> {
-  const { allLocales } = await import("@faker-js/faker");
-  const lists = Object.values(allLocales.en.person?.first_name ?? {}) as unknown[];
-  return new Set(
-    lists.flatMap((l) => (Array.isArray(l) ? (l as string[]) : [])).map((n) => n.toLowerCase()),
-  );
+export function loadFirstNames(): Promise<Set<string>> {
+  // Faker's `en` entry holds the same lists as the main one without loading every locale; one
+  // set per process (a run checks several databases, the draft and the lookalike scan share it).
+  return (firstNames ??= import("@faker-js/faker/locale/en").then(({ faker }) => {
+    const lists = Object.values(faker.rawDefinitions.person?.first_name ?? {}) as unknown[];
+    return new Set(
+      lists.flatMap((l) => (Array.isArray(l) ? (l as string[]) : [])).map((n) => n.toLowerCase()),
+    );
+  }));
 }
 
 export const yamlKey = (k: string) =>
