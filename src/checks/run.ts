@@ -60,6 +60,7 @@ async function runOne(
     snapshotTakenAt: opts.snapshotTakenAt,
     previousPassedRun: opts.previousPassedRun,
     cwd: opts.cwd,
+    examples: opts.examples,
     checkReader,
   };
   const elapsed = () => opts.clock.now() - started;
