@@ -11,6 +11,8 @@
  * - objectives: RTO (run start → copy verified) and RPO (age of the copy's newest data).
  */
 
+import type { PgFacts } from "./redact.js";
+
 export const RECORD_SCHEMA_VERSION = 1;
 
 /**
@@ -30,7 +32,10 @@ export interface CheckResult {
   expected: string;
   durationMs: number;
   message?: string;
-  /** What the check found beyond its value: orphan keys, corrupt index names, output lines. */
+  /**
+   * What the check found beyond its value: counts, corrupt index names, output lines; orphan
+   * keys as keyed hashes unless the drill says `showExamples: true`.
+   */
   details?: Record<string, unknown>;
 }
 
@@ -46,8 +51,11 @@ export interface StepRecord {
 
 export interface ErrorRecord {
   code: string;
+  /** Never a value from the data: PostgreSQL's quoted values are cut out (src/redact.ts). */
   message: string;
   hint?: string;
+  /** For an error PostgreSQL raised: its SQLSTATE and the table, column, constraint it names. */
+  postgres?: PgFacts;
 }
 
 export interface Measurement {

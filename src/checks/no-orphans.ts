@@ -8,7 +8,8 @@ const EXAMPLES = 5;
 /**
  * Every non-null `table.column` value exists in `references`, whether or not a foreign key says
  * so (restores of logical dumps, sharded data, FKs dropped for speed). Examples are the dangling
- * key values only, never other columns of the rows.
+ * key values only, never other columns of the rows, and only as keyed hashes unless the drill
+ * says `showExamples: true`: a key may well be personal (an email), and the record is posted.
  */
 export const noOrphans = defineCheck({
   kind: "noOrphans",
@@ -22,7 +23,7 @@ export const noOrphans = defineCheck({
       "Every non-null value of a column has its parent row, with or without a foreign key.",
   }),
   describe: (o) => o.name ?? `noOrphans ${o.table}.${o.column} → ${o.references}`,
-  async run(o, db) {
+  async run(o, db, ctx) {
     const parent = splitColumnRef(o.references);
     const child = await requireColumns(db, o.table, [o.column]);
     const ref = await requireColumns(db, parent.table, [parent.column]);
@@ -37,8 +38,9 @@ export const noOrphans = defineCheck({
       const found = await db.query<{ k: string }>(
         `select k::text as k from (select distinct c.${c} as k ${orphans} order by 1 limit ${EXAMPLES}) e`,
       );
-      examples = found.rows.map((r) => r.k);
+      examples = await ctx.examples.of(found.rows.map((r) => r.k));
     }
+    const shown = ctx.examples.show ? "" : " (keyed hashes; showExamples: true shows the values)";
     return {
       measured: n,
       expected: "= 0",
@@ -46,7 +48,7 @@ export const noOrphans = defineCheck({
       details: { table: o.table, column: o.column, references: o.references, orphans: n, examples },
       ...(n > 0
         ? {
-            message: `${n} rows of ${o.table} point at missing ${o.references}, e.g. ${examples.join(", ")}`,
+            message: `${n} rows of ${o.table} point at missing ${o.references}, e.g. ${examples.join(", ")}${shown}`,
           }
         : {}),
     };

@@ -1,6 +1,7 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
 import { pgClientConfig, quoteIdent } from "../db.js";
 import { platformError } from "../errors.js";
+import { errorText } from "../redact.js";
 import type { ConnectionInfo } from "../types.js";
 
 /** The role `sql` checks log in as: it reads every table and can do nothing else. */
@@ -77,7 +78,7 @@ export async function ensureCheckReader(admin: ConnectionInfo): Promise<Connecti
     if (e instanceof Error && e.name === "DrillError") throw e;
     throw platformError(
       "CHECK_READER",
-      `could not prepare the read-only role for sql checks: ${e instanceof Error ? e.message : String(e)}`,
+      `could not prepare the read-only role for sql checks: ${errorText(e)}`,
       "verify logs in as a role that may only read; the connection user must be able to create roles",
       e,
     );

@@ -1,5 +1,6 @@
 import { withSession } from "../db.js";
 import { DrillError, isAbortError } from "../errors.js";
+import { errorText } from "../redact.js";
 import type { Clock, ConnectionInfo } from "../types.js";
 import { ensureCheckReader } from "./read-only-role.js";
 import { checkKinds } from "./registry.js";
@@ -59,6 +60,7 @@ async function runOne(
     snapshotTakenAt: opts.snapshotTakenAt,
     previousPassedRun: opts.previousPassedRun,
     cwd: opts.cwd,
+    examples: opts.examples,
     checkReader,
   };
   const elapsed = () => opts.clock.now() - started;
@@ -94,7 +96,8 @@ async function runOne(
       };
       return { ...base, outcome: "failed", message: e.message };
     }
-    const message = e instanceof Error ? e.message : String(e);
+    // A query the data made fail (a cast, a division) quotes the value: errorText cuts it.
+    const message = errorText(e);
     const hint = e instanceof DrillError && e.hint ? ` (hint: ${e.hint})` : "";
     return {
       name,

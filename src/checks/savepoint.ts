@@ -1,4 +1,5 @@
 import type { Queryable } from "../db.js";
+import { errorText } from "../redact.js";
 
 export type Each<T> = { value: T } | { error: string };
 
@@ -19,7 +20,7 @@ export async function eachInSavepoint<I, T>(
       await db.query("release savepoint drill_item");
     } catch (e) {
       await db.query("rollback to savepoint drill_item");
-      out.push({ error: e instanceof Error ? e.message : String(e) });
+      out.push({ error: errorText(e) });
     }
   }
   return out;

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { strict } from "../definitions/common.js";
 import { readBounded } from "./bounded-query.js";
 import { comparison, describeComparison, holds, type Comparison } from "./compare.js";
+import type { Examples } from "../redact.js";
 import { defineConnectionCheck, type CheckOutput } from "./types.js";
 
 const scalar = z.union([z.number(), z.string(), z.boolean(), z.null()]);
@@ -12,6 +13,8 @@ const scalar = z.union([z.number(), z.string(), z.boolean(), z.null()]);
  * as the expectation needs (see bounded-query.ts). `expect` is about the first column of the first row: a scalar
  * (numbers compare as numbers, PostgreSQL returns bigint and numeric as strings; everything else
  * as text) or a comparison. `rows` is about how many rows came back: a count or a comparison.
+ * A text value that differs from the expectation is recorded as a keyed hash unless the drill
+ * says `showExamples: true`: the query may have read anything, an email included.
  */
 export const sql = defineConnectionCheck({
   kind: "sql",
@@ -57,7 +60,7 @@ export const sql = defineConnectionCheck({
     }
     // Two rows tell "exactly one" from "more than one"; the rest is never read.
     const { rows, fields } = await readBounded(o.query, { fetch: 2 }, bounded);
-    return valueResult(o.expect!, rows, fields[0]?.name);
+    return valueResult(o.expect!, rows, fields[0]?.name, ctx.examples);
   },
 });
 
@@ -83,11 +86,12 @@ function countResult(expected: number | Comparison, n: number, cap: number): Che
   return { measured, expected: `rows ${describeComparison(expected)}`, passed: holds(expected, n) };
 }
 
-function valueResult(
+async function valueResult(
   expect: z.output<typeof scalar> | Comparison,
   rows: Record<string, unknown>[],
   column: string | undefined,
-): CheckOutput {
+  examples: Examples,
+): Promise<CheckOutput> {
   const first = rows[0];
   const value = first === undefined || column === undefined ? null : normalise(first[column]);
   const many =
@@ -96,23 +100,32 @@ function valueResult(
       : undefined;
   if (expect !== null && typeof expect === "object") {
     const x = asNumber(value);
+    const seen = x ?? (await shown(value, examples));
     return {
-      measured: x ?? value,
+      measured: seen,
       expected: describeComparison(expect),
       passed: many === undefined && x !== undefined && holds(expect, x),
       ...(x === undefined
-        ? { message: `the query returned ${JSON.stringify(value)}, not a number` }
+        ? { message: `the query returned ${JSON.stringify(seen)}, not a number` }
         : many),
     };
   }
   // count(*) and numeric arrive as strings; compared with a number they are numbers.
   const measured = typeof expect === "number" ? (asNumber(value) ?? value) : value;
+  // A value equal to the expectation is the drill's own text; any other may be data.
+  const equal = same(measured, expect);
   return {
-    measured,
+    measured: equal ? measured : await shown(measured, examples),
     expected: `= ${JSON.stringify(expect)}`,
-    passed: many === undefined && same(measured, expect),
+    passed: many === undefined && equal,
     ...many,
   };
+}
+
+/** Numbers, booleans and null as they are; text (dates included) as the drill shows examples. */
+async function shown(v: unknown, examples: Examples): Promise<unknown> {
+  if (typeof v !== "string" || NUMERIC.test(v)) return v;
+  return (await examples.of([v]))[0];
 }
 
 const NUMERIC = /^-?\d+(\.\d+)?(e[-+]?\d+)?$/i;

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { Queryable } from "../db.js";
+import type { Examples } from "../redact.js";
 import type { CheckResult, ConnectionInfo, RunRecord } from "../types.js";
 
 export interface CheckOutput {
@@ -10,7 +11,10 @@ export interface CheckOutput {
   passed: boolean;
   /** Why it failed, or a note worth reading beside a pass ("no previous passed run yet"). */
   message?: string;
-  /** Structured facts for the record: counts, offending names, ids (never row contents). */
+  /**
+   * Structured facts for the record: counts, offending names (never row contents; an example
+   * value only through `CheckContext.examples`).
+   */
   details?: Record<string, unknown>;
 }
 
@@ -36,6 +40,8 @@ export interface CheckContext {
   checkReader(): Promise<ConnectionInfo>;
   /** Where `command` checks run: the project root. */
   cwd: string;
+  /** Values found in the data, as the drill shows them: keyed hashes unless `showExamples`. */
+  examples: Examples;
 }
 
 interface CheckBase<Schema extends z.ZodType> {

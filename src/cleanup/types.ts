@@ -3,6 +3,7 @@ import type { Environment } from "../definitions/config.js";
 import type { Logger } from "../log.js";
 import type { AwsClients } from "../providers/aws/clients.js";
 import type { WaitSettings } from "../providers/aws/wait.js";
+import { errorText } from "../redact.js";
 
 /** Something a dead or expired run left behind, found by `drill cleanup`, with how to remove it. */
 export interface Leftover {
@@ -56,4 +57,4 @@ export interface CleanupScope {
 export const shown = (root: string, p: string): string =>
   p.startsWith(`${root}/`) ? p.slice(root.length + 1) : p;
 
-export const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
+export const msg = errorText;

@@ -2,6 +2,7 @@ import { CommanderError } from "commander";
 import { DrillError, type ExitCode } from "../errors.js";
 import { writeLine, type Io } from "./io.js";
 import { program } from "./program.js";
+import { errorText } from "../redact.js";
 
 /** The CLI entry: the only place that turns errors into exit codes. `bin/drill.js` exits with it. */
 export async function main(argv: string[], io: Io = processIo()): Promise<ExitCode> {
@@ -18,7 +19,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<ExitCo
       writeLine(io.stderr, `drill: ${e.message}${e.hint ? ` (hint: ${e.hint})` : ""}`);
       return e.exitCode;
     }
-    const message = e instanceof Error ? e.message : String(e);
+    const message = errorText(e);
     writeLine(
       io.stderr,
       `drill: internal error: ${message}${io.env.DRILL_DEBUG ? `\n${(e as Error).stack}` : " (set DRILL_DEBUG=1 for details)"}`,

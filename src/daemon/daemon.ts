@@ -16,6 +16,7 @@ import { createMetrics } from "./metrics.js";
 import { Overdue } from "./overdue.js";
 import { Scheduler, systemTimer, type Timer } from "./scheduler.js";
 import { cronSchedule } from "./cron.js";
+import { errorText } from "../redact.js";
 
 export interface DaemonOptions {
   root: string;
@@ -229,4 +230,4 @@ export async function runDaemon(opts: DaemonOptions): Promise<0 | 2 | 3> {
   return 0;
 }
 
-const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
+const msg = errorText;

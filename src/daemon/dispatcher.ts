@@ -3,6 +3,7 @@ import type { Logger } from "../log.js";
 import type { RunRecord } from "../types.js";
 import type { Coordinator, Lease } from "./coordinator.js";
 import type { Timer } from "./scheduler.js";
+import { errorText } from "../redact.js";
 
 export type SkipReason = "overlap" | "claimed-by-replica";
 
@@ -181,4 +182,4 @@ export class Dispatcher {
 const log = (l: Logger, drill: string, detail: string) =>
   l.warn({ drill, detail }, "run skipped: the drill's previous run overlaps this slot");
 
-const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+const message = errorText;

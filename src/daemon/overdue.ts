@@ -4,6 +4,7 @@ import type { Clock, RunRecord } from "../types.js";
 import { expectedInterval } from "./cron.js";
 import type { DaemonMetrics } from "./metrics.js";
 import type { ScheduledDrill } from "./scheduler.js";
+import { errorText } from "../redact.js";
 
 /**
  * A scheduled drill whose last success is older than its schedule's interval plus some slack
@@ -65,10 +66,7 @@ export class Overdue {
       await this.opts
         .announce(drill, text)
         .catch((e: unknown) =>
-          this.opts.log.error(
-            { drill, error: e instanceof Error ? e.message : String(e) },
-            "cannot announce overdue drill",
-          ),
+          this.opts.log.error({ drill, error: errorText(e) }, "cannot announce overdue drill"),
         );
     }
     return late;

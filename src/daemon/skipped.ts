@@ -3,6 +3,7 @@ import { newRunId } from "../engine/ids.js";
 import type { HistoryStore } from "../history/store.js";
 import type { Logger } from "../log.js";
 import { RECORD_SCHEMA_VERSION, type RunRecord } from "../types.js";
+import { errorText } from "../redact.js";
 
 /**
  * The record of a scheduled run the daemon did not start because the drill's previous run was
@@ -44,7 +45,7 @@ export async function recordSkipped(
   if (!drill || !env) return;
   const record = skippedRecord({ ...o, environment: drill.environment, provider: env.provider });
   await store.save(record).catch((e: unknown) => {
-    const error = e instanceof Error ? e.message : String(e);
+    const error = errorText(e);
     log.error({ drill: o.drill, error }, "cannot record the skipped run");
   });
 }

@@ -43,6 +43,10 @@ export const drillSchema = strict({
       description: 'when the daemon may fail production over, e.g. "Tue 10:00-12:00 Europe/Berlin"',
     }),
   environment: name.meta({ description: "an environment from config: where to restore from" }),
+  showExamples: z.boolean().default(false).meta({
+    description:
+      "true: checks record the example values they find (orphan keys, a sql check's text value) as they are; by default they are keyed hashes (HMAC-SHA256 with .drill/examples.key), since records are posted to channels",
+  }),
   objectives: strict({
     rto: duration
       .optional()

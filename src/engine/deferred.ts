@@ -1,4 +1,5 @@
 import type { Logger } from "../log.js";
+import { errorText } from "../redact.js";
 
 /**
  * The undo list of a run. Steps add to it the moment they create something; cleanup runs it
@@ -21,7 +22,7 @@ export class Deferred {
         await fn();
         results.push({ label });
       } catch (e) {
-        const error = e instanceof Error ? e.message : String(e);
+        const error = errorText(e);
         this.log.error({ label, error }, "cleanup action failed");
         results.push({ label, error });
       }

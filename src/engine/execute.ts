@@ -2,6 +2,7 @@ import { isAbsolute, join, resolve } from "node:path";
 import { writeRunningMarker } from "../cleanup/running.js";
 import type { Project } from "../definitions/project.js";
 import { DrillError } from "../errors.js";
+import { projectExamplesKey } from "../examples-key.js";
 import { failoverSafety, failoverSteps } from "../failover/safety.js";
 import { openHistory } from "../history/open.js";
 import { forecastRto } from "../report/forecast.js";
@@ -15,6 +16,7 @@ import type { EventListener } from "./events.js";
 import { newRunId } from "./ids.js";
 import { acquireLock } from "./lock.js";
 import { runDrill, type RunResult } from "./runner.js";
+import { errorText } from "../redact.js";
 
 export interface ExecuteOptions {
   signal: AbortSignal;
@@ -105,10 +107,7 @@ export async function executeDrill(
     const reportUrl = await publishReport(project, result.record, past, opts.log);
     const notify = { ...opts.notify, log: opts.log, clock, ...(reportUrl ? { reportUrl } : {}) };
     await notifyRun(project, result.record, notify).catch((e: unknown) =>
-      opts.log.error(
-        { error: e instanceof Error ? e.message : String(e) },
-        "posting the run failed",
-      ),
+      opts.log.error({ error: errorText(e) }, "posting the run failed"),
     );
   }
   return result;
@@ -144,5 +143,12 @@ export function resourcesFor(project: Project, drill: string): RunResources {
   const history = () => (past ??= openHistory(project).list(drill));
   const written = project.drills.get(drill);
   const drillSource = written && { file: written.file, locate: written.locate };
-  return { scrubbers, scrubberSources, history, ...(drillSource ? { drillSource } : {}) };
+  const examplesKey = () => projectExamplesKey(project.root);
+  return {
+    scrubbers,
+    scrubberSources,
+    history,
+    examplesKey,
+    ...(drillSource ? { drillSource } : {}),
+  };
 }

@@ -19,6 +19,7 @@ import { describeRegression, findRegressions, phaseMeasurements } from "./phases
 import { preflight, usesProduction } from "./preflight.js";
 import { runStep, type StepRun } from "./step-runner.js";
 import { DrillError, toErrorRecord } from "../errors.js";
+import { errorText } from "../redact.js";
 
 export interface EngineDeps {
   provider: Provider;
@@ -240,10 +241,7 @@ async function pastRuns(deps: EngineDeps): Promise<RunRecord[]> {
   try {
     return await deps.resources.history();
   } catch (e) {
-    deps.log.warn(
-      { error: e instanceof Error ? e.message : String(e) },
-      "history unreadable: no regression check",
-    );
+    deps.log.warn({ error: errorText(e) }, "history unreadable: no regression check");
     return [];
   }
 }

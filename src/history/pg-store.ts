@@ -3,6 +3,7 @@ import { HISTORY_OPTIONS } from "../db.js";
 import { platformError } from "../errors.js";
 import type { RunRecord } from "../types.js";
 import { newestFirst, type HistoryStore } from "./store.js";
+import { errorText } from "../redact.js";
 
 export interface PgStoreOptions {
   /** `postgres://user:password@host/db`: a secret, never in a message. */
@@ -131,7 +132,7 @@ export class PgHistoryStore implements HistoryStore {
 
   private failure(e: unknown) {
     if ((e as { code?: string }).code === "HISTORY_POSTGRES") return e;
-    let message = e instanceof Error ? e.message : String(e);
+    let message = errorText(e);
     // Whatever the driver said, the URL (and its password) stays out of it.
     message = message.split(this.opts.url).join("<history url>");
     const password = passwordOf(this.opts.url);

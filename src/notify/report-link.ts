@@ -2,6 +2,7 @@ import type { Project } from "../definitions/project.js";
 import { openHistory } from "../history/open.js";
 import type { Logger } from "../log.js";
 import type { RunRecord } from "../types.js";
+import { errorText } from "../redact.js";
 
 /**
  * The run's HTML report where the history store can serve it (S3), for channel messages, with
@@ -21,7 +22,7 @@ export async function publishReport(
     return await store.publishReport(record, html);
   } catch (e) {
     // The message still goes out, without its link.
-    log.warn({ error: e instanceof Error ? e.message : String(e) }, "cannot publish the report");
+    log.warn({ error: errorText(e) }, "cannot publish the report");
     return undefined;
   }
 }

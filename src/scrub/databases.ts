@@ -149,6 +149,7 @@ function inDatabase(e: unknown, database: string): unknown {
   if (!(e instanceof DrillError)) return e;
   return new DrillError(e.kind, e.code, `database ${database}: ${e.message}`, {
     ...(e.hint ? { hint: e.hint } : {}),
+    ...(e.postgres ? { postgres: e.postgres } : {}),
     cause: e,
   });
 }

@@ -14,6 +14,7 @@ import { planScrub, type ScrubberSource, type TablePlan, type Unclassified } fro
 import { PoolRegistry, loadPools } from "./pools.js";
 import { captureCrossTable, captureTable, type TableDefinition } from "./preserve.js";
 import { rewriteTable } from "./rewrite.js";
+import { rewriteFailure } from "./rewrite-failure.js";
 import { compileTable, type CompiledTable } from "./sql.js";
 
 export interface ScrubOptions {
@@ -160,9 +161,14 @@ export async function scrubDatabase(
             async (w) => {
               await keys.apply(w);
               const start = performance.now();
-              const r = defs.has(t)
-                ? await rewriteTable(w, t.table, compiled.get(t)!, defs.get(t)!)
-                : await rewriteInPlace(w, t.table, compiled.get(t)!, workSchema, leaf);
+              const c = compiled.get(t)!;
+              const r = await (
+                defs.has(t)
+                  ? rewriteTable(w, t.table, c, defs.get(t)!)
+                  : rewriteInPlace(w, t.table, c, workSchema, leaf)
+              ).catch(async (e: unknown) => {
+                throw await rewriteFailure(w, t.table, c, e);
+              });
               return { r, start, end: performance.now() };
             },
             session,

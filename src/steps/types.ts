@@ -18,6 +18,8 @@ export interface RunResources {
   drillSource?: ScrubberSource;
   /** Earlier runs of this drill, newest first (for comparisons with the past). */
   history(): Promise<RunRecord[]>;
+  /** The project's key for example hashes (redact.ts); absent: a key for this run only. */
+  examplesKey?(): Promise<Buffer>;
 }
 
 /** The restored copy a run works on. Set by `restore`, used by the steps after it. */

@@ -7,6 +7,7 @@ import { runChecks } from "../checks/run.js";
 import type { CheckRecord } from "../checks/types.js";
 import { quoteIdent, quoteTable, withSession } from "../db.js";
 import { DrillError } from "../errors.js";
+import { examplesFor } from "../redact.js";
 import type { RunRecord } from "../types.js";
 import { defineStep, type StepContext } from "./types.js";
 
@@ -66,6 +67,7 @@ export const verify = defineStep({
           .history()
           .then((runs) => runs.find((r) => r.outcome === "passed" && r.id !== ctx.runId))),
       cwd: ctx.resolvePath("."),
+      examples: examplesFor(ctx.drill.showExamples, ctx.resources.examplesKey),
     });
     const details: Record<string, unknown> = { checks: results };
     const rpo = await measuredRpo(results, ctx);

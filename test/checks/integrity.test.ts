@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { exampleHash, examplesFor } from "../../src/redact.js";
 import type { ConnectionInfo } from "../../src/types.js";
 import { runOn, seen } from "./run-helper.js";
 import { startShops } from "./shop-fixture.js";
@@ -18,10 +19,15 @@ describe("noOrphans", () => {
   it("passes when every child has its parent, fails with the dangling keys", async () => {
     const [ok, orphans, fk] = [
       ...(await runOn(good, [["noOrphans", check]])),
-      ...(await runOn(bad, [
-        ["noOrphans", check],
-        ["noOrphans", { table: "orders", column: "customer_id", references: "customers.id" }],
-      ])),
+      // The values themselves, as a drill with showExamples: true records them.
+      ...(await runOn(
+        bad,
+        [
+          ["noOrphans", check],
+          ["noOrphans", { table: "orders", column: "customer_id", references: "customers.id" }],
+        ],
+        { examples: examplesFor(true) },
+      )),
     ];
     expect(seen(ok!)).toEqual(["noOrphans order_items.order_id → orders.id", "passed", 0, "= 0"]);
     expect(seen(orphans!)).toEqual([
@@ -37,6 +43,19 @@ describe("noOrphans", () => {
     // The deleted customer 3 had orders 2, 22 (customer_id = 1 + id % 20).
     expect(fk!.measured).toBe(2);
     expect(fk!.details!.examples).toEqual(["3"]);
+  });
+
+  it("records examples as keyed hashes unless the drill shows them", async () => {
+    const key = Buffer.alloc(32, 7);
+    const [hashed] = await runOn(bad, [["noOrphans", check]], {
+      examples: examplesFor(false, async () => key),
+    });
+    const examples = [exampleHash(key, "999"), exampleHash(key, "1000")];
+    expect(examples[0]).toMatch(/^hmac:[0-9a-f]{16}$/);
+    expect(hashed!.details).toEqual({ ...check, orphans: 3, examples });
+    expect(hashed!.message).toBe(
+      `3 rows of order_items point at missing orders.id, e.g. ${examples.join(", ")} (keyed hashes; showExamples: true shows the values)`,
+    );
   });
 
   it("fails that check alone on a missing column or parent table", async () => {

@@ -1,4 +1,5 @@
 import { checkKinds } from "../../src/checks/registry.js";
+import { examplesFor } from "../../src/redact.js";
 import { runChecks, type RunChecksOptions } from "../../src/checks/run.js";
 import type { CheckRecord } from "../../src/checks/types.js";
 import { REPO } from "../helpers/project.js";
@@ -28,6 +29,7 @@ export function runOn(
     snapshotTakenAt: undefined,
     previousPassedRun: async () => undefined,
     cwd: REPO,
+    examples: examplesFor(false),
     ...over,
   });
 }

@@ -3,6 +3,7 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import { pgEnv, withSession } from "../../db.js";
 import type { LocalEnvironment } from "../../definitions/config.js";
 import { platformError } from "../../errors.js";
+import { maskToolOutput } from "../../redact.js";
 import { ARCHIVE_DATABASE, restoreArchive } from "../local/archive.js";
 import { findClientTools, findServerBinaries, majorVersion } from "../local/binaries.js";
 import { formatBytes } from "../local/files.js";
@@ -95,7 +96,7 @@ export async function restoreArchiveFromPlan(
   if (result.code !== 0) {
     throw platformError(
       "ARCHIVE_RESTORE_FAILED",
-      `loading ${where} failed (exit ${result.code}):\n${result.stderrTail.slice(-8).join("\n")}`,
+      `loading ${where} failed (exit ${result.code}):\n${maskToolOutput(result.stderrTail.slice(-8)).join("\n")}`,
       `check that the archive is complete and was made by pg_dump ${tools.major} or older`,
     );
   }

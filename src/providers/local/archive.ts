@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { pgEnv, withSession } from "../../db.js";
 import { inputError, platformError } from "../../errors.js";
+import { maskToolOutput } from "../../redact.js";
 import { loadPlainSql } from "../feed-tool.js";
 import type { RestoredCopy, RestoreOptions } from "../types.js";
 import { findClientTools, majorVersion, type ServerBinaries } from "./binaries.js";
@@ -147,9 +148,12 @@ export async function restoreArchive(
   opts.signal.throwIfAborted();
   if (result.code !== 0) {
     const name = path.basename(tool);
-    const tail = result.stderrTail
-      .filter((l) => !/^pg_restore: (processing|creating|launching|finished|connecting)/.test(l))
-      .slice(-8);
+    // The tool quotes rows it could not load (a COPY value, a duplicate key): values are cut.
+    const tail = maskToolOutput(
+      result.stderrTail
+        .filter((l) => !/^pg_restore: (processing|creating|launching|finished|connecting)/.test(l))
+        .slice(-8),
+    );
     throw platformError(
       "ARCHIVE_RESTORE_FAILED",
       `${name} failed (exit ${result.code}) loading ${file}:\n${tail.join("\n")}`,
