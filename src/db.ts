@@ -1,3 +1,4 @@
+import { libpqTlsEnv, pgSsl, tlsFailure } from "./pg-tls.js";
 import type { ConnectionInfo } from "./types.js";
 
 /** The slice of a pg client that checks and steps use. */
@@ -8,7 +9,10 @@ export interface Queryable {
   ): Promise<{ rows: R[]; fields: { name: string }[] }>;
 }
 
-/** The libpq variables that point a child process (pg_restore, psql, a smoke test) at `conn`. */
+/**
+ * The libpq variables that point a child process (pg_restore, psql, a smoke test) at `conn`,
+ * with its TLS (PGSSLMODE, PGSSLROOTCERT, …).
+ */
 export function pgEnv(conn: ConnectionInfo): Record<string, string> {
   return {
     PGHOST: conn.host,
@@ -16,6 +20,7 @@ export function pgEnv(conn: ConnectionInfo): Record<string, string> {
     PGUSER: conn.user,
     PGDATABASE: conn.database,
     ...(conn.password !== undefined ? { PGPASSWORD: conn.password } : {}),
+    ...libpqTlsEnv(conn.tls),
   };
 }
 
@@ -38,10 +43,23 @@ export function pgClientConfig(
     user: conn.user,
     password: conn.password,
     database: conn.database,
+    ssl: pgSsl(conn.tls),
     application_name: extra.applicationName,
     statement_timeout: extra.statementTimeoutMs,
     connectionTimeoutMillis: extra.connectTimeoutMs ?? 10_000,
   };
+}
+
+/** Connect `client` to `conn`; a TLS failure becomes one line naming the server and the fix. */
+export async function connectClient(
+  client: { connect(): Promise<unknown> },
+  conn: ConnectionInfo,
+): Promise<void> {
+  try {
+    await client.connect();
+  } catch (e) {
+    throw tlsFailure(e, conn) ?? e;
+  }
 }
 
 export interface SessionOptions {
@@ -76,7 +94,7 @@ export async function withSession<T>(
   opts.signal?.throwIfAborted();
   opts.signal?.addEventListener("abort", onAbort, { once: true });
   try {
-    await client.connect();
+    await connectClient(client, conn);
     if (!opts.readOnly) return await fn(client);
     await client.query("begin transaction read only");
     try {
