@@ -10,6 +10,9 @@ import { inputError } from "./errors.js";
 import { RDS_CA_NAME, rdsCaBundle } from "./pg-tls.js";
 import type { ConnectionInfo, TlsSetting } from "./types.js";
 
+const URL_HINT =
+  "postgres://user:password@host:5432/db?sslmode=verify-full&sslrootcert=/path/ca.pem (README: TLS to real databases)";
+
 /**
  * A postgres URL (the history store's, `probe.url`) as a connection, parsed by pg's own parser
  * (pg-connection-string), which also reads the files sslrootcert, sslcert and sslkey name.
@@ -21,7 +24,7 @@ import type { ConnectionInfo, TlsSetting } from "./types.js";
  */
 export async function connectionFromUrl(text: string, field: string): Promise<ConnectionInfo> {
   const problem = pgUrlProblems(text)[0];
-  if (problem) throw inputError("PG_URL", `${field}: ${problem}`);
+  if (problem) throw inputError("PG_URL", `${field}: ${problem}`, URL_HINT);
   const params = urlParams(text);
   let c: ReturnType<typeof parse>;
   try {
@@ -72,5 +75,5 @@ function unreadable(e: unknown, field: string, params: URLSearchParams) {
       `${field}: ${param} ${err.path} cannot be read (${err.code})`,
       `give ${param} the path of a PEM file drill's user can read`,
     );
-  return inputError("PG_URL", `${field}: not a valid postgres:// URL`);
+  return inputError("PG_URL", `${field}: not a valid postgres:// URL`, URL_HINT);
 }
