@@ -1,3 +1,4 @@
+import { libpqTlsEnv, pgSsl, tlsFailure } from "./pg-tls.js";
 import type { ConnectionInfo } from "./types.js";
 
 /** The slice of a pg client that checks and steps use. */
@@ -50,7 +51,8 @@ export const SESSION_OPTIONS = asOptions(SESSION_SETTINGS);
 export const HISTORY_OPTIONS = asOptions(FORMATS);
 
 /**
- * The libpq variables that point a child process at `conn`. pg_restore and psql get drill's
+ * The libpq variables that point a child process at `conn`, with its TLS (PGSSLMODE,
+ * PGSSLROOTCERT, …). pg_restore and psql get drill's
  * session settings (an archive sets its own where it depends on them); a team's own program
  * (`session: false`) sees the copy as the application would, with the database's settings.
  */
@@ -65,6 +67,7 @@ export function pgEnv(
     PGDATABASE: conn.database,
     ...(conn.password !== undefined ? { PGPASSWORD: conn.password } : {}),
     ...(opts.session === false ? {} : { PGOPTIONS: SESSION_OPTIONS }),
+    ...libpqTlsEnv(conn.tls),
   };
 }
 
@@ -95,11 +98,24 @@ export function pgClientConfig(
     user: conn.user,
     password: conn.password,
     database: conn.database,
+    ssl: pgSsl(conn.tls),
     application_name: extra.applicationName,
     statement_timeout: extra.statementTimeoutMs,
     connectionTimeoutMillis: extra.connectTimeoutMs ?? 10_000,
     options: SESSION_OPTIONS,
   };
+}
+
+/** Connect `client` to `conn`; a TLS failure becomes one line naming the server and the fix. */
+export async function connectClient(
+  client: { connect(): Promise<unknown> },
+  conn: ConnectionInfo,
+): Promise<void> {
+  try {
+    await client.connect();
+  } catch (e) {
+    throw tlsFailure(e, conn) ?? e;
+  }
 }
 
 export interface SessionOptions {
@@ -134,7 +150,7 @@ export async function withSession<T>(
   opts.signal?.throwIfAborted();
   opts.signal?.addEventListener("abort", onAbort, { once: true });
   try {
-    await client.connect();
+    await connectClient(client, conn);
     if (!opts.readOnly) return await fn(client);
     await client.query("begin transaction read only");
     try {

@@ -115,6 +115,28 @@ export interface ConnectionInfo {
   user: string;
   password?: string;
   database: string;
+  /** Absent: plain text, only for clusters drill started itself on loopback. */
+  tls?: TlsSetting;
+}
+
+/**
+ * TLS as libpq's sslmode means it: `require` encrypts without checking who answers,
+ * `verify-ca` also checks the certificate chains to a trusted CA, `verify-full` also that it
+ * names the host connected to. Every pg client and child process drill starts honours it
+ * (src/pg-tls.ts).
+ */
+export interface TlsSetting {
+  mode: "require" | "verify-ca" | "verify-full";
+  /** Trusted CA certificates (PEM, several may follow each other); absent: Node's bundled roots. */
+  ca?: string;
+  /** The file `ca` came from (a URL's sslrootcert): child processes get it as is. */
+  caFile?: string;
+  /** What `ca` is, for messages: "the RDS CA bundle", a file name. */
+  caName?: string;
+  /** What to change when the certificate does not chain to `ca`; default: name it (sslrootcert). */
+  caHint?: string;
+  /** A client certificate (sslcert, sslkey): the files for libpq, their PEM text for pg. */
+  client?: { certFile: string; keyFile: string; cert: string; key: string };
 }
 
 /** Injected so the engine and the scheduler are tested without sleeping. */

@@ -1,4 +1,4 @@
-import { pgClientConfig, withSession } from "../db.js";
+import { connectClient, pgClientConfig, withSession } from "../db.js";
 import type { ConnectionInfo } from "../types.js";
 
 /** How much of the result a check reads: the first rows, or how many rows up to a cap. */
@@ -56,7 +56,7 @@ export async function readBounded(query: string, take: Take, o: BoundedOptions):
   o.signal.addEventListener("abort", onAbort, { once: true });
   const prefix = `declare ${CURSOR} no scroll cursor for `;
   const work = async (): Promise<Bounded> => {
-    await client.connect();
+    await connectClient(client, o.reader);
     pid = (await client.query<{ pid: number }>("select pg_backend_pid() pid")).rows[0]!.pid;
     await client.query("begin transaction isolation level repeatable read, read only");
     try {

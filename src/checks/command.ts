@@ -43,7 +43,7 @@ export const command = defineConnectionCheck({
       }),
   }).meta({
     description:
-      "Runs the team's own smoke test with `DATABASE_URL` and `PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`, `PGDATABASE` pointing at the copy; exit 0 passes. It sees only PATH, HOME, USER, LANG, LC_ALL, TZ and TMPDIR of drill's environment, plus its `env`. Its last 20 lines of output are recorded, the password redacted.",
+      "Runs the team's own smoke test with `DATABASE_URL` and `PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`, `PGDATABASE` pointing at the copy, and its TLS in `PGSSLMODE` and `PGSSLROOTCERT` (and the URL's `sslmode`, `sslrootcert`); exit 0 passes. It sees only PATH, HOME, USER, LANG, LC_ALL, TZ and TMPDIR of drill's environment, plus its `env`. Its last 20 lines of output are recorded, the password redacted.",
   }),
   // Only the program's name: the rest of a command line may carry an interpolated secret.
   describe: (o) =>
@@ -102,9 +102,18 @@ export function envFor(
   for (const [k, v] of Object.entries(extra))
     if (!k.startsWith("PG") && k !== "DATABASE_URL") env[k] = v;
   const auth = `${encodeURIComponent(conn.user)}${conn.password !== undefined ? `:${encodeURIComponent(conn.password)}` : ""}`;
+  const pg = pgEnv(conn);
+  // The same TLS for a client that reads only the URL.
+  const tls = conn.tls
+    ? `?${new URLSearchParams({
+        sslmode: conn.tls.mode,
+        ...(pg.PGSSLROOTCERT ? { sslrootcert: pg.PGSSLROOTCERT } : {}),
+        ...(pg.PGSSLCERT && pg.PGSSLKEY ? { sslcert: pg.PGSSLCERT, sslkey: pg.PGSSLKEY } : {}),
+      }).toString()}`
+    : "";
   return {
     ...env,
-    DATABASE_URL: `postgresql://${auth}@${conn.host}:${conn.port}/${encodeURIComponent(conn.database)}`,
+    DATABASE_URL: `postgresql://${auth}@${conn.host}:${conn.port}/${encodeURIComponent(conn.database)}${tls}`,
     // The team's program sees the copy with the database's own settings, as the application does.
     ...pgEnv(conn, { session: false }),
   };

@@ -1,5 +1,5 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
-import { pgClientConfig, quoteIdent } from "../db.js";
+import { connectClient, pgClientConfig, quoteIdent } from "../db.js";
 import { platformError } from "../errors.js";
 import { errorText } from "../redact.js";
 import type { ConnectionInfo } from "../types.js";
@@ -43,7 +43,7 @@ export async function ensureCheckReader(admin: ConnectionInfo): Promise<Connecti
   const attrs = (extra: string) =>
     `login nocreatedb nocreaterole inherit connection limit -1 ${extra}` +
     ` password ${client.escapeLiteral(scramVerifier(password))}`;
-  await client.connect();
+  await connectClient(client, admin);
   try {
     await client.query("begin");
     // Serialise concurrent setups (two verify steps on one copy) on a transaction lock.

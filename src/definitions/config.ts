@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { duration, name, strict } from "./common.js";
+import { postgresUrl, TLS_DESCRIPTION } from "./postgres-url.js";
 import { timezoneProblem } from "../daemon/cron.js";
 
 const localEnvironment = strict({
@@ -124,7 +125,7 @@ const awsEnvironment = strict({
   }),
 }).meta({
   description:
-    "RDS and Aurora: where production lives and the limits every restored copy is held to. Credentials come from the AWS SDK's default chain, never from files.",
+    "RDS and Aurora: where production lives and the limits every restored copy is held to. Credentials come from the AWS SDK's default chain, never from files. drill reaches each copy over TLS verified against the RDS CA bundle and the copy's endpoint name (sslmode verify-full), also for pg_restore, psql and command checks.",
 });
 
 export const environmentSchema = z.discriminatedUnion(
@@ -227,13 +228,9 @@ const s3History = strict({
 
 const postgresHistory = strict({
   store: z.literal("postgres").meta({ description: "tables in a PostgreSQL database" }),
-  url: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, { message: 'expected "postgres://…"' })
-    .meta({
-      description:
-        "postgres://user:password@host:5432/db; write it as ${VARIABLE}, it holds a password",
-    }),
+  url: postgresUrl.meta({
+    description: `postgres://user:password@host:5432/db; write it as \${VARIABLE}, it holds a password. ${TLS_DESCRIPTION}`,
+  }),
   tablePrefix: z
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,30}$/, { message: "expected lowercase letters, digits or _" })

@@ -1,12 +1,14 @@
 import type { Pool, PoolClient } from "pg";
-import { HISTORY_OPTIONS } from "../db.js";
-import { platformError } from "../errors.js";
-import type { RunRecord } from "../types.js";
+import { HISTORY_OPTIONS, pgClientConfig } from "../db.js";
+import { DrillError, platformError } from "../errors.js";
+import { tlsFailure } from "../pg-tls.js";
+import { connectionFromUrl } from "../pg-url.js";
+import type { ConnectionInfo, RunRecord } from "../types.js";
 import { newestFirst, type HistoryStore } from "./store.js";
 import { errorText } from "../redact.js";
 
 export interface PgStoreOptions {
-  /** `postgres://user:password@host/db`: a secret, never in a message. */
+  /** `postgres://user:password@host/db?sslmode=…`: a secret, never in a message. */
   url: string;
   tablePrefix?: string;
 }
@@ -25,6 +27,7 @@ export class PgHistoryStore implements HistoryStore {
   readonly tables: { runs: string; leases: string; slots: string };
   private pool?: Promise<Pool>;
   private ready?: Promise<void>;
+  private conn?: ConnectionInfo;
 
   constructor(private readonly opts: PgStoreOptions) {
     const p = opts.tablePrefix ?? "drill_";
@@ -78,15 +81,16 @@ export class PgHistoryStore implements HistoryStore {
 
   private connect(): Promise<Pool> {
     // pg is imported on use, so commands that never touch this store stay fast.
-    this.pool ??= import("pg").then(({ default: pg }) => {
+    this.pool ??= import("pg").then(async ({ default: pg }) => {
+      this.conn ??= await connectionFromUrl(this.opts.url, "history.url");
       const pool = new pg.Pool({
-        connectionString: this.opts.url,
+        ...pgClientConfig(this.conn, { applicationName: "drill" }),
         max: 4,
         idleTimeoutMillis: 10_000,
         // `drill run` must not wait for idle connections to time out before it exits.
         allowExitOnIdle: true,
-        application_name: "drill",
-        // See db.ts; an `options` parameter in the URL is the team's choice and replaces these.
+        // Not drill's session settings (see db.ts): formats only, no search_path in the team's
+        // own database.
         options: HISTORY_OPTIONS,
       });
       // An idle connection the server dropped: the next query reconnects.
@@ -132,6 +136,16 @@ export class PgHistoryStore implements HistoryStore {
 
   private failure(e: unknown) {
     if ((e as { code?: string }).code === "HISTORY_POSTGRES") return e;
+    // The URL's own mistakes (a file it names cannot be read) are the user's: exit 2 as they are.
+    if (e instanceof DrillError && e.kind === "input") return e;
+    const tls = this.conn && tlsFailure(e, this.conn);
+    if (tls)
+      return platformError(
+        "HISTORY_POSTGRES",
+        `PostgreSQL history store: ${tls.message}`,
+        tls.hint,
+        e,
+      );
     let message = errorText(e);
     // Whatever the driver said, the URL (and its password) stays out of it.
     message = message.split(this.opts.url).join("<history url>");

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { ConnectionInfo } from "../types.js";
@@ -14,5 +15,24 @@ export async function writeKeptPgpass(file: string, c: ConnectionInfo): Promise<
   await fs.writeFile(file, `${line}\n`, { mode: 0o600 });
   // writeFile keeps the mode of a file that already existed: make sure.
   await fs.chmod(file, 0o600);
-  return `PGPASSFILE=${file} psql -h ${c.host} -p ${c.port} -U ${c.user} ${c.database}`;
+  return `PGPASSFILE=${file}${await tlsVariables(file, c)} psql -h ${c.host} -p ${c.port} -U ${c.user} ${c.database}`;
+}
+
+/**
+ * The copy's TLS for the team's psql: libpq's default (prefer) would not check whom it talks
+ * to. A CA held as text (the RDS bundle) is written beside the password file, named by its
+ * content, so every kept copy shares one and no cleanup is owed.
+ */
+async function tlsVariables(file: string, c: ConnectionInfo): Promise<string> {
+  const tls = c.tls;
+  if (!tls) return "";
+  let ca = tls.caFile;
+  if (!ca && tls.ca !== undefined && tls.mode !== "require") {
+    ca = path.join(
+      path.dirname(file),
+      `ca-${createHash("sha256").update(tls.ca).digest("hex").slice(0, 16)}.pem`,
+    );
+    await fs.writeFile(ca, tls.ca, { mode: 0o600 });
+  }
+  return ` PGSSLMODE=${tls.mode}${ca ? ` PGSSLROOTCERT=${ca}` : ""}`;
 }

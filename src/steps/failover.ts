@@ -1,9 +1,10 @@
-import type { ConnectionInfo } from "../types.js";
 import { z } from "zod";
 import { duration, stepBase, strict } from "../definitions/common.js";
+import { postgresUrl, TLS_DESCRIPTION } from "../definitions/postgres-url.js";
 import { inputError } from "../errors.js";
 import { failoverUnderProbe } from "../failover/run.js";
 import { failoverSafety } from "../failover/safety.js";
+import { connectionFromUrl } from "../pg-url.js";
 import { defineStep } from "./types.js";
 
 const target = z
@@ -29,14 +30,9 @@ export const failoverSchema = strict({
     writesPerSecond: z.number().int().min(1).max(500).default(20).meta({
       description: "sequenced writes per second; downtime is measured to 1/this of a second",
     }),
-    url: z
-      .string()
-      .regex(/^postgres(ql)?:\/\//, { message: "expected a postgres:// URL" })
-      .optional()
-      .meta({
-        description:
-          "AWS production: a postgres:// URL of the endpoint the probe writes through (write it as ${VARIABLE})",
-      }),
+    url: postgresUrl.optional().meta({
+      description: `AWS production: a postgres:// URL of the endpoint the probe writes through (write it as \${VARIABLE}). ${TLS_DESCRIPTION}`,
+    }),
   })
     .default({ writesPerSecond: 20 })
     .meta({ description: "the writer that measures what clients see during the failover" }),
@@ -122,7 +118,9 @@ export const failover = defineStep({
         : {}),
       synchronous: o.synchronous,
       ...(o.production ? { production: awsTarget(o.production) } : {}),
-      ...(o.probe.url ? { probeEndpoint: connectionFromUrl(o.probe.url) } : {}),
+      ...(o.probe.url
+        ? { probeEndpoint: await connectionFromUrl(o.probe.url, "failover probe.url") }
+        : {}),
       signal: ctx.signal,
       progress: ctx.progress,
       defer: ctx.defer,
@@ -151,16 +149,4 @@ function awsTarget(p: NonNullable<FailoverOptions["production"]>) {
   return p.dbCluster !== undefined
     ? { dbCluster: p.dbCluster, ...(p.targetInstance ? { targetInstance: p.targetInstance } : {}) }
     : { dbInstance: p.dbInstance! };
-}
-
-/** `postgres://user:password@host:5432/db`; the password stays in memory. */
-function connectionFromUrl(text: string): ConnectionInfo {
-  const u = new URL(text);
-  return {
-    host: u.hostname,
-    port: Number(u.port || 5432),
-    user: decodeURIComponent(u.username),
-    password: decodeURIComponent(u.password),
-    database: decodeURIComponent(u.pathname.slice(1)) || "postgres",
-  };
 }

