@@ -202,7 +202,7 @@ describe("a restored database with standard_conforming_strings = off", () => {
     expect(await show(pgEnv(conn, { session: false }))).toMatch(
       /^off\|public, pg_catalog\|SQL, DMY\|/,
     );
-    const url = `postgres://${conn.user}:${encodeURIComponent(conn.password!)}@${conn.host}:${conn.port}/hostile`;
+    const url = `postgres://${conn.user}:${encodeURIComponent(conn.password!)}@${conn.host}:${conn.port}/hostile?sslmode=disable`;
     const store = new PgHistoryStore({ url });
     try {
       // Its search_path stays the team's (where its tables live): no backup wrote that database.
