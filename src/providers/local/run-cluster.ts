@@ -6,7 +6,7 @@ import { platformError } from "../../errors.js";
 import type { ConnectionInfo } from "../../types.js";
 import type { ServerBinaries } from "./binaries.js";
 import { Cluster } from "./cluster.js";
-import { clusterHome } from "./home.js";
+import { clusterHome, passThroughMode } from "./home.js";
 import { chownTree, type RunAs } from "./os-user.js";
 import { isKept, readRunLabel, writeRunLabel } from "./owner.js";
 
@@ -46,7 +46,10 @@ export async function makeRunDir(
   as: RunAs | undefined,
   runId = path.basename(runDir),
 ): Promise<void> {
-  await fs.mkdir(path.dirname(runDir), { recursive: true, mode: 0o755 });
+  const runs = path.dirname(runDir);
+  await fs.mkdir(runs, { recursive: true, mode: passThroughMode(as !== undefined) });
+  // The server user passes through to its run folder, whatever the umask left.
+  if (as) await fs.chmod(runs, passThroughMode(true));
   await fs.mkdir(runDir, { mode: 0o700 });
   await writeRunLabel(runDir, runId);
   await chownTree(runDir, as);
