@@ -14,41 +14,35 @@ import { assertOwnFolder, ownUid } from "./safe-path.js";
  */
 export function clusterHome(root: string, tmp = tmpdir()): string {
   const home = path.join(root, ".drill");
-  if (ownUid() !== 0) return home;
-  if (othersCanWalkTo(root)) {
-    passThrough(home, false);
-    return home;
-  }
+  if (ownUid() !== 0 || othersCanWalkTo(root)) return home;
   const id = createHash("sha256").update(path.resolve(root)).digest("hex").slice(0, 12);
   const outside = path.join(tmp, `drill-clusters-${id}`);
-  passThrough(outside, true);
+  openToServer(outside, { shared: true });
   return outside;
 }
 
 /**
- * The folders between the project and a cluster's data folder, when the server runs as another
- * user: it may pass through (x), nobody else may list or write them (0711). Every folder inside
- * is 0700 and every file 0600, so passing through reaches nothing but the server's own folders.
- * Not root: 0700, the server runs as us.
+ * A folder between the project and a cluster's data folder (clusterHome, runs/), made before a
+ * cluster goes in when the server runs as another user: it may pass through (x), nobody may
+ * list or write it (0711). Every folder inside is 0700 and every file 0600, so passing through
+ * reaches nothing but the server's own folders. `shared`: under the temp dir, where another
+ * user may have made it first.
  */
-export const PASS_THROUGH = 0o711;
-export const passThroughMode = (otherServerUser: boolean) =>
-  otherServerUser ? PASS_THROUGH : 0o700;
-
-/** `shared`: under the temp dir, where another user may have made it first. */
-function passThrough(dir: string, shared: boolean): void {
+export function openToServer(dir: string, opts: { shared?: boolean } = {}): void {
   try {
     mkdirSync(dir, { mode: PASS_THROUGH });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
   }
   // Checked before anything (chmod included) follows a link or writes into another's folder.
-  if (shared) assertOwnFolder(dir);
+  if (opts.shared) assertOwnFolder(dir);
   const st = lstatSync(dir);
   // umask may have taken the bits the server user needs; an older drill made it 0755.
   if (st.isDirectory() && st.uid === ownUid() && (st.mode & 0o777) !== PASS_THROUGH)
     chmodSync(dir, PASS_THROUGH);
 }
+
+const PASS_THROUGH = 0o711;
 
 export function othersCanWalkTo(dir: string): boolean {
   let current = path.resolve(dir);

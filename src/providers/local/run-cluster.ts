@@ -6,7 +6,8 @@ import { platformError } from "../../errors.js";
 import type { ConnectionInfo } from "../../types.js";
 import type { ServerBinaries } from "./binaries.js";
 import { Cluster } from "./cluster.js";
-import { clusterHome, passThroughMode } from "./home.js";
+import { privateDir } from "../../private-files.js";
+import { clusterHome, openToServer } from "./home.js";
 import { chownTree, type RunAs } from "./os-user.js";
 import { isKept, readRunLabel, writeRunLabel } from "./owner.js";
 
@@ -47,9 +48,11 @@ export async function makeRunDir(
   runId = path.basename(runDir),
 ): Promise<void> {
   const runs = path.dirname(runDir);
-  await fs.mkdir(runs, { recursive: true, mode: passThroughMode(as !== undefined) });
-  // The server user passes through to its run folder, whatever the umask left.
-  if (as) await fs.chmod(runs, passThroughMode(true));
+  if (as) {
+    // The server user passes through clusterHome and runs/ to its own run folder.
+    openToServer(path.dirname(runs));
+    openToServer(runs);
+  } else await privateDir(runs);
   await fs.mkdir(runDir, { mode: 0o700 });
   await writeRunLabel(runDir, runId);
   await chownTree(runDir, as);

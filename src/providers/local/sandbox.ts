@@ -5,7 +5,7 @@ import path from "node:path";
 import { withSession } from "../../db.js";
 import type { ServerBinaries } from "./binaries.js";
 import { Cluster } from "./cluster.js";
-import { clusterHome } from "./home.js";
+import { clusterHome, openToServer } from "./home.js";
 import { privateDir, writeFileAtomic } from "../../private-files.js";
 import type { RunAs } from "./os-user.js";
 import { isPortFree } from "./ports.js";
@@ -86,7 +86,7 @@ export class SandboxPrimary {
   constructor(
     readonly root: string,
     bins: ServerBinaries,
-    as: RunAs | undefined,
+    private readonly as: RunAs | undefined,
   ) {
     this.paths = sandboxPaths(root);
     this.cluster = new Cluster(bins, this.paths.dataDir, this.paths.logFile, as);
@@ -98,6 +98,8 @@ export class SandboxPrimary {
 
   /** Create and seed the primary when it does not exist yet (or a crash left it half made). */
   async ensureCreated(scale: number, progress: (m: string) => void, signal: AbortSignal) {
+    // The server user passes through clusterHome to its folder (also after a chmod -R go-rwx).
+    if (this.as) openToServer(path.dirname(this.paths.primary));
     const state = await readState(this.root);
     if (
       state.seeded &&
