@@ -2,7 +2,7 @@
 #
 # drill in a container. Build: docker build -t drill .
 #   one drill:  docker run --rm drill run quickstart       (the image carries the quickstart)
-#   scheduler:  docker run -d -p 9464:9464 -v "$PWD:/project" drill          (CMD is `daemon`)
+#   scheduler:  docker run -d -p 9464:9464 -v "$PWD:/project" drill   (CMD: daemon --host 0.0.0.0)
 # The user's project (drills/, scrubbers/, config/) is mounted at /project, the working
 # directory; run state (.drill/: history, locks, sandbox clusters) lands in /project/.drill, so
 # a mounted project must be writable by uid 1000 (or run with --user "$(id -u)").
@@ -64,4 +64,7 @@ EXPOSE 9464
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:9464/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 ENTRYPOINT ["tini", "--", "drill"]
-CMD ["daemon"]
+# The daemon listens on 127.0.0.1 unless told otherwise; in a container its probes and
+# Prometheus come from outside, so the image says 0.0.0.0 (set daemon.metricsToken to guard
+# /metrics).
+CMD ["daemon", "--host", "0.0.0.0"]

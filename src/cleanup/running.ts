@@ -1,6 +1,7 @@
-import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { readdir, readFile, rm } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { privateDir, writeFileAtomic } from "../private-files.js";
 
 /**
  * `.drill/running/<runId>.json`: a run in progress, written when it starts and removed once its
@@ -32,8 +33,8 @@ export async function writeRunningMarker(
     host: hostname(),
     startedAt: new Date(o.now).toISOString(),
   };
-  await mkdir(runningDir(root), { recursive: true });
-  await writeFile(fileOf(root, o.runId), `${JSON.stringify(marker, null, 2)}\n`);
+  await privateDir(runningDir(root));
+  await writeFileAtomic(fileOf(root, o.runId), `${JSON.stringify(marker, null, 2)}\n`);
   return () => removeRunningMarker(root, o.runId);
 }
 

@@ -125,7 +125,10 @@ export function program(io: Io, done: (code: ExitCode) => void): Command {
     .option("--port <port>", "HTTP port (default: daemon.port in config, 9464)", (v) =>
       positiveInt(v, "--port", true),
     )
-    .option("--host <host>", "HTTP listen address (default: daemon.host in config, 0.0.0.0)")
+    .option(
+      "--host <host>",
+      "HTTP listen address (default: daemon.host in config, 127.0.0.1; 0.0.0.0 for every interface)",
+    )
     .action(async (flags: { port?: number; host?: string }) =>
       done(
         await (

@@ -1,6 +1,6 @@
-import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import type { ExitCode } from "../errors.js";
+import { privateDir, writeFileAtomic } from "../private-files.js";
 import { forecastRto } from "../report/forecast.js";
 import { renderHtmlReport, trendRuns } from "../report/html.js";
 import { markdownReport } from "../report/markdown.js";
@@ -51,8 +51,9 @@ export async function reportCommand(target: string, flags: ReportFlags, io: Io):
   }
   const file = resolve(io.cwd, flags.html);
   const html = renderHtmlReport(record, mine);
-  await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, html);
+  // A report holds the run's findings: for the user who made it, like the records it comes from.
+  await privateDir(dirname(file));
+  await writeFileAtomic(file, html);
   writeLine(io.stdout, `wrote ${flags.html} (run ${record.id})`);
   return 0;
 }

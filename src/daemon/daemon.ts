@@ -10,7 +10,7 @@ import { systemClock, type Clock, type RunRecord } from "../types.js";
 import { coordinatorFor } from "./coordinator.js";
 import { recordSkipped } from "./skipped.js";
 import { Dispatcher } from "./dispatcher.js";
-import { serveProbes } from "./http.js";
+import { serveProbes, type HttpLimits } from "./http.js";
 import { loadValidDrills } from "./load.js";
 import { createMetrics } from "./metrics.js";
 import { Overdue } from "./overdue.js";
@@ -28,6 +28,8 @@ export interface DaemonOptions {
   onReload?(fn: () => void): () => void;
   port?: number;
   host?: string;
+  /** The HTTP server's timeouts and connection cap (tests make them short). */
+  httpLimits?: Partial<HttpLimits>;
   clock?: Clock;
   timer?: Timer;
   /** Watch drills/, config/ and scrubbers/ for changes (default true). */
@@ -169,15 +171,28 @@ export async function runDaemon(opts: DaemonOptions): Promise<0 | 2 | 3> {
       ready: () => ready && !stopping,
       metrics: async () => ({ contentType: metrics.contentType, text: await metrics.text() }),
     },
-    opts.port ?? settings.port,
-    opts.host ?? settings.host,
+    {
+      port: opts.port ?? settings.port,
+      host: opts.host ?? settings.host,
+      // The current config's: a reload that changes or removes the token applies at once.
+      metricsToken: () => project.config.daemon.metricsToken,
+      ...(opts.httpLimits ? { limits: opts.httpLimits } : {}),
+    },
   ).catch((e: unknown) => {
     throw new DrillError("platform", "DAEMON_PORT", `cannot serve HTTP: ${msg(e)}`, {
       hint: "choose another port with --port or daemon.port in config",
     });
   });
   opts.onListening?.(http.port);
-  log.info({ port: http.port, store: store.kind }, "daemon started");
+  log.info(
+    {
+      host: opts.host ?? settings.host,
+      port: http.port,
+      store: store.kind,
+      metrics: settings.metricsToken ? "bearer token" : "open",
+    },
+    "daemon started",
+  );
   if (store.kind === "s3")
     log.warn("S3 history store: run a single daemon (S3 cannot hold a run lease)");
   await readHistory().catch((e: unknown) =>

@@ -258,9 +258,18 @@ export const daemonSchema = strict({
   port: z.number().int().min(0).max(65535).default(9464).meta({
     description: "HTTP port of /healthz, /readyz and /metrics; `drill daemon --port` overrides it",
   }),
-  host: z.string().min(1).default("0.0.0.0").meta({
-    description: "HTTP listen address; `drill daemon --host` overrides it",
+  host: z.string().min(1).default("127.0.0.1").meta({
+    description:
+      'HTTP listen address: this machine only by default; "0.0.0.0" for every interface (a container); `drill daemon --host` overrides it',
   }),
+  metricsToken: z
+    .string()
+    .min(16, { message: "at least 16 characters (openssl rand -hex 32 makes one)" })
+    .optional()
+    .meta({
+      description:
+        'when set, /metrics answers only requests with "Authorization: Bearer <token>" (401 otherwise); write it as "${VARIABLE}", it is a secret. /healthz and /readyz stay open',
+    }),
   maxConcurrent: z.number().int().min(1).max(64).default(2).meta({
     description: "at most this many drills run at once; due drills beyond it wait their turn",
   }),
@@ -294,7 +303,7 @@ export const configSchema = strict({
   daemon: daemonSchema
     .default({
       port: 9464,
-      host: "0.0.0.0",
+      host: "127.0.0.1",
       maxConcurrent: 2,
       shutdownGrace: 5 * 60_000,
       leaseTtl: 2 * 60_000,

@@ -30,6 +30,16 @@ export async function loadConfig(root: string, files: readonly string[], env: En
       problems.push(...parsed.problems);
       continue;
     }
+    const token = ["daemon", "metricsToken"];
+    if (parsed.value.daemon.metricsToken !== undefined && source.written(token) === undefined) {
+      problems.push(
+        problemAt(
+          source,
+          token,
+          'write the token as "${VARIABLE}" and set that variable: a token in a file ends up in the repository',
+        ),
+      );
+    }
     for (const [key, what] of Object.entries(NAMED) as [keyof typeof NAMED, string][]) {
       for (const [name, value] of Object.entries(parsed.value[key])) {
         const id = `${key}.${name}`;

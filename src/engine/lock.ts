@@ -1,7 +1,8 @@
-import { mkdir, open, readFile, rm, stat } from "node:fs/promises";
+import { open, readFile, rm, stat } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { DrillError } from "../errors.js";
+import { privateDir } from "../private-files.js";
 
 export interface LockOwner {
   pid: number;
@@ -22,7 +23,7 @@ export async function acquireLock(
   owner: Omit<LockOwner, "pid" | "host">,
   what: string,
 ): Promise<() => Promise<void>> {
-  await mkdir(dir, { recursive: true });
+  await privateDir(dir);
   const file = join(dir, `${key}.lock`);
   const me: LockOwner = { pid: process.pid, host: hostname(), ...owner };
   for (let attempt = 0; attempt < 20; attempt++) {

@@ -1,5 +1,6 @@
-import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
+import { privateDir, writeFileAtomic } from "../private-files.js";
 import type { RunRecord } from "../types.js";
 import { drillOfRunId, newestFirst, type HistoryStore } from "./store.js";
 
@@ -14,12 +15,10 @@ export class FileHistoryStore implements HistoryStore {
 
   async save(record: RunRecord): Promise<string> {
     const folder = join(this.dir, record.drill);
-    await mkdir(folder, { recursive: true });
+    await privateDir(folder);
     const file = join(folder, `${record.id}.json`);
     const storedAt = relative(this.root, file) || file;
-    const tmp = `${file}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify({ ...record, storedAt }, null, 2) + "\n", { mode: 0o600 });
-    await rename(tmp, file);
+    await writeFileAtomic(file, JSON.stringify({ ...record, storedAt }, null, 2) + "\n");
     return storedAt;
   }
 

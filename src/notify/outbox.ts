@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { privateDir, writeFileAtomic } from "../private-files.js";
 import type { RunRecord } from "../types.js";
 import type { Notice } from "./payloads.js";
 
@@ -39,11 +40,8 @@ export class Outbox {
   }
 
   async put(entry: OutboxEntry): Promise<void> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const file = join(this.dir, `${entry.id}.json`);
-    const tmp = `${file}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(entry, null, 2), { mode: 0o600 });
-    await rename(tmp, file);
+    await privateDir(this.dir);
+    await writeFileAtomic(join(this.dir, `${entry.id}.json`), JSON.stringify(entry, null, 2));
   }
 
   async remove(id: string): Promise<void> {

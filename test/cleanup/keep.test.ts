@@ -61,6 +61,14 @@ describe("scrub keep", () => {
     const label = await readFile(join(root, ".drill/runs", record.id, "owner.json"), "utf8");
     expect(label).not.toContain(password);
     expect(JSON.parse(label)).toMatchObject({ runId: record.id, keepUntil: kept.until });
+    // The kept copy's records are the runner's alone.
+    const modes = [
+      ".drill/kept",
+      `.drill/runs/${record.id}`,
+      `.drill/runs/${record.id}/owner.json`,
+    ];
+    const octal = async (rel: string) => ((await stat(join(root, rel))).mode & 0o777).toString(8);
+    expect(await Promise.all(modes.map(octal))).toEqual(["700", "700", "600"]);
     // The one exception to "nothing left running": the kept copy.
     expect(serversUnder(root)).toHaveLength(1);
 

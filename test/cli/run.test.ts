@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -59,6 +59,18 @@ const records = async (name: string): Promise<RunRecord[]> => {
     ),
   );
 };
+/** Modes under `rel`; folders of the server user (cluster data) are listed, not entered. */
+async function modesUnder(base: string, rel: string, out = new Map<string, Mode>()) {
+  const st = await lstat(join(base, rel));
+  const ours = st.uid === process.getuid?.();
+  out.set(rel, { mode: st.mode & 0o777, dir: st.isDirectory(), ours });
+  if (st.isDirectory() && ours)
+    for (const name of await readdir(join(base, rel)))
+      await modesUnder(base, `${rel}/${name}`, out);
+  return out;
+}
+type Mode = { mode: number; dir: boolean; ours: boolean };
+
 const stagingLeft = async () =>
   existsSync(join(root, ".drill/runs")) ? readdir(join(root, ".drill/runs")) : [];
 
@@ -88,6 +100,33 @@ describe("drill run", () => {
     expect(JSON.parse(await readFile(join(root, record.storedAt!), "utf8"))).toEqual(record);
     expect(serversUnder(root)).toEqual([]);
     expect(await stagingLeft()).toEqual([]);
+  });
+
+  it("keeps what the run wrote to itself: folders 0700, files 0600, HTML reports 0600", async () => {
+    // As root, clusters inside .drill run as `postgres`, which must pass through .drill and runs/.
+    const passThrough = process.getuid?.() === 0 ? 0o711 : 0o700;
+    const through = new Set([".drill", ".drill/runs"]);
+    const seen = await modesUnder(root, ".drill");
+    expect(seen.size).toBeGreaterThan(10);
+    for (const [rel, { mode, dir, ours }] of seen) {
+      const want = dir ? (through.has(rel) ? passThrough : 0o700) : ours ? mode & 0o700 : mode;
+      expect(`${rel} ${mode.toString(8)}`).toBe(`${rel} ${want.toString(8)}`);
+    }
+    for (const rel of [".drill/history/small", ".drill/locks", ".drill/sandbox/snapshots"])
+      expect(seen.get(rel)?.mode, rel).toBe(0o700);
+    for (const rel of [".drill/sandbox/password", ".drill/sandbox/state.json"])
+      expect(seen.get(rel)?.mode, rel).toBe(0o600);
+    expect([...seen.keys()].filter((k) => k.startsWith(".drill/history/small/"))).not.toEqual([]);
+
+    // A report written over an existing, world-readable file is a new 0600 file.
+    await mkdir(join(root, "reports", "old"), { recursive: true, mode: 0o755 });
+    await writeFile(join(root, "reports/old/latest.html"), "", { mode: 0o644 });
+    for (const out of ["reports/new/latest.html", "reports/old/latest.html"]) {
+      const r = await runCli(["report", "latest", "--html", out], { cwd: root });
+      expect(r.code, r.stderr).toBe(0);
+      expect((await stat(join(root, out))).mode & 0o777, out).toBe(0o600);
+    }
+    expect((await stat(join(root, "reports/new"))).mode & 0o777).toBe(0o700);
   });
 
   it("prints plain step lines and a summary when stdout is not a terminal", async () => {

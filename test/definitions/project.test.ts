@@ -47,7 +47,7 @@ describe("loadProject", () => {
       channels: {},
       daemon: {
         port: 9464,
-        host: "0.0.0.0",
+        host: "127.0.0.1",
         maxConcurrent: 2,
         shutdownGrace: 300000,
         leaseTtl: 120000,

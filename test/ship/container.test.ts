@@ -27,7 +27,7 @@ USER 1000:1000
 EXPOSE ${PORT}
 HEALTHCHECK CMD ["node", "-e", "fetch('http://127.0.0.1:${PORT}/healthz')"]
 ENTRYPOINT ["tini", "--", "drill"]
-CMD ["daemon"]
+CMD ["daemon", "--host", "0.0.0.0"]
 `;
   const broken = (from: string | RegExp, to: string) => {
     const text = good.replace(from, to);
@@ -66,8 +66,11 @@ CMD ["daemon"]
     expect(broken(`:${PORT}/healthz`, ":8080/healthz")).toEqual([
       `HEALTHCHECK not on port ${PORT}`,
     ]);
-    expect(broken('CMD ["daemon"]', 'CMD ["run", "quickstart"]')).toEqual([
+    expect(broken('CMD ["daemon", "--host", "0.0.0.0"]', 'CMD ["run", "quickstart"]')).toEqual([
       'ENTRYPOINT + CMD run ["tini","--","drill","run","quickstart"], not drill daemon',
+    ]);
+    expect(broken('CMD ["daemon", "--host", "0.0.0.0"]', 'CMD ["daemon"]')).toEqual([
+      "the daemon does not listen on 0.0.0.0 (--host 0.0.0.0)",
     ]);
     expect(broken("FROM node:20 AS build", "ARG NPM_TOKEN=abc\nFROM node:20 AS build")).toEqual([
       "ARG NPM_TOKEN has a value",
@@ -140,6 +143,6 @@ describe("docker-compose.yml", async () => {
       expect(deps[name], name).toEqual({ condition: "service_healthy" });
     for (const [name, service] of Object.entries(services))
       expect(service.healthcheck, `${name} healthcheck`).toBeDefined();
-    expect(services.daemon!.command).toEqual(["daemon"]);
+    expect(services.daemon!.command).toEqual(["daemon", "--host", "0.0.0.0"]);
   });
 });

@@ -103,13 +103,18 @@ describe("deploy/", () => {
     const deployment = kube.find((d) => d.kind === "Deployment")!;
     expect((deployment.spec as Doc).replicas).toBe(2);
     const [daemon] = podOf(deployment)!.containers;
-    expect(daemon!.args).toEqual(["daemon"]);
+    // The daemon's default 127.0.0.1 would be unreachable for the kubelet and Prometheus.
+    expect(daemon!.args).toEqual(["daemon", "--host", "0.0.0.0"]);
     expect(daemon!.ports).toEqual([{ name: "metrics", containerPort: PORT }]);
     expect(daemon!.livenessProbe?.httpGet).toEqual({ path: "/healthz", port: "metrics" });
     expect(daemon!.readinessProbe?.httpGet).toEqual({ path: "/readyz", port: "metrics" });
     const monitor = kube.find((d) => d.kind === "ServiceMonitor")!;
     expect((monitor.spec as Doc).endpoints).toEqual([
-      expect.objectContaining({ port: "metrics", path: "/metrics" }),
+      expect.objectContaining({
+        port: "metrics",
+        path: "/metrics",
+        authorization: { type: "Bearer", credentials: { name: "drill", key: "metrics-token" } },
+      }),
     ]);
     const cron = kube.find((d) => d.kind === "CronJob")!;
     expect((cron.spec as Doc).concurrencyPolicy).toBe("Forbid");
@@ -131,6 +136,12 @@ describe("deploy/", () => {
     const secretNames = ["DRILL_HISTORY_URL", "SLACK_WEBHOOK_URL", "SCRUB_SECRET"];
     for (const e of env.filter((e) => secretNames.includes(e.name as string)))
       expect(e, e.name as string).toHaveProperty("valueFrom.secretKeyRef");
+    // config.yaml's daemon.metricsToken: every pod that loads it must have it, from the Secret.
+    for (const pod of pods)
+      expect(pod.containers[0]!.env).toContainEqual({
+        name: "DRILL_METRICS_TOKEN",
+        valueFrom: { secretKeyRef: { name: "drill", key: "metrics-token" } },
+      });
     const ecs = all("deploy/aws/ecs-task-definition.json")[0] as {
       containerDefinitions: { secrets: { name: string }[]; environment: { name: string }[] }[];
     };

@@ -26,6 +26,7 @@ describe("the example projects", () => {
     DRILL_HISTORY_URL: "postgres://drill:pw@history:5432/drill",
     SLACK_WEBHOOK_URL: "https://hooks.slack.com/services/T0/B0/x",
     SCRUB_SECRET: "0123456789abcdef0123456789abcdef",
+    DRILL_METRICS_TOKEN: "fedcba9876543210fedcba9876543210",
   };
 
   it("the Kubernetes ConfigMap holds a valid project", async () => {

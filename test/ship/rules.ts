@@ -103,6 +103,9 @@ export function dockerfileProblems(text: string, opts: DockerfileRules): string[
   const at = command.indexOf("drill");
   if (at < 0 || command[at + 1] !== "daemon")
     problems.push(`ENTRYPOINT + CMD run ${JSON.stringify(command)}, not drill daemon`);
+  // The daemon's default 127.0.0.1 is unreachable from outside the container.
+  else if (command[command.indexOf("--host") + 1] !== "0.0.0.0")
+    problems.push("the daemon does not listen on 0.0.0.0 (--host 0.0.0.0)");
 
   const values = [
     ...file.getARGs().map((a) => ["ARG", a.getProperty()] as const),

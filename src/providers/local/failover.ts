@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { inputError, platformError } from "../../errors.js";
+import { privateDir } from "../../private-files.js";
 import type { FailoverPair, FailoverPairRequest } from "../types.js";
 import type { ServerBinaries } from "./binaries.js";
 import { Cluster } from "./cluster.js";
@@ -96,7 +97,7 @@ async function sandboxPair(ctx: LocalFailoverContext, req: FailoverPairRequest) 
   if (!sandbox?.cluster.port)
     throw platformError("SANDBOX_DOWN", "the sandbox primary is not running (prepare first)");
   const paths = sandboxStandbyPaths(ctx.root);
-  await fs.mkdir(paths.dir, { recursive: true, mode: 0o755 });
+  await fs.mkdir(paths.dir, { recursive: true, mode: 0o700 });
   const standby = new Cluster(ctx.bins, paths.dataDir, paths.logFile, ctx.as);
   req.defer("stop the sandbox standby", () => standby.stop("fast"));
   const exists = await Promise.all(
@@ -126,7 +127,7 @@ async function sandboxPair(ctx: LocalFailoverContext, req: FailoverPairRequest) 
 async function replicationPassword(file: string): Promise<string> {
   const existing = await fs.readFile(file, "utf8").catch(() => undefined);
   if (existing?.trim()) return existing.trim();
-  await fs.mkdir(path.dirname(file), { recursive: true });
+  await privateDir(path.dirname(file));
   const password = randomBytes(18).toString("base64url");
   await fs.writeFile(file, `${password}\n`, { mode: 0o600 });
   return password;

@@ -1,5 +1,6 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
+import { privateDir } from "../../private-files.js";
 
 /**
  * Copy a tree, keeping file modes. Files that vanish while we copy (a running server removes
@@ -35,7 +36,8 @@ export async function copyTree(
       bytes += st.size;
     }
   };
-  await fs.mkdir(dst, { recursive: true });
+  // A copy of a data folder: as private as the data folder itself.
+  await privateDir(dst);
   await walk("");
   return bytes;
 }
@@ -64,12 +66,7 @@ export const formatBytes = (n: number) =>
       ? `${Math.round(n / (1 << 20))} MB`
       : `${Math.max(1, Math.round(n / 1024))} kB`;
 
-/** Write a file atomically (temp + rename), so a crash never leaves half a file. */
-export async function writeFileAtomic(file: string, data: string, mode = 0o644): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  await fs.writeFile(tmp, data, { mode });
-  await fs.rename(tmp, file);
-}
+export { writeFileAtomic } from "../../private-files.js";
 
 /** 90_000 → "2m", 7_200_000 → "2h", 3 days → "3d". */
 export function formatAge(ms: number): string {

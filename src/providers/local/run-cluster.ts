@@ -7,7 +7,8 @@ import { platformError } from "../../errors.js";
 import type { ConnectionInfo } from "../../types.js";
 import type { ServerBinaries } from "./binaries.js";
 import { Cluster } from "./cluster.js";
-import { clusterHome } from "./home.js";
+import { privateDir } from "../../private-files.js";
+import { clusterHome, openToServer } from "./home.js";
 import { chownTree, type RunAs } from "./os-user.js";
 import { isKept, readRunLabel, writeRunLabel } from "./owner.js";
 
@@ -47,7 +48,12 @@ export async function makeRunDir(
   as: RunAs | undefined,
   runId = path.basename(runDir),
 ): Promise<void> {
-  await fs.mkdir(path.dirname(runDir), { recursive: true, mode: 0o755 });
+  const runs = path.dirname(runDir);
+  if (as) {
+    // The server user passes through clusterHome and runs/ to its own run folder.
+    openToServer(path.dirname(runs));
+    openToServer(runs);
+  } else await privateDir(runs);
   await fs.mkdir(runDir, { mode: 0o700 });
   await writeRunLabel(runDir, runId);
   await chownTree(runDir, as);

@@ -5,8 +5,8 @@ import path from "node:path";
 import { withSession } from "../../db.js";
 import type { ServerBinaries } from "./binaries.js";
 import { Cluster } from "./cluster.js";
-import { clusterHome } from "./home.js";
-import { writeFileAtomic } from "./files.js";
+import { clusterHome, openToServer } from "./home.js";
+import { privateDir, writeFileAtomic } from "../../private-files.js";
 import type { RunAs } from "./os-user.js";
 import { isPortFree } from "./ports.js";
 import { postmasterPids, processAlive } from "./processes.js";
@@ -56,7 +56,7 @@ export async function sandboxPassword(root: string): Promise<string> {
   const file = sandboxPaths(root).passwordFile;
   const existing = await fs.readFile(file, "utf8").catch(() => undefined);
   if (existing?.trim()) return existing.trim();
-  await fs.mkdir(path.dirname(file), { recursive: true });
+  await privateDir(path.dirname(file));
   const password = randomBytes(18).toString("base64url");
   await fs
     .writeFile(file, `${password}\n`, { mode: 0o600, flag: "wx" })
@@ -86,7 +86,7 @@ export class SandboxPrimary {
   constructor(
     readonly root: string,
     bins: ServerBinaries,
-    as: RunAs | undefined,
+    private readonly as: RunAs | undefined,
   ) {
     this.paths = sandboxPaths(root);
     this.cluster = new Cluster(bins, this.paths.dataDir, this.paths.logFile, as);
@@ -98,6 +98,8 @@ export class SandboxPrimary {
 
   /** Create and seed the primary when it does not exist yet (or a crash left it half made). */
   async ensureCreated(scale: number, progress: (m: string) => void, signal: AbortSignal) {
+    // The server user passes through clusterHome to its folder (also after a chmod -R go-rwx).
+    if (this.as) openToServer(path.dirname(this.paths.primary));
     const state = await readState(this.root);
     if (
       state.seeded &&
@@ -108,7 +110,7 @@ export class SandboxPrimary {
     const started = Date.now();
     await this.cluster.stop("immediate");
     await fs.rm(this.paths.primary, { recursive: true, force: true });
-    await fs.mkdir(this.paths.base, { recursive: true, mode: 0o755 });
+    await privateDir(this.paths.base);
     progress(`creating the sandbox primary (scale ${scale})`);
     await this.cluster.init(await sandboxPassword(this.root), signal);
     await this.start(signal);

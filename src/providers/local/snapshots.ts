@@ -3,6 +3,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { withSession } from "../../db.js";
 import { inputError } from "../../errors.js";
+import { privateDir } from "../../private-files.js";
 import type { ConnectionInfo } from "../../types.js";
 import { copyTree, treeSize, writeFileAtomic } from "./files.js";
 
@@ -108,7 +109,7 @@ export class Snapshots {
     signal?: AbortSignal,
   ): Promise<SnapshotMeta> {
     const started = Date.now();
-    await fs.mkdir(this.dir, { recursive: true });
+    await privateDir(this.dir);
     const tmp = path.join(this.dir, `.tmp-${randomBytes(4).toString("hex")}`);
     const data = path.join(tmp, "data");
     try {

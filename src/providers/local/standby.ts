@@ -55,7 +55,7 @@ export async function buildStandby(spec: StandbySpec): Promise<{ buildMs: number
     { signal },
   );
   const parent = path.dirname(standby.dataDir);
-  await fs.mkdir(parent, { recursive: true, mode: 0o755 });
+  await fs.mkdir(parent, { recursive: true, mode: 0o700 });
   const tmp = path.join(parent, `.standby-${randomBytes(4).toString("hex")}`);
   try {
     const snaps = new Snapshots(tmp, 1);
