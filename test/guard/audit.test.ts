@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { gunzipSync } from "node:zlib";
 import { describe, it } from "vitest";
-import { REPO } from "../helpers/project.js";
+import { REPO, withoutNpmConfig } from "../helpers/project.js";
 import { tempDir } from "../helpers/temp.js";
 
 /**
@@ -33,7 +33,7 @@ async function audit(answer: Answer) {
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
   const env = {
-    ...process.env,
+    ...withoutNpmConfig(),
     npm_config_registry: url,
     npm_config_fetch_retries: "0",
     // npm keeps what it worked out about an advisory in its cache, keyed by the advisory's id.

@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, expect, it } from "vitest";
-import { REPO } from "../helpers/project.js";
+import { REPO, withoutNpmConfig } from "../helpers/project.js";
 import { tempDir } from "../helpers/temp.js";
 
 const run = promisify(execFile);
@@ -43,7 +43,8 @@ async function install(name: string, allowScripts: Record<string, boolean>) {
   await copyFile(join(REPO, ".npmrc"), join(app, ".npmrc"));
   const manifest = { name, private: true, dependencies: { unreviewed: `file:${tarball}` } };
   await writeFile(join(app, "package.json"), JSON.stringify({ ...manifest, allowScripts }));
-  const env = { ...process.env, MARKER: marker(), npm_config_cache: join(root, "cache") };
+  // Only the copied .npmrc decides, not settings npm passed down to this test.
+  const env = { ...withoutNpmConfig(), MARKER: marker(), npm_config_cache: join(root, "cache") };
   return run("npm", ["install", "--offline", "--no-audit", "--no-fund"], { cwd: app, env })
     .then(() => ({ code: 0, stderr: "" }))
     .catch((e: { code: number; stderr: string }) => e);

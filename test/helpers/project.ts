@@ -32,6 +32,14 @@ export const cliEnv = (env: Record<string, string> = {}) => ({
   ...env,
 });
 
+/**
+ * This environment without npm's `npm_config_*` variables: npm hands its config, this
+ * repository's .npmrc included, to every script it runs (`npm test`), so an npm started from a
+ * test would otherwise follow the repository's settings wherever it runs.
+ */
+export const withoutNpmConfig = () =>
+  Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_config_/i.test(k)));
+
 /** Start the built CLI as a user would. */
 export function spawnDrill(args: string[], opts: { cwd: string; env?: Record<string, string> }) {
   return spawn(process.execPath, [DRILL_BIN, ...args], {
