@@ -1,6 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { closeSync, openSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -12,7 +11,7 @@ import { runRecord } from "../report/records.js";
 
 /**
  * Output over a pipe's 64 KiB arrives whole (#14 "Output is never cut"): the built CLI writes
- * into a reader that takes a chunk, then stops for a while, so most of the output is still in
+ * into a real pipe whose reader takes 4 KiB and then pauses, so most of the output is still in
  * the process when its command returns. No cluster: the history comes from the file store, and
  * the runs fail at once on a missing archive, which still prints their full records.
  */
@@ -61,17 +60,15 @@ let fifos = 0;
 async function intoPipe(args: string[]) {
   const path = join(root, `fifo-${fifos++}`);
   execFileSync("mkfifo", [path]);
-  // Each end's open waits for the other: the read end's on the thread pool, the write end's here.
-  const opening = open(path, "r");
-  const writeFd = openSync(path, "w");
-  const reader = (await opening).createReadStream({ highWaterMark: READ_BYTES });
+  // Each end's open waits for the other, so both go to the thread pool together.
+  const [readEnd, writeEnd] = await Promise.all([open(path, "r"), open(path, "w")]);
   const child = spawn(process.execPath, args, {
     cwd: root,
     env: cliEnv(),
-    stdio: ["ignore", writeFd, "pipe"],
+    stdio: ["ignore", writeEnd.fd, "pipe"],
   });
-  closeSync(writeFd);
-  return { child, reader };
+  await writeEnd.close();
+  return { child, reader: readEnd.createReadStream({ highWaterMark: READ_BYTES }) };
 }
 
 /**
