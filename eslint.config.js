@@ -30,4 +30,8 @@ export default tseslint.config(
     },
   },
   { files: ["bin/**/*.js"], languageOptions: { globals: { process: "readonly" } } },
+  {
+    files: [".ci/**/*.mjs"],
+    languageOptions: { globals: { process: "readonly", console: "readonly" } },
+  },
 );

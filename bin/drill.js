@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { main } from "../dist/drill.js";
+import { exitWhenFlushed, main } from "../dist/drill.js";
 
-main(process.argv.slice(2)).then((code) => process.exit(code));
+main(process.argv.slice(2)).then((code) => exitWhenFlushed(code));

@@ -4,7 +4,10 @@ import { writeLine, type Io } from "./io.js";
 import { program } from "./program.js";
 import { errorText } from "../redact.js";
 
-/** The CLI entry: the only place that turns errors into exit codes. `bin/drill.js` exits with it. */
+/**
+ * The CLI entry: the only place that turns errors into exit codes. `bin/drill.js` hands the code
+ * to `exitWhenFlushed`.
+ */
 export async function main(argv: string[], io: Io = processIo()): Promise<ExitCode> {
   let code: ExitCode = 0;
   try {
@@ -40,9 +43,11 @@ function processIo(): Io {
       controller.abort(new DrillError("interrupted", "INTERRUPTED", `interrupted by ${name}`));
     } else if (signals >= 3) {
       process.stderr.write("abandoning cleanup: run `drill sandbox status` to see what is left\n");
-      process.exit(130);
+      // Leaving is what was asked for: a reader that stopped reading may delay it only briefly.
+      void exitWhenFlushed(130, ABANDON_FLUSH_MS);
     }
   };
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", ignoreGoneReader);
   process.on("SIGINT", () => onSignal("SIGINT"));
   process.on("SIGTERM", () => onSignal("SIGTERM"));
   return {
@@ -52,4 +57,40 @@ function processIo(): Io {
     cwd: process.cwd(),
     signal: controller.signal,
   };
+}
+
+/** How long the third Ctrl-C waits for output still on its way into a pipe. */
+const ABANDON_FLUSH_MS = 2000;
+
+/**
+ * Exit once stdout and stderr have handed everything written to the OS. `process.exit` drops
+ * what a pipe has not taken yet (a pipe holds 64 KiB), which cut `drill schema | head -c 70000`
+ * at 65536 bytes. Exiting on purpose, rather than letting the event loop end, keeps a forgotten
+ * timer or pool from holding the process open. `limitMs` bounds the wait when leaving matters
+ * more than the output.
+ */
+export async function exitWhenFlushed(code: number, limitMs?: number): Promise<never> {
+  const both = Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  await (limitMs === undefined
+    ? both
+    : Promise.race([both, new Promise((r) => setTimeout(r, limitMs))]));
+  process.exit(code);
+}
+
+/**
+ * Resolves when everything written to `stream` so far is out: writes complete in order, so an
+ * empty write's callback runs after theirs. A reader that went away (EPIPE) resolves it too.
+ */
+const flushed = (stream: NodeJS.WriteStream) =>
+  new Promise<void>((resolve) => {
+    if (stream.destroyed) resolve();
+    else stream.write("", () => resolve());
+  });
+
+/**
+ * `drill history --json | head -1`: the reader leaving is not drill's failure, and the run (its
+ * cleanup above all) goes on; later writes go nowhere. Any other stream error still throws.
+ */
+function ignoreGoneReader(e: NodeJS.ErrnoException) {
+  if (e.code !== "EPIPE") throw e;
 }

