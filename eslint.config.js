@@ -29,5 +29,8 @@ export default tseslint.config(
       ],
     },
   },
-  { files: ["bin/**/*.js"], languageOptions: { globals: { process: "readonly" } } },
+  {
+    files: ["bin/**/*.js", "scripts/**/*.mjs"],
+    languageOptions: { globals: { process: "readonly" } },
+  },
 );
