@@ -29,7 +29,10 @@ export default tseslint.config(
       ],
     },
   },
-  { files: ["bin/**/*.js"], languageOptions: { globals: { process: "readonly" } } },
+  {
+    files: ["bin/**/*.js", "scripts/**/*.mjs"],
+    languageOptions: { globals: { process: "readonly" } },
+  },
   {
     files: [".ci/**/*.mjs"],
     languageOptions: { globals: { process: "readonly", console: "readonly" } },

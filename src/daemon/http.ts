@@ -1,5 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
+import { platformError } from "../errors.js";
+import { errorText } from "../redact.js";
 
 export interface Probes {
   /** The scheduler loop is alive. */
@@ -83,6 +85,9 @@ export async function serveProbes(
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port, opts.host, () => resolve());
+  }).catch((e: unknown) => {
+    const hint = "choose another port with --port or daemon.port in config";
+    throw platformError("DAEMON_PORT", `cannot serve HTTP: ${errorText(e)}`, hint, e);
   });
   const address = server.address();
   return {

@@ -1,5 +1,6 @@
 import { formatProblem, loadProject, type Problem, type Project } from "../definitions/project.js";
 import { listYamlFiles } from "../definitions/project-files.js";
+import type { Logger } from "../log.js";
 
 export interface Loaded {
   /** Undefined when nothing usable loaded (config itself is invalid). */
@@ -35,4 +36,16 @@ export async function loadValidDrills(
     if (config.ok) project = config.project;
   }
   return { ...(project ? { project } : {}), problems: [...problems] };
+}
+
+/** `loadValidDrills` with each problem logged: the project, or undefined when config is invalid. */
+export async function loadLogged(
+  root: string,
+  env: Record<string, string | undefined>,
+  log: Logger,
+): Promise<Project | undefined> {
+  const loaded = await loadValidDrills(root, env);
+  for (const p of loaded.problems)
+    log.error({ problem: p }, `invalid file, its drill is not scheduled: ${p}`);
+  return loaded.project;
 }

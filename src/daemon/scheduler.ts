@@ -1,5 +1,6 @@
+import type { Project } from "../definitions/project.js";
 import type { Clock } from "../types.js";
-import type { CronSchedule } from "./cron.js";
+import { cronSchedule, type CronSchedule } from "./cron.js";
 
 /** Injected with the clock so the scheduler is tested without sleeping. */
 export interface Timer {
@@ -98,4 +99,14 @@ export class Scheduler {
     );
     this.handle = this.opts.timer.set(this.tick, Math.max(0, soonest - now));
   }
+}
+
+/** The project's drills that have a schedule, each in its own timezone or the config's. */
+export function scheduledDrills(project: Project): ScheduledDrill[] {
+  const tz = project.config.timezone ?? "UTC";
+  return [...project.drills.values()].flatMap(({ drill }) =>
+    drill.schedule
+      ? [{ name: drill.name, schedule: cronSchedule(drill.schedule, drill.timezone ?? tz) }]
+      : [],
+  );
 }

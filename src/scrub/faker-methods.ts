@@ -1,5 +1,5 @@
-// Generated from the installed @faker-js/faker by test/scrub/faker-methods.test.ts
-// (UPDATE_FAKER_METHODS=1 npx vitest run test/scrub/faker-methods.test.ts). Do not edit.
+// Generated from the installed @faker-js/faker by `npm run faker-methods`
+// (scripts/faker-catalog.ts). Do not edit.
 // Lets `drill validate` check faker method paths without loading faker (slow).
 
 /** Method path → [kind of value, distinct values in 300 seeded draws]. */

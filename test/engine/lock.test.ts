@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { readFile, utimes, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
@@ -50,6 +51,11 @@ describe("acquireLock", () => {
     const old = new Date(Date.now() - 60_000);
     await utimes(join(dir, "drill-quickstart.lock"), old, old);
     const release = await acquireLock(dir, "drill-quickstart", owner("r5"), "drill quickstart");
+    expect(JSON.parse(await readFile(join(dir, "drill-quickstart.lock"), "utf8"))).toMatchObject({
+      runId: "r5",
+      pid: process.pid,
+    });
     await release();
+    expect(existsSync(join(dir, "drill-quickstart.lock"))).toBe(false);
   });
 });

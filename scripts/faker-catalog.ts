@@ -6,6 +6,10 @@ export type MethodInfo = [
   distinct: number,
 ];
 
+/** The file the catalog is kept in, and the command that rewrites it. */
+export const FAKER_METHODS_FILE = "src/scrub/faker-methods.ts";
+export const FAKER_METHODS_COMMAND = "npm run faker-methods";
+
 const SKIPPED_MODULES = new Set(["helpers", "definitions", "rawDefinitions"]);
 const DRAWS = 300;
 
@@ -61,8 +65,8 @@ export function catalogSource(c: ReturnType<typeof fakerCatalog>): string {
   const lines = Object.entries(c.methods).map(
     ([k, [kind, n]]) => `  ${JSON.stringify(k)}: [${JSON.stringify(kind)}, ${n}],`,
   );
-  return `// Generated from the installed @faker-js/faker by test/scrub/faker-methods.test.ts
-// (UPDATE_FAKER_METHODS=1 npx vitest run test/scrub/faker-methods.test.ts). Do not edit.
+  return `// Generated from the installed @faker-js/faker by \`${FAKER_METHODS_COMMAND}\`
+// (scripts/faker-catalog.ts). Do not edit.
 // Lets \`drill validate\` check faker method paths without loading faker (slow).
 
 /** Method path → [kind of value, distinct values in 300 seeded draws]. */
