@@ -46,7 +46,7 @@ export const sql = defineConnectionCheck({
   async run(o, ctx) {
     const bounded = {
       reader: await ctx.checkReader(),
-      admin: ctx.connection,
+      admin: ctx.admin,
       timeoutMs: ctx.timeoutMs,
       signal: ctx.signal,
     };
