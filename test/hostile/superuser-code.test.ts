@@ -7,12 +7,19 @@ import { withSession } from "../../src/db.js";
 import { serverUser } from "../../src/providers/local/os-user.js";
 import { LocalProvider } from "../../src/providers/local/provider.js";
 import { sandboxPassword, sandboxPaths } from "../../src/providers/local/sandbox.js";
-import type { ConnectionInfo, RunRecord } from "../../src/types.js";
+import type { RunRecord } from "../../src/types.js";
 import { useTestCluster } from "../helpers/cluster.js";
 import { runMain } from "../helpers/io.js";
 import { makeProject, REPO } from "../helpers/project.js";
 import { tempDir } from "../helpers/temp.js";
 import { localEnv, noop, processesMatching, signal } from "../local/util.js";
+import {
+  CHECKS,
+  makeHostile,
+  SCRUBBER_TABLES,
+  type Attempt,
+  type Witness,
+} from "./superuser-fixture.js";
 
 /**
  * A backup whose code tries to reach a shell: a CHECK constraint, expression indexes (one through
@@ -27,85 +34,7 @@ import { localEnv, noop, processesMatching, signal } from "../local/util.js";
 const PG_DUMP = "/usr/lib/postgresql/15/bin/pg_dump";
 const pg = useTestCluster();
 let markers: string;
-let witnessUrl: string;
-
-interface Attempt {
-  vector: string;
-  who: string;
-  superuser: boolean;
-  port: number;
-}
-
-/** The hostile objects; `drill_evil` is disarmed while the rows go in, armed afterwards. */
-function hostileSql(armed: boolean): string {
-  const body = armed
-    ? `begin
-         begin
-           perform public.dblink_exec(${lit(witnessUrl)}, pg_catalog.format(
-             'insert into attempts (vector, who, superuser, port) values (%L, %L, %L, %s)',
-             vector, current_user,
-             (select rolsuper from pg_catalog.pg_roles where rolname = current_user),
-             pg_catalog.inet_server_port()));
-         exception when others then null;
-         end;
-         begin
-           execute pg_catalog.format('copy (select 1) to program %L',
-             'touch ${markers}/' || vector || '-' || pg_catalog.inet_server_port());
-         exception when others then null;
-         end;
-         return true;
-       end`
-    : "begin return true; end";
-  const fn = `create or replace function public.drill_evil(vector text) returns boolean
-    language plpgsql volatile as $f$ ${body} $f$;`;
-  if (armed) return fn;
-  const calls = (name: string, vector: string, extra = "") =>
-    `create function public.${name}(v text) returns text language plpgsql immutable ${extra}
-       as $f$ begin perform public.drill_evil('${vector}'); return v; end $f$;`;
-  return `
-    create extension if not exists dblink;
-    ${fn}
-    ${calls("drill_index", "index")}
-    ${calls("drill_definer", "definer", "security definer")}
-    ${calls("drill_generated", "generated")}
-    create function public.drill_trigger() returns trigger language plpgsql as
-      $f$ begin perform public.drill_evil('trigger'); return coalesce(new, old); end $f$;
-    create function public.drill_event() returns event_trigger language plpgsql as
-      $f$ begin perform public.drill_evil('event'); end $f$;
-    create table hostile_swap (
-      id int primary key,
-      note text not null check (public.drill_evil('check')),
-      extra text default (case when public.drill_evil('default') then 'd' end)
-    );
-    create index on hostile_swap ((public.drill_index(note)));
-    create index on hostile_swap ((public.drill_definer(note)));
-    create trigger hostile_trigger before insert or update or delete on hostile_swap
-      for each row execute function public.drill_trigger();
-    insert into hostile_swap (id, note) select g, 'note ' || g from generate_series(1, 3) g;
-    create table hostile_generated (
-      id int primary key,
-      note text,
-      g text generated always as (public.drill_generated(note)) stored
-    );
-    insert into hostile_generated (id, note) values (1, 'a'), (2, 'b');
-    create materialized view hostile_mv as
-      select id, public.drill_evil('matview') as x from hostile_swap;`;
-}
-
-const lit = (s: string) => `'${s.replaceAll("'", "''")}'`;
-
-/** Make `database` hostile as its superuser; the positive control runs the attack as that superuser. */
-async function makeHostile(superuser: ConnectionInfo): Promise<void> {
-  await withSession(superuser, (db) => db.query(hostileSql(false)));
-  await withSession(superuser, (db) => db.query(hostileSql(true)));
-  // Last: from here on every DDL statement in production fires it (as production's business).
-  await withSession(superuser, (db) =>
-    db.query(
-      "create event trigger drill_event on ddl_command_end execute function public.drill_event()",
-    ),
-  );
-  await withSession(superuser, (db) => db.query("select public.drill_evil('control')"));
-}
+let witness: Witness;
 
 /** What the witness heard after attempt `after` (a serial), oldest first. */
 const attempts = (after = 0) =>
@@ -127,24 +56,6 @@ const lastAttempt = () =>
   );
 const markerFiles = async () => (await fs.readdir(markers)).sort();
 
-const SCRUBBER_TABLES = `
-  hostile_swap:
-    id: keep
-    note: { fake: lorem.sentence }
-    extra: keep
-  hostile_generated:
-    id: keep
-    note: { fake: lorem.word }
-`;
-const CHECKS = `
-  - verify:
-      checks:
-        - rowCount: { table: hostile_swap, min: 3 }
-        - constraints: {}
-        - amcheck: {}
-        - sql: { name: the view reads, query: "select count(*) from hostile_mv", expect: 3 }
-`;
-
 beforeAll(async () => {
   markers = await tempDir("markers");
   const as = await serverUser();
@@ -159,7 +70,10 @@ beforeAll(async () => {
     db.query(`create table attempts (id serial, vector text, who text, superuser boolean, port int);
               alter table attempts owner to witness`),
   );
-  witnessUrl = `host=127.0.0.1 port=${c.port} dbname=witness user=witness password=witness`;
+  witness = {
+    url: `host=127.0.0.1 port=${c.port} dbname=witness user=witness password=witness`,
+    markers,
+  };
 }, 60_000);
 
 const notFrom = (port: number) => (a: { port: number }) => a.port !== port;
@@ -189,7 +103,7 @@ describe("restored code never runs as a superuser", () => {
   it("(a) a pg_dump archive: restore, scrub and verify run its code, never as a superuser", async () => {
     const prod = { ...pg.connection, database: "prod" };
     await withSession(pg.connection, (db) => db.query("create database prod"));
-    await makeHostile(prod);
+    await makeHostile(prod, witness);
     // The positive control: the attack works for a superuser, so the test can fail.
     expect(await markerFiles()).toEqual([`control-${prod.port}`]);
     expect(await attempts()).toEqual([
@@ -241,7 +155,12 @@ describe("restored code never runs as a superuser", () => {
         database: "shop",
       };
       const controls = (await markerFiles()).length;
-      await makeHostile(prod);
+      // The snapshot brings a working role of its own, a superuser that may run programs.
+      await withSession(prod, (db) =>
+        db.query(`create role drill_owner superuser login password 'known';
+                  grant pg_execute_server_program to drill_owner`),
+      );
+      await makeHostile(prod, witness);
       expect(await markerFiles()).toContain(`control-${port}`);
       expect((await markerFiles()).length).toBe(controls + 1);
       await provider.snapshots.take(
