@@ -51,6 +51,8 @@ export async function restoreSnapshot(
   const startMs = Date.now() - startAt;
   const password = await setRunPassword(cluster.connection(ctx.sandboxPassword), opts.signal);
   // Before anyone but the runner can reach it: its code runs as the working role from now on.
+  opts.progress("handing the copy to its working role");
+  const handAt = Date.now();
   const handed = await handOver(cluster.connection(password), SHOP_DATABASE, opts.signal);
 
   return {
@@ -64,7 +66,7 @@ export async function restoreSnapshot(
       copyMs,
       startMs,
       postgresVersion: snap.postgresVersion,
-      workingRole: handed.details,
+      workingRole: { ...handed.details, ms: Date.now() - handAt },
     },
     dispose,
   };
