@@ -9,6 +9,14 @@ import { platformError } from "./errors.js";
  * superuser back to itself (`RESET ROLE`, `set_config('role', 'none', …)`).
  */
 
+/**
+ * The first statement of every superuser session on a restored copy: a copy's database may set
+ * its own search_path (`ALTER DATABASE … SET`, kept by a snapshot) to put its functions and views
+ * before the catalog's, and an unqualified name would then run its code as the superuser.
+ */
+export const PIN_SEARCH_PATH =
+  "select pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false)";
+
 /** Roles whose privileges would let a query run programs or touch the server's files. */
 export const SERVER_POWERS = [
   "pg_read_server_files",

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { checkName, strict } from "../definitions/common.js";
+import { PIN_SEARCH_PATH } from "../roles.js";
 import { quoteIdent, withSession, type Queryable } from "../db.js";
 import { DrillError } from "../errors.js";
 import { eachInSavepoint } from "./savepoint.js";
@@ -38,7 +39,7 @@ export const amcheck = defineConnectionCheck({
     const ext = await withSession(
       ctx.admin,
       async (db) => {
-        await db.query("select pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false)");
+        await db.query(PIN_SEARCH_PATH);
         const found = await ensureExtension(db, o.install);
         if (ctx.admin.user !== ctx.connection.user) await grantExecute(db, ctx.connection.user);
         return found;

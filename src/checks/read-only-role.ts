@@ -1,6 +1,6 @@
 import { pgClientConfig } from "../db.js";
 import { platformError } from "../errors.js";
-import { assertNoServerPowers, ensureLoginRole } from "../roles.js";
+import { assertNoServerPowers, ensureLoginRole, PIN_SEARCH_PATH } from "../roles.js";
 import type { ConnectionInfo } from "../types.js";
 
 /** The role `sql` checks log in as: it reads every table and can do nothing else. */
@@ -24,6 +24,7 @@ export async function ensureCheckReader(admin: ConnectionInfo): Promise<Connecti
   let password: string;
   await client.connect();
   try {
+    await client.query(PIN_SEARCH_PATH);
     await client.query("begin");
     password = await ensureLoginRole(client, { name: CHECK_READER });
     await grantReads(client, `"${CHECK_READER}"`);

@@ -28,8 +28,10 @@ import {
  * <marker>'`, which only a superuser (or pg_execute_server_program) may. The function first
  * reports each call to a witness database (over dblink, as any role may with a password): which
  * vector, which role, whether a superuser, on which server. The backup goes through `drill run`
- * as (a) a pg_dump archive and (b) a snapshot of the local sandbox. The attack fires, as the
- * witness shows, and no marker appears; the positive control shows it would as a superuser.
+ * as (a) a pg_dump archive and (b) a snapshot of the local sandbox, whose production also brings
+ * its own superuser `drill_owner` and a database search_path that puts a `current_setting` of its
+ * own before the catalog's. The attack fires, as the witness shows, never as a superuser, and no
+ * marker appears; the positive control shows it would as a superuser.
  */
 const PG_DUMP = "/usr/lib/postgresql/15/bin/pg_dump";
 const pg = useTestCluster();
@@ -154,15 +156,21 @@ describe("restored code never runs as a superuser", () => {
         password: await sandboxPassword(root),
         database: "shop",
       };
-      const controls = (await markerFiles()).length;
       // The snapshot brings a working role of its own, a superuser that may run programs.
       await withSession(prod, (db) =>
         db.query(`create role drill_owner superuser login password 'known';
                   grant pg_execute_server_program to drill_owner`),
       );
       await makeHostile(prod, witness);
+      // Its databases put their own schema before the catalog: a function named like one of the
+      // catalog's catches any session that calls it unqualified.
+      await withSession(prod, (db) =>
+        db.query(`create function public.current_setting(text) returns text language plpgsql as
+                    $f$ begin perform public.drill_evil('search_path');
+                    return pg_catalog.current_setting($1); end $f$;
+                  alter database shop set search_path = public, pg_catalog`),
+      );
       expect(await markerFiles()).toContain(`control-${port}`);
-      expect((await markerFiles()).length).toBe(controls + 1);
       await provider.snapshots.take(
         { dataDir: sandboxPaths(root).dataDir, connection: { ...prod, database: "postgres" } },
         signal(),

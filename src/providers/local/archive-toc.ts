@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { Readable } from "node:stream";
+import { PIN_SEARCH_PATH } from "../../roles.js";
 import { withSession } from "../../db.js";
 import { inputError, platformError } from "../../errors.js";
 import type { ConnectionInfo } from "../../types.js";
@@ -88,7 +89,7 @@ async function createExtension(
   return withSession(
     admin,
     async (db) => {
-      await db.query("select pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false)");
+      await db.query(PIN_SEARCH_PATH);
       const available = await db.query(
         "select from pg_catalog.pg_available_extensions where name = $1",
         [unquote(name)],

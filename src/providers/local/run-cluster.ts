@@ -67,7 +67,7 @@ export async function waitUntilPrimary(
       const inRecovery = await withSession(
         conn,
         async (db) =>
-          (await db.query<{ r: boolean }>("select pg_is_in_recovery() as r")).rows[0]?.r,
+          (await db.query<{ r: boolean }>("select pg_catalog.pg_is_in_recovery() as r")).rows[0]?.r,
         { signal },
       );
       if (inRecovery === false) return;

@@ -1,6 +1,6 @@
 import { withSession, type Queryable } from "../../db.js";
 import { platformError } from "../../errors.js";
-import { assertNoServerPowers, ensureLoginRole } from "../../roles.js";
+import { assertNoServerPowers, ensureLoginRole, PIN_SEARCH_PATH } from "../../roles.js";
 import type { ConnectionInfo } from "../../types.js";
 
 /**
@@ -133,7 +133,7 @@ async function adminSession<T>(
     return await withSession(
       conn,
       async (db) => {
-        await db.query("select pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false)");
+        await db.query(PIN_SEARCH_PATH);
         return fn(db);
       },
       { signal, applicationName: "drill hand-over" },
