@@ -59,14 +59,17 @@ describe.skipIf(
     () => false,
   )),
 )("archives load as the working role", () => {
-  it("creates the archive's extension in its schema as the superuser; the rest is drill_owner's", async () => {
+  it("makes the archive's extension in its schema as the superuser, skips what replicates; the rest is drill_owner's", async () => {
     const dir = await tempRoot("archive-owner-dumps");
     const file = path.join(dir, "ext.dump");
     await dump(
       "with_ext",
       `create schema ext; create extension pgcrypto with schema ext;
          create table t (id uuid primary key default ext.gen_random_uuid(), v text);
-         insert into t (v) values ('a'), ('b');`,
+         insert into t (v) values ('a'), ('b');
+         create publication everything for all tables;
+         create subscription upstream connection 'host=127.0.0.1 port=1 dbname=x'
+           publication p with (connect = false);`,
       "-Fc",
       file,
     );
@@ -76,6 +79,7 @@ describe.skipIf(
       expect(copy.details).toMatchObject({
         loadedAs: "drill_owner",
         extensionsCreated: ["pgcrypto"],
+        skipped: ["publication everything", "subscription upstream"],
       });
       expect(copy.connection.user).toBe("drill_owner");
       expect(await query(copy.connection, "select count(*)::int as n from t")).toEqual([{ n: 2 }]);

@@ -23,8 +23,10 @@ export interface RestoreList {
 // `pg_restore -l` lines: `<id>; <catalog oid> <oid> <DESC> <schema> <tag> <owner>`; names have
 // their newlines replaced, so one entry is one line.
 const ENTRY = /^(\d+); \d+ \d+ /;
-const LEFT_OUT =
-  /^(\d+); \d+ \d+ (EXTENSION - |COMMENT - EXTENSION |EVENT TRIGGER - |COMMENT - EVENT TRIGGER )(.*)$/;
+const KINDS = "EXTENSION|EVENT TRIGGER|PUBLICATION|SUBSCRIPTION";
+const LEFT_OUT = new RegExp(
+  String.raw`^(\d+); \d+ \d+ (?:(${KINDS}) - |(?:COMMENT|SECURITY LABEL) - (?:${KINDS}) |PUBLICATION TABLE |PUBLICATION TABLES IN SCHEMA )(.*)$`,
+);
 const IDENT = String.raw`("(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)`;
 const CREATE_EXTENSION = new RegExp(
   String.raw`^CREATE EXTENSION IF NOT EXISTS ${IDENT} WITH SCHEMA ${IDENT};$`,
@@ -35,9 +37,11 @@ const CREATE_EXTENSION = new RegExp(
  * What pg_restore (logged in as the working role) is given of an archive. An extension needs a
  * superuser to create, and only code the server has installed runs in it: the superuser creates
  * each one the archive lists (only those in pg_available_extensions) in an empty database, before
- * anything of the archive is loaded, and its entries are left out of the list. Event triggers are
- * left out too: they hold no data, and would run the archive's code on every DDL statement.
- * Anything else that needs a superuser (a C or untrusted-language function) fails the restore.
+ * anything of the archive is loaded, and its entries are left out of the list. Left out too, as
+ * only a superuser may make them and they hold no data: event triggers (they would run the
+ * archive's code on every DDL statement), publications and subscriptions (a copy replicates to
+ * and from nothing). Anything else that needs a superuser (a C or untrusted-language function)
+ * fails the restore.
  */
 export async function restoreList(
   pgRestore: string,
@@ -54,7 +58,8 @@ export async function restoreList(
     if (!m) continue;
     drop.add(m[1]!);
     // The tag, less the owner after it.
-    if (m[2] === "EVENT TRIGGER - ") skipped.push(`event trigger ${m[3]!.replace(/ \S*$/, "")}`);
+    if (m[2] && m[2] !== "EXTENSION")
+      skipped.push(`${m[2].toLowerCase()} ${m[3]!.replace(/ \S*$/, "")}`);
   }
   const extensionIds = lines.filter((l) => /^\d+; \d+ \d+ EXTENSION - /.test(l));
   const extensions: string[] = [];
