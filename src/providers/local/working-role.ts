@@ -159,8 +159,8 @@ const USER_SCHEMA = `n.nspname !~ '^pg_' and n.nspname <> 'information_schema'`;
 /**
  * One ALTER … OWNER per object: schemas (those of pg_database_owner already follow the
  * database), relations (an index, a toast table and a sequence owned by a column follow their
- * table), routines, types (array and row types follow theirs), large objects, foreign servers
- * (the scrub drops them).
+ * table), routines, types (array and row types follow theirs; on 15 a range's multirange does
+ * not), large objects, foreign servers (the scrub drops them).
  */
 const OWNERSHIP_SQL = `
 select pg_catalog.format('alter schema %I owner to %I', n.nspname, $1::text) as sql
@@ -186,7 +186,7 @@ union all
 select pg_catalog.format('alter %s %s owner to %I',
          case t.typtype when 'd' then 'domain' else 'type' end, t.oid::regtype, $1::text)
   from pg_catalog.pg_type t join pg_catalog.pg_namespace n on n.oid = t.typnamespace
- where ${USER_SCHEMA} and t.typtype in ('b', 'c', 'd', 'e', 'r')
+ where ${USER_SCHEMA} and t.typtype in ('b', 'c', 'd', 'e', 'r', 'm')
    and (t.typrelid = 0 or (select c.relkind from pg_catalog.pg_class c where c.oid = t.typrelid) = 'c')
    and not exists (select from pg_catalog.pg_type e where e.typarray = t.oid)
    and ${mine("pg_type", "t", "t.typowner")}
