@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { checkName, strict } from "../definitions/common.js";
+import { PIN_SEARCH_PATH } from "../roles.js";
 import { quoteIdent, withSession, type Queryable } from "../db.js";
 import { DrillError } from "../errors.js";
 import { eachInSavepoint } from "./savepoint.js";
@@ -33,10 +34,18 @@ export const amcheck = defineConnectionCheck({
   describe: (o) => o.name ?? "amcheck B-tree indexes",
   async run(o, ctx) {
     const session = { signal: ctx.signal, statementTimeoutMs: ctx.timeoutMs };
-    const ext = await withSession(ctx.connection, (db) => ensureExtension(db, o.install), {
-      ...session,
-      applicationName: "drill verify amcheck setup",
-    });
+    // Creating the extension and granting its functions need the copy's superuser; the
+    // checks themselves (which evaluate index expressions) run as the copy's working role.
+    const ext = await withSession(
+      ctx.admin,
+      async (db) => {
+        await db.query(PIN_SEARCH_PATH);
+        const found = await ensureExtension(db, o.install);
+        if (ctx.admin.user !== ctx.connection.user) await grantExecute(db, ctx.connection.user);
+        return found;
+      },
+      { ...session, applicationName: "drill verify amcheck setup" },
+    );
     return withSession(
       ctx.connection,
       async (db) => {
@@ -98,7 +107,7 @@ async function ensureExtension(
     );
   }
   try {
-    await db.query("create extension if not exists amcheck");
+    await db.query("create extension if not exists amcheck with schema public");
   } catch (e) {
     // Two amcheck checks may race to create it; the loser finds it made.
     const raced = await find();
@@ -106,6 +115,17 @@ async function ensureExtension(
     throw e;
   }
   return { schema: (await find())!, created: true };
+}
+
+/** amcheck's functions are revoked from PUBLIC when it is created. */
+async function grantExecute(db: Queryable, role: string): Promise<void> {
+  const { rows } = await db.query<{ f: string }>(
+    `select p.oid::regprocedure::text as f from pg_depend d
+       join pg_extension e on e.oid = d.refobjid and d.refclassid = 'pg_extension'::regclass
+       join pg_proc p on p.oid = d.objid and d.classid = 'pg_proc'::regclass
+      where e.extname = 'amcheck' and d.deptype = 'e'`,
+  );
+  for (const { f } of rows) await db.query(`grant execute on function ${f} to ${quoteIdent(role)}`);
 }
 
 interface Index {

@@ -87,7 +87,7 @@ export async function readBounded(query: string, take: Take, o: BoundedOptions):
 /** Terminate the check's backend from the admin connection (the reader cannot be trusted to). */
 async function endBackend(admin: ConnectionInfo, pid: number | undefined): Promise<void> {
   if (pid === undefined) return;
-  await withSession(admin, (db) => db.query("select pg_terminate_backend($1)", [pid]), {
+  await withSession(admin, (db) => db.query("select pg_catalog.pg_terminate_backend($1)", [pid]), {
     applicationName: "drill verify deadline",
     statementTimeoutMs: 10_000,
   }).catch(() => {});

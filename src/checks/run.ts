@@ -27,7 +27,7 @@ export async function runChecks(
   const results: CheckRecord[] = new Array(checks.length);
   // Made once per run, on the first sql check that asks; a failure errors each sql check.
   let reader: Promise<ConnectionInfo> | undefined;
-  const checkReader = () => (reader ??= ensureCheckReader(opts.connection));
+  const checkReader = () => (reader ??= ensureCheckReader(opts.admin));
   let next = 0;
   let done = 0;
   const worker = async () => {
@@ -54,6 +54,7 @@ async function runOne(
   const started = opts.clock.now();
   const ctx: CheckContext = {
     connection: opts.connection,
+    admin: opts.admin,
     signal: opts.signal,
     timeoutMs: opts.statementTimeoutMs,
     now: () => opts.clock.now(),

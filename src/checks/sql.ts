@@ -49,7 +49,7 @@ export const sql = defineConnectionCheck({
   async run(o, ctx) {
     const bounded = {
       reader: await ctx.checkReader(),
-      admin: ctx.connection,
+      admin: ctx.admin,
       timeoutMs: ctx.timeoutMs,
       signal: ctx.signal,
     };

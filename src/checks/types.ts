@@ -25,6 +25,11 @@ export type CheckRecord = CheckResult & { details?: Record<string, unknown> };
 export interface CheckContext {
   /** The restored copy (never production: verify only runs against the run's target). */
   connection: ConnectionInfo;
+  /**
+   * The copy's superuser (or `connection` where there is none): only for statements that run
+   * none of the copy's code, such as creating a role or an extension or ending a backend.
+   */
+  admin: ConnectionInfo;
   signal: AbortSignal;
   /** Per statement (SQL checks) or per command (the `command` check). */
   timeoutMs: number;

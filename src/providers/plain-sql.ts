@@ -29,6 +29,8 @@ export class PlainSqlGuard {
   private namesUnsafe = false;
   private depth = 0;
   private atomic = false;
+  /** Statements ended so far. */
+  private statements = 0;
   readonly key = randomBytes(24).toString("hex");
 
   constructor(private readonly where: string) {}
@@ -51,8 +53,25 @@ export class PlainSqlGuard {
       if (this.mode.kind === "sql" && /^\\(un)?restrict\s+[A-Za-z0-9]+\s*$/.test(text)) return "";
       this.refuse(text.indexOf("\\") + 1, "a psql meta-command");
     }
+    if (this.ownerCandidate(text)) {
+      const before = this.statements;
+      this.lex(text);
+      const one = this.statements === before + 1 && this.code.trim() === "";
+      return one && this.mode.kind === "sql" ? "" : raw;
+    }
     this.lex(text);
     return raw;
+  }
+
+  /**
+   * A whole line that is one `ALTER … OWNER TO role;` statement, as pg_dump writes them: psql
+   * loads the archive as drill's working role, which may not give its objects away (and the
+   * source's roles do not exist here), so the statement is left out, like `pg_restore
+   * --no-owner` does. Lexed all the same: dropped only when it is that one statement.
+   */
+  private ownerCandidate(text: string): boolean {
+    const atStart = this.mode.kind === "sql" && this.code.trim() === "" && this.depth === 0;
+    return atStart && !this.atomic && OWNER_TO.test(text);
   }
 
   /** Inside COPY … FROM stdin data: lines are passed on as they are until `\.`. */
@@ -205,6 +224,7 @@ export class PlainSqlGuard {
 
   private endStatement(s: string, i: number): void {
     const { code, codeCut, namesEncoding, namesUnsafe } = this;
+    this.statements++;
     this.code = "";
     this.codeCut = this.namesEncoding = this.namesUnsafe = false;
     if (namesEncoding && namesUnsafe) {
@@ -236,6 +256,9 @@ type Quoted =
 
 /** psql reads data after `COPY <table> [(<columns>)] FROM stdin`, not after `COPY (<query>) …`. */
 const COPY_FROM_STDIN = /^\s*copy\s+(only\s+)?[^\s(]+\s*(\([^()]*\))?\s*from\s+stdin\b/i;
+
+/** pg_dump's ownership statements: `ALTER TABLE public.t OWNER TO postgres;`. */
+const OWNER_TO = /^ALTER [A-Z ]+ .+ OWNER TO ("(?:[^"]|"")+"|[a-z_][a-z0-9_$]*);$/;
 
 const DOLLAR_TAG = /\$([A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*)?\$/y;
 const CODE_CAP = 64 * 1024;

@@ -20,7 +20,14 @@ export interface RestorePlan {
 }
 
 export interface RestoredCopy {
+  /** What restore, scrub and verify use; on a local copy a role that is not a superuser. */
   connection: ConnectionInfo;
+  /**
+   * A superuser of the copy, where `connection` is not one: only for statements that run none of
+   * the copy's own code (roles, grants, extensions, ending backends) and for handing a kept copy
+   * over. Absent where the connection is already the most drill has (AWS's master user).
+   */
+  admin?: ConnectionInfo;
   source: RestorePlan["source"];
   details: Record<string, unknown>;
   /** Stop and delete the copy. Idempotent; safe to call after a partial restore. */
@@ -83,7 +90,7 @@ export interface FailoverPairRequest {
   /** `staging` (the run's restored copy), `production`, or a named resource of the provider. */
   target: string;
   /** The run's restored copy, for `target: staging`. */
-  copy?: { runId: string; connection: ConnectionInfo };
+  copy?: { runId: string; connection: ConnectionInfo; admin?: ConnectionInfo };
   /** The standby confirms each commit before it is acknowledged (synchronous_standby_names). */
   synchronous: boolean;
   /** AWS production: the database named by the step (else the environment's production). */

@@ -114,7 +114,13 @@ export const failover = defineStep({
     const pair = await ctx.provider.failoverPair({
       target: o.target,
       ...(o.target === "staging" && copy
-        ? { copy: { runId: ctx.runId, connection: copy.connection } }
+        ? {
+            copy: {
+              runId: ctx.runId,
+              connection: copy.connection,
+              ...(copy.admin ? { admin: copy.admin } : {}),
+            },
+          }
         : {}),
       synchronous: o.synchronous,
       ...(o.production ? { production: awsTarget(o.production) } : {}),
@@ -140,7 +146,15 @@ export const failover = defineStep({
     ctx.measure("lostWrites", out.report.lostWrites, o.expect.lostWrites ?? null);
     ctx.measure("promoteMs", out.promoteMs);
     // Later steps work on the copy where it now accepts writes.
-    if (o.target === "staging" && copy) ctx.setTarget({ ...copy, connection: pair.primary() });
+    if (o.target === "staging" && copy) {
+      const primary = pair.primary();
+      const at = { host: primary.host, port: primary.port };
+      ctx.setTarget({
+        ...copy,
+        connection: primary,
+        ...(copy.admin ? { admin: { ...copy.admin, ...at } } : {}),
+      });
+    }
     return { outcome: out.outcome, details: out.details, findings: out.findings };
   },
 });

@@ -109,7 +109,12 @@ export const restore = defineStep({
       onCreated: (dispose) => ctx.defer(`restored copy (${plan.source.id})`, dispose),
     });
     const readyAt = ctx.clock.now();
-    ctx.setTarget({ connection: copy.connection, source: copy.source, readyAt });
+    ctx.setTarget({
+      connection: copy.connection,
+      ...(copy.admin ? { admin: copy.admin } : {}),
+      source: copy.source,
+      readyAt,
+    });
     const details: Record<string, unknown> = { source: copy.source, ...copy.details };
     if (o.newestData) {
       const newest = await newestValue(o.newestData, ctx);

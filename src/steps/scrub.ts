@@ -151,7 +151,8 @@ export const scrub = defineStep({
       const kept = await keeper.keep({
         runId: ctx.runId,
         until: new Date(ctx.clock.now() + o.keep),
-        connection,
+        // The scrubbed copy is the team's: it gets the superuser, as the copy's maker would.
+        connection: ctx.target.admin ?? connection,
       });
       ctx.progress(`copy kept for the team until ${kept.until}: ${kept.connect}`);
       return { outcome, details: { ...details, kept }, findings };

@@ -25,6 +25,8 @@ export interface RunResources {
 /** The restored copy a run works on. Set by `restore`, used by the steps after it. */
 export interface Target {
   connection: ConnectionInfo;
+  /** The copy's superuser where `connection` is not one (see RestoredCopy.admin). */
+  admin?: ConnectionInfo;
   /** What was restored: snapshot id and the time it was taken, or the archive. */
   source: { kind: "snapshot" | "archive"; id: string; takenAt?: string };
   /** When the copy became reachable (epoch ms). */

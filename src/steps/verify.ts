@@ -55,6 +55,7 @@ export const verify = defineStep({
     const takenAt = target.source.takenAt ? Date.parse(target.source.takenAt) : NaN;
     const results = await runChecks(o.checks.map(kindOf), {
       connection: target.connection,
+      admin: target.admin ?? target.connection,
       concurrency: o.concurrency,
       statementTimeoutMs: o.checkTimeout,
       signal: ctx.signal,

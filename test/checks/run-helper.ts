@@ -21,6 +21,7 @@ export function runOn(
     : checks;
   return runChecks(parsed, {
     connection,
+    admin: connection,
     concurrency: 3,
     statementTimeoutMs: 10_000,
     signal: new AbortController().signal,

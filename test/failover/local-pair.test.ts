@@ -45,7 +45,7 @@ describe("failover of a local pair under the write probe", () => {
   const pairFor = (synchronous: boolean) =>
     provider.failoverPair({
       target: "staging",
-      copy: { runId: "run-failover", connection: copy.connection },
+      copy: { runId: "run-failover", connection: copy.connection, admin: copy.admin! },
       synchronous,
       ...io,
     });
@@ -99,7 +99,8 @@ describe("failover of a local pair under the write probe", () => {
     const dead = await freePort();
     const cut = async () => {
       // The standby streams from a port nobody listens on: the primary keeps acknowledging alone.
-      await withSession({ ...standby, database: "postgres" }, async (db) => {
+      const superuser = { ...copy.admin!, port: standby.port, database: "postgres" };
+      await withSession(superuser, async (db) => {
         await db.query(`alter system set primary_conninfo = 'host=127.0.0.1 port=${dead}'`);
         await db.query("select pg_reload_conf()");
       });

@@ -104,6 +104,27 @@ describe("plain SQL guard: meta-commands are found, data is not mistaken for the
     );
   });
 
+  it("drops pg_dump's one-line ALTER … OWNER TO statements, and only those", () => {
+    const owners = [
+      "ALTER TABLE public.customers OWNER TO postgres;",
+      'ALTER FUNCTION public."f;g"(integer) OWNER TO "app ""x""";',
+      "ALTER SCHEMA public OWNER TO pg_database_owner;",
+      "ALTER LARGE OBJECT 16400 OWNER TO postgres;",
+    ];
+    expect(check(["select 1;", ...owners, "select 2;"].join("\n"))).toEqual({
+      out: ["select 1;", "", "", "", "", "select 2;"].join("\n"),
+    });
+    // Anything more than that one statement on its line, or inside another, is passed on.
+    for (const kept of [
+      "ALTER TABLE t OWNER TO a; SELECT evil() -- OWNER TO b;",
+      "ALTER TABLE t OWNER TO a; select 1; ALTER TABLE u OWNER TO b;",
+      "select 1 +\nALTER TABLE t OWNER TO a;",
+      "select $$\nALTER TABLE t OWNER TO a;\n$$;",
+      "create function f() returns int language sql\nbegin atomic\nALTER TABLE t OWNER TO a;\nend;",
+    ])
+      expect(check(kept)).toEqual({ out: kept });
+  });
+
   it("refuses a multi-byte-unsafe client encoding set over several lines", () => {
     refusedAt("select set_config(\n  'client_encoding',\n  'BIG5', false);", "3:17");
   });

@@ -6,6 +6,7 @@ import { pipeline } from "node:stream/promises";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { loadPlainSql, runTool, type ToolResult } from "../feed-tool.js";
 import type { findClientTools } from "../local/binaries.js";
+import type { ArchiveInput, RestoreList } from "../local/archive-toc.js";
 import { formatBytes } from "../local/files.js";
 import type { RestoreOptions } from "../types.js";
 import { call } from "./errors.js";
@@ -28,12 +29,15 @@ export async function loadS3Archive(
     env: Record<string, string>;
     /** pg_restore's connection and safety options (no owners, no privileges, stop at errors). */
     args: string[];
+    /** What pg_restore is given of a custom or directory archive (see archive-toc.ts). */
+    list(input: ArchiveInput): Promise<RestoreList>;
     /** `plain` when the source declares it: only then is an object that is not PGDMP fed to psql. */
     declared?: "plain" | undefined;
     opts: RestoreOptions;
   },
-): Promise<{ format: string; streamed: number; result: ToolResult }> {
+): Promise<{ format: string; streamed: number; result: ToolResult; toc?: RestoreList }> {
   const { tools, env, opts, args: common } = o;
+  let toc: RestoreList | undefined;
   const where = `s3://${a.bucket}/${a.key}`;
   let streamed = 0;
   let format: string;
@@ -43,11 +47,12 @@ export async function loadS3Archive(
     const tmp = await fs.mkdtemp(path.join(os.tmpdir(), "drill-s3-archive-"));
     try {
       streamed = await download(s3, a, tmp, opts);
+      toc = await o.list({ file: tmp });
       const jobs = String(Math.max(1, os.availableParallelism()));
       opts.progress(`pg_restore -j ${jobs} of ${where} (${formatBytes(streamed)})`);
       result = await runTool(
         tools.pg_restore,
-        [...common, "-j", jobs, tmp],
+        [...common, "-L", toc.listFile, "-j", jobs, tmp],
         env,
         undefined,
         opts.signal,
@@ -57,10 +62,15 @@ export async function loadS3Archive(
     }
   } else {
     const { GetObjectCommand } = await import("@aws-sdk/client-s3");
-    const got = await call(`reading ${where}`, () =>
-      s3.send(new GetObjectCommand({ Bucket: a.bucket, Key: a.key }), { abortSignal: opts.signal }),
-    );
-    const body = got.Body as Readable;
+    const open = async () =>
+      (
+        await call(`reading ${where}`, () =>
+          s3.send(new GetObjectCommand({ Bucket: a.bucket, Key: a.key }), {
+            abortSignal: opts.signal,
+          }),
+        )
+      ).Body as Readable;
+    const body = await open();
     // One iterator for the whole body: leaving a `for await` early would destroy the stream.
     const chunks = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     const first = await chunks.next();
@@ -84,15 +94,26 @@ export async function loadS3Archive(
         yield c.value;
       }
     }
+    // The table of contents comes first in the object: reading it costs a request, not a copy.
+    if (format === "custom")
+      toc = await o.list({ stream: open }).catch((e: unknown) => {
+        body.destroy();
+        throw e;
+      });
     opts.progress(
       `streaming ${where} (${formatBytes(a.bytes)}) into ${format === "custom" ? "pg_restore" : "psql"}`,
     );
-    result =
-      format === "custom"
-        ? await runTool(tools.pg_restore, common, env, () => Readable.from(counted()), opts.signal)
-        : await loadPlainSql(tools.psql, counted(), where, env, opts.signal);
+    result = toc
+      ? await runTool(
+          tools.pg_restore,
+          [...common, "-L", toc.listFile],
+          env,
+          () => Readable.from(counted()),
+          opts.signal,
+        )
+      : await loadPlainSql(tools.psql, counted(), where, env, opts.signal);
   }
-  return { format, streamed, result };
+  return { format, streamed, result, ...(toc ? { toc } : {}) };
 }
 
 async function download(

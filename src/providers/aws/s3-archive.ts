@@ -1,14 +1,15 @@
 import path from "node:path";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { pgEnv, withSession } from "../../db.js";
+import { pgEnv } from "../../db.js";
 import type { LocalEnvironment } from "../../definitions/config.js";
 import { platformError } from "../../errors.js";
 import { maskToolOutput } from "../../redact.js";
-import { ARCHIVE_DATABASE, restoreArchive } from "../local/archive.js";
+import { PG_RESTORE_ARGS, restoreArchive, tocDetails } from "../local/archive.js";
+import { startArchiveCluster } from "../local/archive-cluster.js";
+import { needsSuperuser, restoreList } from "../local/archive-toc.js";
 import { findClientTools, findServerBinaries, majorVersion } from "../local/binaries.js";
 import { formatBytes } from "../local/files.js";
 import { serverUser } from "../local/os-user.js";
-import { makeRunDir, runCluster, waitUntilPrimary } from "../local/run-cluster.js";
 import type { RestoredCopy, RestoreOptions, RestorePlan } from "../types.js";
 import { planS3Archive, type S3Archive } from "./s3-archive-find.js";
 
@@ -62,57 +63,47 @@ export async function restoreArchiveFromPlan(
   const s3 = await ctx.s3();
   const tools = await findClientTools(await majorVersion(bins.postgres), ctx.clientSearchDirs);
   opts.signal.throwIfAborted();
-  const { runDir, cluster, dispose } = runCluster(ctx.root, opts.runId, bins, as);
-  await makeRunDir(runDir, as);
-  opts.onCreated(dispose);
-
-  const { randomBytes } = await import("node:crypto");
-  const password = randomBytes(18).toString("base64url");
-  const startAt = Date.now();
-  opts.progress("creating a fresh cluster");
-  await cluster.init(password, opts.signal);
-  await cluster.start({ signal: opts.signal });
-  await waitUntilPrimary(cluster.connection(password), opts.signal);
-  await withSession(
-    cluster.connection(password),
-    (db) => db.query(`create database ${ARCHIVE_DATABASE}`),
-    {
-      signal: opts.signal,
-    },
-  );
-  const startMs = Date.now() - startAt;
-  const conn = cluster.connection(password, ARCHIVE_DATABASE);
+  const fresh = await startArchiveCluster({ root: ctx.root, bins, as }, opts);
   const where = `s3://${a.bucket}/${a.key}`;
   const loadAt = Date.now();
   const { loadS3Archive } = await import("./s3-archive-load.js");
-  const { format, streamed, result } = await loadS3Archive(s3, a, {
+  const { format, streamed, result, toc } = await loadS3Archive(s3, a, {
     tools,
-    env: pgEnv(conn),
-    args: ["--no-owner", "--no-privileges", "--exit-on-error", "-d", ARCHIVE_DATABASE],
+    // Loaded as the working role: the archive's own code never runs as a superuser.
+    env: pgEnv(fresh.connection),
+    args: PG_RESTORE_ARGS,
+    list: (input) => restoreList(tools.pg_restore, input, fresh.admin, fresh.runDir, opts.signal),
     opts,
     declared,
   });
   opts.signal.throwIfAborted();
   if (result.code !== 0) {
-    throw platformError(
-      "ARCHIVE_RESTORE_FAILED",
-      `loading ${where} failed (exit ${result.code}):\n${maskToolOutput(result.stderrTail.slice(-8)).join("\n")}`,
-      `check that the archive is complete and was made by pg_dump ${tools.major} or older`,
+    // The tool quotes rows it could not load (a COPY value, a duplicate key): values are cut.
+    const tail = maskToolOutput(result.stderrTail.slice(-8));
+    throw (
+      needsSuperuser(where, tail) ??
+      platformError(
+        "ARCHIVE_RESTORE_FAILED",
+        `loading ${where} failed (exit ${result.code}):\n${tail.join("\n")}`,
+        `check that the archive is complete and was made by pg_dump ${tools.major} or older`,
+      )
     );
   }
   const loadMs = Date.now() - loadAt;
   return {
-    connection: conn,
+    connection: fresh.connection,
+    admin: fresh.admin,
     source: { kind: "archive", id: where, takenAt: a.lastModified },
     details: {
-      port: cluster.port,
+      port: fresh.cluster.port,
       archive: where,
       format,
       bytes: streamed,
-      startMs,
+      startMs: fresh.startMs,
       loadMs,
       bytesPerSecond: Math.round(streamed / Math.max(loadMs / 1000, 0.001)),
+      ...tocDetails(toc),
     },
-    dispose,
+    dispose: fresh.dispose,
   };
 }

@@ -1,21 +1,21 @@
 import { createReadStream, promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { pgEnv, withSession } from "../../db.js";
+import { pgEnv } from "../../db.js";
 import { inputError, platformError } from "../../errors.js";
 import { maskToolOutput } from "../../redact.js";
 import { loadPlainSql } from "../feed-tool.js";
 import type { RestoredCopy, RestoreOptions } from "../types.js";
 import { findClientTools, majorVersion, type ServerBinaries } from "./binaries.js";
 import { formatBytes, treeSize } from "./files.js";
+import { ARCHIVE_DATABASE, startArchiveCluster } from "./archive-cluster.js";
+import { needsSuperuser, restoreList, type RestoreList } from "./archive-toc.js";
 import { runStreaming, type RunAs } from "./os-user.js";
-import { makeRunDir, runCluster, waitUntilPrimary } from "./run-cluster.js";
-import { randomBytes } from "node:crypto";
+import { WORKING_ROLE } from "./working-role.js";
 
 export type ArchiveFormat = "custom" | "directory" | "plain";
 
-/** The database a restored archive lands in. */
-export const ARCHIVE_DATABASE = "restored";
+export { ARCHIVE_DATABASE } from "./archive-cluster.js";
 
 /**
  * An archive that is not custom, directory or gzip, not declared plain: plain SQL is psql input,
@@ -85,28 +85,14 @@ export async function restoreArchive(
   // Before creating anything: a missing tool should not cost an initdb.
   const tools = await findClientTools(await majorVersion(ctx.bins.postgres), ctx.clientSearchDirs);
   opts.signal.throwIfAborted();
-  const { runDir, cluster, dispose } = runCluster(ctx.root, opts.runId, ctx.bins, ctx.as);
-  await makeRunDir(runDir, ctx.as);
-  opts.onCreated(dispose);
+  const fresh = await startArchiveCluster(ctx, opts);
+  const toc =
+    format === "plain"
+      ? undefined
+      : await restoreList(tools.pg_restore, { file }, fresh.admin, fresh.runDir, opts.signal);
 
-  const password = randomBytes(18).toString("base64url");
-  const startAt = Date.now();
-  opts.progress("creating a fresh cluster");
-  await cluster.init(password, opts.signal);
-  await cluster.start({
-    signal: opts.signal,
-    onPort: (port) => opts.progress(`starting PostgreSQL on port ${port}`),
-  });
-  await waitUntilPrimary(cluster.connection(password), opts.signal);
-  await withSession(
-    cluster.connection(password),
-    (db) => db.query(`create database ${ARCHIVE_DATABASE}`),
-    { signal: opts.signal },
-  );
-  const startMs = Date.now() - startAt;
-
-  const conn = cluster.connection(password, ARCHIVE_DATABASE);
-  const env = pgEnv(conn);
+  // Loaded as the working role: the archive's own code never runs as a superuser.
+  const env = pgEnv(fresh.connection);
   const jobs = String(Math.max(1, os.availableParallelism()));
   opts.progress(
     `loading ${format} archive ${path.basename(file)} (${formatBytes(size)}) with ${format === "plain" ? "psql" : `pg_restore -j ${jobs}`}`,
@@ -120,18 +106,7 @@ export async function restoreArchive(
         loadPlainSql(tools.psql, createReadStream(file), file, env, opts.signal)
       : runStreaming(
           tools.pg_restore,
-          // Roles of the source do not exist here: ownership and grants are left out.
-          [
-            "--no-owner",
-            "--no-privileges",
-            "--exit-on-error",
-            "--verbose",
-            "-j",
-            jobs,
-            "-d",
-            ARCHIVE_DATABASE,
-            file,
-          ],
+          [...PG_RESTORE_ARGS, "-L", toc!.listFile, "--verbose", "-j", jobs, file],
           {
             signal: opts.signal,
             env,
@@ -154,25 +129,49 @@ export async function restoreArchive(
         .filter((l) => !/^pg_restore: (processing|creating|launching|finished|connecting)/.test(l))
         .slice(-8),
     );
-    throw platformError(
-      "ARCHIVE_RESTORE_FAILED",
-      `${name} failed (exit ${result.code}) loading ${file}:\n${tail.join("\n")}`,
-      `check that the archive is complete and was made by pg_dump ${tools.major} or older`,
+    throw (
+      needsSuperuser(file, tail) ??
+      platformError(
+        "ARCHIVE_RESTORE_FAILED",
+        `${name} failed (exit ${result.code}) loading ${file}:\n${tail.join("\n")}`,
+        `check that the archive is complete and was made by pg_dump ${tools.major} or older`,
+      )
     );
   }
   return {
-    connection: conn,
+    connection: fresh.connection,
+    admin: fresh.admin,
     source: { kind: "archive", id: path.basename(file) },
     details: {
-      port: cluster.port,
-      dataDir: path.relative(ctx.root, cluster.dataDir),
+      port: fresh.cluster.port,
+      dataDir: path.relative(ctx.root, fresh.cluster.dataDir),
       archive: file,
       format,
       bytes: size,
       tool: `${path.basename(tool)} ${tools.major}`,
-      startMs,
+      startMs: fresh.startMs,
       loadMs: Date.now() - loadAt,
+      ...tocDetails(toc),
     },
-    dispose,
+    dispose: fresh.dispose,
   };
 }
+
+/**
+ * How pg_restore loads every archive: the source's roles do not exist here, so ownership (the
+ * working role's) and grants are left out, and the first error stops it.
+ */
+export const PG_RESTORE_ARGS = [
+  "--no-owner",
+  "--no-privileges",
+  "--exit-on-error",
+  "-d",
+  ARCHIVE_DATABASE,
+];
+
+/** What the record says about the list: the role it loaded as, extensions made, entries left out. */
+export const tocDetails = (toc: RestoreList | undefined) => ({
+  loadedAs: WORKING_ROLE,
+  ...(toc && toc.extensions.length > 0 ? { extensionsCreated: toc.extensions } : {}),
+  ...(toc && toc.skipped.length > 0 ? { skipped: toc.skipped } : {}),
+});

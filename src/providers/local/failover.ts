@@ -76,7 +76,11 @@ async function stagingPair(ctx: LocalFailoverContext, req: FailoverPairRequest) 
   const pair = new LocalPair({
     description: `restored copy on port ${cluster.port} with a ${req.synchronous ? "synchronous" : "streaming"} standby`,
     nodes: [cluster, standby],
-    password: req.copy.connection.password ?? "",
+    // The working role's copy keeps its superuser for building and repairing the standby.
+    password: (req.copy.admin ?? req.copy.connection).password ?? "",
+    ...(req.copy.admin
+      ? { client: { user: req.copy.connection.user, password: req.copy.connection.password } }
+      : {}),
     replicationPassword: randomBytes(18).toString("base64url"),
     database: req.copy.connection.database,
     synchronous: req.synchronous,

@@ -19,6 +19,11 @@ export interface LocalPairSpec {
   nodes: [Cluster, Cluster];
   /** Superuser password, the same on both nodes (the standby is a copy). */
   password: string;
+  /**
+   * Who the probe and later steps connect as, when not the superuser: a restored copy's working
+   * role (the same on both nodes, a physical copy), so its code never runs as a superuser.
+   */
+  client?: { user: string; password: string | undefined };
   replicationPassword: string;
   database: string;
   synchronous: boolean;
@@ -56,12 +61,16 @@ export class LocalPair implements FailoverPair {
     return c.connection(this.spec.password, database);
   }
 
+  private clientConn(c: Cluster): ConnectionInfo {
+    return { ...this.conn(c), ...this.spec.client };
+  }
+
   primary(): ConnectionInfo {
-    return this.conn(this.primaryCluster);
+    return this.clientConn(this.primaryCluster);
   }
 
   nodes(): ConnectionInfo[] {
-    return this.spec.nodes.filter((c) => c.port !== undefined).map((c) => this.conn(c));
+    return this.spec.nodes.filter((c) => c.port !== undefined).map((c) => this.clientConn(c));
   }
 
   /** Bring the standby up (build it when absent) and make commits wait for it if synchronous. */

@@ -6,6 +6,7 @@ import { copyTree, formatBytes } from "./files.js";
 import { chownTree, type RunAs } from "./os-user.js";
 import { makeRunDir, runCluster, setRunPassword, waitUntilPrimary } from "./run-cluster.js";
 import { SHOP_DATABASE } from "./shop-schema.js";
+import { handOver } from "./working-role.js";
 import type { SnapshotMeta, Snapshots } from "./snapshots.js";
 
 export interface SnapshotRestoreContext {
@@ -49,9 +50,14 @@ export async function restoreSnapshot(
   await waitUntilPrimary(cluster.connection(ctx.sandboxPassword), opts.signal);
   const startMs = Date.now() - startAt;
   const password = await setRunPassword(cluster.connection(ctx.sandboxPassword), opts.signal);
+  // Before anyone but the runner can reach it: its code runs as the working role from now on.
+  opts.progress("handing the copy to its working role");
+  const handAt = Date.now();
+  const handed = await handOver(cluster.connection(password), SHOP_DATABASE, opts.signal);
 
   return {
-    connection: cluster.connection(password, SHOP_DATABASE),
+    connection: handed.connection,
+    admin: handed.admin,
     source: { kind: "snapshot", id: snap.id, takenAt: snap.takenAt },
     details: {
       port: cluster.port,
@@ -60,6 +66,7 @@ export async function restoreSnapshot(
       copyMs,
       startMs,
       postgresVersion: snap.postgresVersion,
+      workingRole: { ...handed.details, ms: Date.now() - handAt },
     },
     dispose,
   };

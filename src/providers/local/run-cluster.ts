@@ -1,9 +1,10 @@
-import { createHash, createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { escapeLiteral } from "pg";
 import { withSession } from "../../db.js";
 import { platformError } from "../../errors.js";
+import { scramVerifier } from "../../roles.js";
 import type { ConnectionInfo } from "../../types.js";
 import type { ServerBinaries } from "./binaries.js";
 import { Cluster } from "./cluster.js";
@@ -73,7 +74,7 @@ export async function waitUntilPrimary(
       const inRecovery = await withSession(
         conn,
         async (db) =>
-          (await db.query<{ r: boolean }>("select pg_is_in_recovery() as r")).rows[0]?.r,
+          (await db.query<{ r: boolean }>("select pg_catalog.pg_is_in_recovery() as r")).rows[0]?.r,
         { signal },
       );
       if (inRecovery === false) return;
@@ -101,13 +102,4 @@ export async function setRunPassword(conn: ConnectionInfo, signal: AbortSignal):
     { signal },
   );
   return password;
-}
-
-export function scramVerifier(password: string, iterations = 4096): string {
-  const salt = randomBytes(16);
-  const salted = pbkdf2Sync(password.normalize("NFKC"), salt, iterations, 32, "sha256");
-  const clientKey = createHmac("sha256", salted).update("Client Key").digest();
-  const storedKey = createHash("sha256").update(clientKey).digest();
-  const serverKey = createHmac("sha256", salted).update("Server Key").digest();
-  return `SCRAM-SHA-256$${iterations}:${salt.toString("base64")}$${storedKey.toString("base64")}:${serverKey.toString("base64")}`;
 }

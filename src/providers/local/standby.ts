@@ -7,7 +7,7 @@ import { platformError } from "../../errors.js";
 import type { ConnectionInfo } from "../../types.js";
 import type { Cluster } from "./cluster.js";
 import { chownTree, run } from "./os-user.js";
-import { scramVerifier } from "./run-cluster.js";
+import { scramVerifier } from "../../roles.js";
 import { Snapshots } from "./snapshots.js";
 
 /** The role standbys stream as: replication only, never the superuser's password on disk. */
