@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdir, readFile, utimes, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname } from "node:path";
@@ -59,8 +60,12 @@ describe("acquireLock", () => {
     const old = new Date(Date.now() - 60_000);
     await utimes(await file(dir), old, old);
     const release = await acquireLock(dir, "drill-quickstart", owner("r5"), "drill quickstart");
-    expect(JSON.parse(await readFile(await file(dir), "utf8")).runId).toBe("r5");
+    expect(JSON.parse(await readFile(await file(dir), "utf8"))).toMatchObject({
+      runId: "r5",
+      pid: process.pid,
+    });
     await release();
+    expect(existsSync(await file(dir))).toBe(false);
   });
 
   it("records its process's start, and takes over a live pid that is another process", async () => {
