@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { link, lstat, mkdir, readFile, unlink, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname } from "node:path";
 import { platformError } from "./errors.js";
+import { statePaths } from "./state/layout.js";
 
 const HINT =
   "the key hashes examples in run records; delete the file and the next run makes a new one (0600)";
@@ -17,8 +18,8 @@ const HINT =
  * not when the project loads, so `drill validate` or `plan` writes nothing.
  */
 export async function projectExamplesKey(root: string): Promise<Buffer> {
-  const dir = join(root, ".drill");
-  const file = join(dir, "examples.key");
+  const file = statePaths(root).examplesKey;
+  const dir = dirname(file);
   const existing = await readKey(file);
   if (existing) return existing;
   await mkdir(dir, { recursive: true, mode: 0o700 });

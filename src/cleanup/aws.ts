@@ -1,5 +1,6 @@
 import { rm } from "node:fs/promises";
 import type { AwsEnvironment } from "../definitions/config.js";
+import { awsKeptPgpassFile } from "../state/layout.js";
 import { defaultClients, type AwsClients } from "../providers/aws/clients.js";
 import { findExpiredResources, type ExpiredResource } from "../providers/aws/expired.js";
 import { DEFAULT_WAITS } from "../providers/aws/wait.js";
@@ -69,6 +70,5 @@ async function remove(
   const { deleteDb } = await import("../providers/aws/db-delete.js");
   await deleteDb(run, r.kind, r.id, o);
   // A copy kept for the team left its password file: it opens nothing any more.
-  const { awsKeptPgpassFile } = await import("../providers/aws/keep.js");
   await rm(awsKeptPgpassFile(root, r.runId), { force: true });
 }

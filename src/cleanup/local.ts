@@ -1,29 +1,29 @@
 import { readdir, rm } from "node:fs/promises";
 import { hostname } from "node:os";
 import path from "node:path";
-import { acquireLock } from "../engine/lock.js";
 import { sandboxStandbyPaths } from "../providers/local/failover.js";
-import { keptPgpassFile } from "../providers/local/keep.js";
 import { readRunLabel, type RunLabel } from "../providers/local/owner.js";
 import {
   killAllUnder,
   postmasterPids,
-  processAlive,
   processesUnder,
   stopPostmasters,
 } from "../providers/local/processes.js";
 import { runsDir } from "../providers/local/run-cluster.js";
 import { sandboxPaths, starterAlive } from "../providers/local/sandbox.js";
 import { platformError } from "../errors.js";
-import { anyLockHeld, isHeld, lockDir, readLocks } from "./locks.js";
+import { localEnvironments, withEnvironment } from "../state/environment.js";
+import { keptPgpassFile, statePaths } from "../state/layout.js";
+import { stampAlive } from "../state/liveness.js";
+import { anyLockHeld, lockHeld, lockKey, readLocks } from "../state/locks.js";
 import { shown, type CleanupScope, type Leftover } from "./types.js";
 
-const localEnvironments = (scope: CleanupScope) =>
+const selectedLocal = (scope: CleanupScope) =>
   scope.environments.filter((n) => scope.project.config.environments[n]?.provider === "local");
 
 /** Run folders (and their servers), kept copies past their time, and sandbox servers nobody runs. */
 export async function localLeftovers(scope: CleanupScope): Promise<Leftover[]> {
-  if (localEnvironments(scope).length === 0) return [];
+  if (selectedLocal(scope).length === 0) return [];
   const root = scope.project.root;
   const out: Leftover[] = [];
   const folders = await readdir(runsDir(root)).catch(() => [] as string[]);
@@ -42,7 +42,7 @@ export async function localLeftovers(scope: CleanupScope): Promise<Leftover[]> {
     });
   }
   // A kept copy's password file whose folder is already gone.
-  const kept = await readdir(path.dirname(keptPgpassFile(root, "x"))).catch(() => [] as string[]);
+  const kept = await readdir(statePaths(root).kept).catch(() => [] as string[]);
   for (const f of kept.filter((n) => n.endsWith(".pgpass"))) {
     const runId = f.slice(0, -".pgpass".length);
     if (folders.includes(runId)) continue;
@@ -65,7 +65,7 @@ async function verdict(label: RunLabel | undefined, now: number, busy: boolean) 
     return Date.parse(label.keepUntil) <= now ? `kept until ${label.keepUntil}` : undefined;
   if (Date.parse(label.expiresAt) <= now) return `expired ${label.expiresAt}`;
   if (label.host !== hostname()) return undefined;
-  const alive = await processAlive(label.pid, Date.parse(label.startedAt));
+  const alive = await stampAlive(label, Date.parse(label.startedAt));
   return alive ? undefined : `its runner (pid ${label.pid}) died`;
 }
 
@@ -91,13 +91,11 @@ async function removeRunFolder(root: string, dir: string, runId: string): Promis
  */
 async function sandboxServers(scope: CleanupScope): Promise<Leftover[]> {
   const root = scope.project.root;
-  const envs = Object.entries(scope.project.config.environments)
-    .filter(([, e]) => e.provider === "local")
-    .map(([n]) => n);
+  const envs = localEnvironments(scope.project);
   const held = await Promise.all(
     (await readLocks(root))
-      .filter((l) => envs.some((e) => l.key === `environment-${e}`))
-      .map(isHeld),
+      .filter((l) => envs.some((e) => l.key === lockKey.environment(e)))
+      .map(lockHeld),
   );
   if (held.some(Boolean)) return [];
   const servers = [
@@ -116,27 +114,16 @@ async function sandboxServers(scope: CleanupScope): Promise<Leftover[]> {
       what: shown(root, s.dataDir),
       why: "running with no run in progress; its data is kept",
       action: "stop",
-      remove: () => withEnvironmentLocks(root, envs, () => stopPostmasters(s.dataDir)),
+      // Every local environment held, so no run starts on the sandbox while we stop it.
+      remove: () =>
+        withEnvironment(scope.project, envs, () => stopPostmasters(s.dataDir), holder()),
     });
   }
   return out;
 }
 
-/** Hold every local environment's lock, so no run starts on the sandbox while we stop it. */
-async function withEnvironmentLocks(root: string, envs: string[], fn: () => Promise<void>) {
-  const releases: (() => Promise<void>)[] = [];
-  const owner = {
-    runId: `cleanup-${process.pid}`,
-    drill: "cleanup",
-    since: new Date().toISOString(),
-  };
-  try {
-    for (const e of envs)
-      releases.push(
-        await acquireLock(lockDir(root), `environment-${e}`, owner, `environment ${e}`),
-      );
-    await fn();
-  } finally {
-    for (const r of releases.reverse()) await r().catch(() => {});
-  }
-}
+const holder = () => ({
+  runId: `cleanup-${process.pid}`,
+  drill: "cleanup",
+  since: new Date().toISOString(),
+});

@@ -1,17 +1,12 @@
 import { stat } from "node:fs/promises";
 import { hostname } from "node:os";
-import { join } from "node:path";
 import { openHistory } from "../history/open.js";
 import { drillOfRunId } from "../history/store.js";
 import { RUN_TTL_MS } from "../providers/local/owner.js";
-import { processAlive } from "../providers/local/processes.js";
 import { RECORD_SCHEMA_VERSION, type RunRecord } from "../types.js";
-import {
-  listRunningMarkers,
-  removeRunningMarker,
-  runningDir,
-  type RunningMarker,
-} from "./running.js";
+import { runningFile } from "../state/layout.js";
+import { stampAlive } from "../state/liveness.js";
+import { listRunningMarkers, removeRunningMarker, type RunningMarker } from "../state/running.js";
 import type { CleanupItem, CleanupScope } from "./types.js";
 
 export interface DeadRun {
@@ -29,7 +24,7 @@ export async function deadRuns(scope: CleanupScope): Promise<DeadRun[]> {
   const out: DeadRun[] = [];
   for (const { runId, marker } of await listRunningMarkers(root)) {
     if (!marker) {
-      const age = await stat(join(runningDir(root), `${runId}.json`)).then(
+      const age = await stat(runningFile(root, runId)).then(
         (s) => scope.now - s.mtimeMs,
         () => 0,
       );
@@ -39,7 +34,7 @@ export async function deadRuns(scope: CleanupScope): Promise<DeadRun[]> {
     if (!scope.environments.includes(marker.environment)) continue;
     const startedAt = Date.parse(marker.startedAt);
     if (marker.host === hostname()) {
-      if (!(await processAlive(marker.pid, startedAt)))
+      if (!(await stampAlive(marker, startedAt)))
         out.push({ runId, marker, why: `its runner (pid ${marker.pid}) died` });
     } else if (scope.now - startedAt > RUN_TTL_MS) {
       out.push({ runId, marker, why: `started on ${marker.host} over 6h ago and never finished` });

@@ -1,7 +1,8 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { LocalEnvironment } from "../definitions/config.js";
-import { DrillError } from "../errors.js";
+import { newRunId } from "../engine/ids.js";
+import { DrillError, type ExitCode } from "../errors.js";
 import { formatAge, formatBytes, treeSize } from "../providers/local/files.js";
 import { killPostmasters, postmasterPids } from "../providers/local/processes.js";
 import { sandboxStandbyPaths } from "../providers/local/failover.js";
@@ -10,6 +11,9 @@ import { runsDir } from "../providers/local/run-cluster.js";
 import { readRunLabel } from "../providers/local/owner.js";
 import { readState, sandboxPaths } from "../providers/local/sandbox.js";
 import { Snapshots } from "../providers/local/snapshots.js";
+import { localEnvironments, withEnvironment, type ProjectState } from "../state/environment.js";
+import { keptPgpassFile, runFolder, statePaths } from "../state/layout.js";
+import { runsInProgress } from "../state/running.js";
 import { writeLine, type Io } from "./io.js";
 import { loadOrReport } from "./project.js";
 
@@ -18,21 +22,20 @@ export async function sandboxAction(
   action: "status" | "reset",
   environment: string,
   io: Io,
-): Promise<0 | 2 | 3> {
-  const project = await loadOrReport(io);
+): Promise<ExitCode> {
+  // Only the config: a drill file being edited must not stop a look at the sandbox.
+  const project = await loadOrReport(io, []);
   if (!project) return 2;
   const env = project.config.environments[environment];
   if (env?.provider !== "local") {
-    const known = Object.entries(project.config.environments)
-      .filter(([, e]) => e.provider === "local")
-      .map(([n]) => n);
+    const known = localEnvironments(project);
     writeLine(
       io.stderr,
       `--environment: unknown local environment "${environment}" (known: ${known.join(", ") || "none"})`,
     );
     return 2;
   }
-  return sandboxCommand(action, io, env);
+  return sandboxCommand(action, io, env, project);
 }
 
 /**
@@ -43,16 +46,17 @@ export async function sandboxCommand(
   action: "status" | "reset",
   io: Io,
   env: LocalEnvironment,
-): Promise<0 | 2 | 3> {
+  project: ProjectState = { root: io.cwd, config: { environments: { sandbox: env } } },
+): Promise<ExitCode> {
   try {
-    return action === "status" ? await status(io, env) : await reset(io);
+    return action === "status" ? await status(io, env) : await reset(io, project);
   } catch (e) {
     if (!(e instanceof DrillError)) throw e;
     writeLine(
       io.stderr,
       `drill sandbox ${action}: ${e.message}${e.hint ? ` (hint: ${e.hint})` : ""}`,
     );
-    return e.exitCode === 2 ? 2 : 3;
+    return e.exitCode;
   }
 }
 
@@ -98,7 +102,7 @@ async function status(io: Io, env: LocalEnvironment): Promise<0> {
       `run copies left behind: ${runs.length} (\`drill sandbox reset\` or \`drill cleanup\` removes them)`,
     );
     for (const r of runs) {
-      const up = (await postmasterPids(path.join(r, "pgdata"))).length > 0;
+      const up = (await postmasterPids(runFolder(r).dataDir)).length > 0;
       const keepUntil = (await readRunLabel(r))?.keepUntil;
       out(
         `  ${shown(io.cwd, r)}  ${up ? "running" : "stopped"}  ${formatBytes(await treeSize(r))}${keepUntil ? `  kept for the team until ${keepUntil}` : ""}`,
@@ -108,20 +112,46 @@ async function status(io: Io, env: LocalEnvironment): Promise<0> {
   return 0;
 }
 
-async function reset(io: Io): Promise<0> {
-  const p = sandboxPaths(io.cwd);
-  const runs = await runFolders(io.cwd);
-  const standby = sandboxStandbyPaths(io.cwd);
-  const runData = runs.flatMap((r) => [path.join(r, "pgdata"), path.join(r, "standby", "pgdata")]);
-  for (const dir of [standby.dataDir, p.dataDir, ...runData]) {
+/**
+ * Stop and remove the sandbox and the run copies, holding every local environment (they share
+ * the sandbox folder): while a run holds one, nothing is touched. A run folder of a run still in
+ * progress elsewhere (an AWS environment loading an S3 archive) is left. Ctrl-C stops it between
+ * two servers or before removing files: exit 130, and a later reset finishes the job.
+ */
+async function reset(io: Io, project: ProjectState): Promise<0> {
+  const holder = {
+    runId: newRunId("sandbox-reset", Date.now()),
+    drill: "sandbox reset",
+    since: new Date().toISOString(),
+  };
+  return withEnvironment(project, localEnvironments(project), () => clear(io), holder);
+}
+
+async function clear(io: Io): Promise<0> {
+  const root = io.cwd;
+  const p = sandboxPaths(root);
+  const standby = sandboxStandbyPaths(root);
+  const busy = await runsInProgress(root);
+  const all = await runFolders(root);
+  const runs = all.filter((r) => !busy.has(path.basename(r)));
+  for (const r of all.filter((r) => busy.has(path.basename(r))))
+    writeLine(io.stdout, `leaving ${shown(root, r)}: its run is in progress`);
+  const servers = runs.flatMap((r) => [runFolder(r).dataDir, runFolder(r).standby.dataDir]);
+  for (const dir of [standby.dataDir, p.dataDir, ...servers]) {
+    stopIfAborted(io.signal);
     if ((await postmasterPids(dir)).length > 0) {
-      writeLine(io.stdout, `stopping PostgreSQL on ${shown(io.cwd, dir)}`);
-      await killPostmasters(dir);
+      writeLine(io.stdout, `stopping PostgreSQL on ${shown(root, dir)}`);
+      await untilAborted(killPostmasters(dir), io.signal);
     }
   }
+  stopIfAborted(io.signal);
   for (const r of runs) await fs.rm(r, { recursive: true, force: true });
-  // Password files of kept copies, which are gone now.
-  await fs.rm(path.join(io.cwd, ".drill", "kept"), { recursive: true, force: true });
+  // Password files of kept local copies, gone now; AWS kept copies (kept/aws/) live on.
+  const kept = await fs.readdir(statePaths(root).kept).catch(() => [] as string[]);
+  for (const f of kept.filter((n) => n.endsWith(".pgpass"))) {
+    const runId = f.slice(0, -".pgpass".length);
+    if (!busy.has(runId)) await fs.rm(keptPgpassFile(root, runId), { force: true });
+  }
   const existed = await fs.stat(p.base).then(
     () => true,
     () => false,
@@ -129,15 +159,39 @@ async function reset(io: Io): Promise<0> {
   await fs.rm(p.base, { recursive: true, force: true });
   await fs.rm(p.primary, { recursive: true, force: true });
   await fs.rm(standby.dir, { recursive: true, force: true });
-  const home = clusterHome(io.cwd);
-  if (shown(io.cwd, home) === home) await fs.rm(home, { recursive: true, force: true });
+  const home = clusterHome(root);
+  if (shown(root, home) === home && busy.size === 0)
+    await fs.rm(home, { recursive: true, force: true });
   writeLine(
     io.stdout,
     existed || runs.length > 0
-      ? `removed ${shown(io.cwd, p.base)}${runs.length ? ` and ${runs.length} run copies` : ""}`
+      ? `removed ${shown(root, p.base)}${runs.length ? ` and ${runs.length} run copies` : ""}`
       : "nothing to remove",
   );
   return 0;
+}
+
+const interrupted = () => new DrillError("interrupted", "INTERRUPTED", "interrupted");
+
+function stopIfAborted(signal: AbortSignal): void {
+  if (!signal.aborted) return;
+  throw signal.reason instanceof DrillError ? signal.reason : interrupted();
+}
+
+/** Stop waiting on Ctrl-C; what was asked of the server (an immediate shutdown) goes on. */
+async function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  let onAbort = () => {};
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason instanceof DrillError ? signal.reason : interrupted());
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  // Still running after we stop waiting: its failure must not surface as an unhandled rejection.
+  work.catch(() => {});
+  try {
+    return await Promise.race([work, aborted]);
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
 }
 
 /** Relative inside the project; absolute where clusters live elsewhere (see clusterHome). */

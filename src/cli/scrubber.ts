@@ -1,13 +1,13 @@
 import { mkdir, open, stat } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
 import { DrillError, inputError, type ExitCode } from "../errors.js";
-import { acquireLock } from "../engine/lock.js";
 import { newRunId } from "../engine/ids.js";
 import type { Logger } from "../log.js";
 import { createProvider } from "../providers/index.js";
 import type { RestoredCopy } from "../providers/types.js";
 import type { DatabaseDraft } from "../scrub/draft.js";
 import { writeLine, type Io } from "./io.js";
+import { withEnvironment } from "../state/environment.js";
 import { selectedDrills } from "./project.js";
 import { loadForInit } from "./scrubber-project.js";
 import { draftPath, initTarget, type InitTarget } from "./scrubber-source.js";
@@ -34,7 +34,6 @@ export async function scrubberInitCommand(
 ): Promise<ExitCode> {
   const project = await loadForInit(io, flags.drill);
   if (!project) return 2;
-  const releases: (() => Promise<void>)[] = [];
   try {
     const drill = flags.drill === undefined ? undefined : selectedDrills(project, [flags.drill])[0];
     const target = initTarget(project, environment, drill);
@@ -42,14 +41,13 @@ export async function scrubberInitCommand(
     // Checked before anything is restored (a restore can take minutes); `wx` below closes the race.
     await refuseExisting([out], io.cwd);
     const runId = newRunId("scrubber-init", Date.now());
-    // A local environment's clusters and snapshots are one set of files: a running drill owns them.
-    if (target.env.provider === "local") {
-      const owner = { runId, drill: "scrubber init", since: new Date().toISOString() };
-      const key = `environment-${target.environment}`;
-      const lockDir = join(project.root, ".drill", "locks");
-      releases.push(await acquireLock(lockDir, key, owner, `environment ${target.environment}`));
-    }
-    const drafts = await restoreAndDraft(project.root, target, runId, flags.sample, io, log);
+    const holder = { runId, drill: "scrubber init", since: new Date().toISOString() };
+    const drafts = await withEnvironment(
+      project,
+      target.environment,
+      () => restoreAndDraft(project.root, target, runId, flags.sample, io, log),
+      holder,
+    );
     const files = drafts.map((d) => ({
       ...d,
       file: draftPath(out, d.database, drafts[0]!.database),
@@ -74,8 +72,6 @@ export async function scrubberInitCommand(
     if (!(e instanceof DrillError)) throw e;
     writeLine(io.stderr, `drill scrubber init: ${e.message}${e.hint ? ` (hint: ${e.hint})` : ""}`);
     return e.exitCode === 2 ? 2 : e.exitCode === 130 ? 130 : 3;
-  } finally {
-    for (const release of releases.reverse()) await release().catch(() => {});
   }
 }
 

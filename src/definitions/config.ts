@@ -2,6 +2,7 @@ import { z } from "zod";
 import { duration, name, strict } from "./common.js";
 import { postgresUrl, TLS_DESCRIPTION } from "./postgres-url.js";
 import { timezoneProblem } from "../daemon/cron.js";
+import { DEFAULT_HISTORY_PATH } from "../state/layout.js";
 
 const localEnvironment = strict({
   provider: z.literal("local").meta({ description: "PostgreSQL clusters on this machine" }),
@@ -190,7 +191,7 @@ const fileHistory = strict({
   path: z
     .string()
     .min(1)
-    .default(".drill/history")
+    .default(DEFAULT_HISTORY_PATH)
     .meta({ description: "the folder, relative to the project: <path>/<drill>/<run id>.json" }),
 }).meta({ description: "One JSON file per run on this machine: for one host." });
 
@@ -290,7 +291,7 @@ export const configSchema = strict({
     .prefault({})
     .meta({ description: "where production lives and the limits of its staging, by name" }),
   history: historySchema
-    .prefault({ store: "file", path: ".drill/history" })
+    .prefault({ store: "file", path: DEFAULT_HISTORY_PATH })
     .meta({ description: "where run records are stored" }),
   channels: z
     .record(name, channelSchema)

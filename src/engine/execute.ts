@@ -1,5 +1,4 @@
-import { isAbsolute, join, resolve } from "node:path";
-import { writeRunningMarker } from "../cleanup/running.js";
+import { isAbsolute, resolve } from "node:path";
 import type { Project } from "../definitions/project.js";
 import { DrillError } from "../errors.js";
 import { projectExamplesKey } from "../examples-key.js";
@@ -14,9 +13,11 @@ import type { RunResources } from "../steps/types.js";
 import { systemClock, type Clock, type RunRecord } from "../types.js";
 import type { EventListener } from "./events.js";
 import { newRunId } from "./ids.js";
-import { acquireLock } from "./lock.js";
 import { runDrill, type RunResult } from "./runner.js";
 import { errorText } from "../redact.js";
+import { withEnvironment } from "../state/environment.js";
+import { acquireLock, lockKey } from "../state/locks.js";
+import { writeRunningMarker } from "../state/running.js";
 
 export interface ExecuteOptions {
   signal: AbortSignal;
@@ -44,7 +45,6 @@ export async function executeDrill(
   opts: ExecuteOptions,
 ): Promise<RunResult> {
   const { drill, file } = project.drills.get(name)!;
-  const env = project.config.environments[drill.environment]!;
   const clock = opts.clock ?? systemClock;
   const safety = {
     confirmProduction: opts.confirmProduction ?? false,
@@ -57,48 +57,39 @@ export async function executeDrill(
       hint: "nothing was created or touched",
     });
   }
-  const lockDir = join(project.root, ".drill", "locks");
   const runId = newRunId(drill.name, clock.now());
-  const owner = { runId, drill: drill.name, since: new Date(clock.now()).toISOString() };
-  const releases: (() => Promise<void>)[] = [];
-  let result: RunResult;
+  const holder = { runId, drill: drill.name, since: new Date(clock.now()).toISOString() };
   const resources = resourcesFor(project, drill.name);
+  const release = await acquireLock(
+    project.root,
+    lockKey.drill(drill.name),
+    holder,
+    `drill ${drill.name}`,
+  );
+  let result: RunResult;
   try {
-    releases.push(await acquireLock(lockDir, `drill-${drill.name}`, owner, `drill ${drill.name}`));
-    // A local environment's clusters and snapshots are one set of files: one run uses them at a time.
-    if (env.provider === "local") {
-      const key = `environment-${drill.environment}`;
-      releases.push(await acquireLock(lockDir, key, owner, `environment ${drill.environment}`));
-    }
-    // Seen by `drill cleanup`: if this process dies, the run still gets a record ("runner died").
-    releases.push(
-      await writeRunningMarker(project.root, {
-        runId,
-        drill: drill.name,
-        environment: drill.environment,
-        // Real time, not the injected clock: cleanup compares it with the process's start time.
-        now: Date.now(),
-      }),
+    result = await withEnvironment(
+      project,
+      drill.environment,
+      async () => {
+        // Seen by `drill cleanup`: if this process dies, the run still gets a record ("runner died").
+        const unmark = await writeRunningMarker(project.root, {
+          runId,
+          drill: drill.name,
+          environment: drill.environment,
+          // Real time, not the injected clock: cleanup compares it with the process's start time.
+          now: Date.now(),
+        });
+        try {
+          return await runAndStore(project, drill.name, runId, resources, opts);
+        } finally {
+          await unmark().catch(() => {});
+        }
+      },
+      holder,
     );
-    const provider = await createProvider(env, {
-      root: project.root,
-      environmentName: drill.environment,
-      log: opts.log,
-      drill: drill.name,
-    });
-    const deps = {
-      provider,
-      clock,
-      log: opts.log,
-      resolvePath: resolverFor(project.root),
-      newRunId: () => runId,
-      resources,
-    };
-    result = await runDrill(drill, deps, opts.signal, opts.emit);
-    result.record.forecast = await forecastFor(result.record, deps.resources);
-    result.record.storedAt = await openHistory(project).save(result.record);
   } finally {
-    for (const release of releases.reverse()) await release().catch(() => {});
+    await release().catch(() => {});
   }
   // Stored first, posted after the locks are free: a slow channel never holds up the next run,
   // and a post that fails stays in the outbox (src/notify/) instead of failing the run.
@@ -110,6 +101,35 @@ export async function executeDrill(
       opts.log.error({ error: errorText(e) }, "posting the run failed"),
     );
   }
+  return result;
+}
+
+/** Make the provider, run, and store the record before anything else happens to it. */
+async function runAndStore(
+  project: Project,
+  name: string,
+  runId: string,
+  resources: RunResources,
+  opts: ExecuteOptions,
+): Promise<RunResult> {
+  const { drill } = project.drills.get(name)!;
+  const provider = await createProvider(project.config.environments[drill.environment]!, {
+    root: project.root,
+    environmentName: drill.environment,
+    log: opts.log,
+    drill: drill.name,
+  });
+  const deps = {
+    provider,
+    clock: opts.clock ?? systemClock,
+    log: opts.log,
+    resolvePath: resolverFor(project.root),
+    newRunId: () => runId,
+    resources,
+  };
+  const result = await runDrill(drill, deps, opts.signal, opts.emit);
+  result.record.forecast = await forecastFor(result.record, resources);
+  result.record.storedAt = await openHistory(project).save(result.record);
   return result;
 }
 

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { privateDir, writeFileAtomic } from "../private-files.js";
+import { statePaths } from "../state/layout.js";
 import type { RunRecord } from "../types.js";
 import type { Notice } from "./payloads.js";
 
@@ -69,4 +70,4 @@ export class Outbox {
   }
 }
 
-export const outboxFor = (root: string) => new Outbox(join(root, ".drill", "outbox"));
+export const outboxFor = (root: string) => new Outbox(statePaths(root).outbox);

@@ -1,10 +1,14 @@
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readdir, readFile, rm, writeFile, mkdir } from "node:fs/promises";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { cleanupProject } from "../../src/cleanup/cleanup.js";
 import { closeHistories } from "../../src/history/open.js";
 import { runsDir } from "../../src/providers/local/run-cluster.js";
+import { lockFile } from "../../src/state/layout.js";
+import { processStart } from "../../src/state/liveness.js";
 import type { RunRecord } from "../../src/types.js";
 import { cleanupProjectRoot, deadPid, iso, load, lock, marker, runFolder } from "./fixtures.js";
 
@@ -70,6 +74,31 @@ describe("drill cleanup, local", () => {
       "removed lock .drill/locks/drill-b.lock",
     ]);
     expect(await readdir(join(root, ".drill/locks"))).toEqual(["environment-sandbox.lock"]);
+  });
+
+  it("takes a lock whose pid now belongs to another process, and another host's, as the run does", async () => {
+    const other = spawn("sleep", ["30"]);
+    try {
+      const start = await processStart(other.pid!);
+      const write = (key: string, owner: object) =>
+        writeFile(lockFile(root, key), JSON.stringify({ runId: "r1", drill: "a", ...owner }));
+      await mkdir(join(root, ".drill/locks"), { recursive: true });
+      // The same live pid: with its real start held, with another start (the pid reused) stale.
+      await write("drill-a", { pid: other.pid, host: hostname(), processStart: start });
+      await write("drill-b", { pid: other.pid, host: hostname(), processStart: `${start}0` });
+      await write("environment-other", { pid: process.pid, host: `not-${hostname()}` });
+      const items = await cleanupProject(await load(root));
+      expect(summary(items)).toEqual([
+        "removed lock .drill/locks/drill-b.lock",
+        "removed lock .drill/locks/environment-other.lock",
+      ]);
+      expect(items.find((i) => i.what.endsWith("environment-other.lock"))?.why).toBe(
+        `held by run r1 on host not-${hostname()}; a lock orders the runs of one host only`,
+      );
+      expect(await readdir(join(root, ".drill/locks"))).toEqual(["drill-a.lock"]);
+    } finally {
+      other.kill();
+    }
   });
 
   it("records a dead run as error (runner died) with what was removed of it; leaves live runs alone", async () => {

@@ -5,6 +5,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunRecord } from "../../src/types.js";
+import { runMain } from "../helpers/io.js";
 import { makeProject, runCli, serversUnder } from "../helpers/project.js";
 
 const drill = (name: string, checks: string, extra = "") => `
@@ -37,6 +38,10 @@ beforeAll(async () => {
       "slow",
       '        - sql: { name: sleepy, query: "select pg_sleep(60)", expect: null }',
       "timeout: 2s",
+    ),
+    "drills/held.yaml": drill(
+      "held",
+      '        - sql: { name: a while, query: "select count(*) from (select pg_sleep(2)) s", expect: 1 }',
     ),
     "drills/misfit.yaml":
       "name: misfit\nenvironment: sandbox\nsteps:\n  - restore: { from: { snapshot: latest } }\n  - scrub: { scrubber: misfit }\n",
@@ -210,6 +215,36 @@ describe("drill run", () => {
     } finally {
       holder.kill();
     }
+  });
+
+  it("refuses `drill sandbox reset` while a run holds the sandbox; the run goes on and passes", async () => {
+    let reset: ReturnType<typeof runMain> | undefined;
+    let runner: number | undefined;
+    const r = await runCli(["run", "held"], {
+      cwd: root,
+      onStdout: (text, child) => {
+        if (!reset && text.includes("step verify started")) {
+          runner = child.pid;
+          reset = runMain(["sandbox", "reset"], root);
+        }
+      },
+    });
+    expect(reset).toBeDefined();
+    const refused = await reset!;
+    expect(r.code, r.stderr).toBe(0);
+    const [record, ...others] = await records("held");
+    expect(others).toEqual([]);
+    expect(record!.outcome).toBe("passed");
+    // One line naming the holder: its run, drill, pid and since when.
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toBe("");
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `^drill sandbox reset: environment sandbox is in use by run ${record!.id} of drill held \\(pid ${runner}, since 20\\d\\d-[\\d-]+T[\\d:.]+Z\\) \\(hint: wait for it to finish[^\\n]*\\n$`,
+      ),
+    );
+    expect(existsSync(join(root, ".drill/sandbox/snapshots"))).toBe(true);
+    expect(serversUnder(root)).toEqual([]);
   });
 
   it("reports bad input with file, line and field, exit 2, no stack trace", async () => {

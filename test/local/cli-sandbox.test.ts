@@ -4,7 +4,13 @@ import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Io } from "../../src/cli/io.js";
 import { sandboxCommand } from "../../src/cli/sandbox.js";
+import { postmasterPids } from "../../src/providers/local/processes.js";
 import { LocalProvider } from "../../src/providers/local/provider.js";
+import { runsDir } from "../../src/providers/local/run-cluster.js";
+import { sandboxPaths } from "../../src/providers/local/sandbox.js";
+import { awsKeptPgpassFile, keptPgpassFile } from "../../src/state/layout.js";
+import { writeRunningMarker } from "../../src/state/running.js";
+import { runCli } from "../helpers/project.js";
 import { localEnv, noop, processesMatching, signal, tempRoot } from "./util.js";
 
 function io(cwd: string) {
@@ -32,6 +38,12 @@ describe("drill sandbox status | reset", () => {
 
   beforeAll(async () => {
     root = await tempRoot("cli-sandbox");
+    // For the CLI (`drill sandbox reset` as a user runs it); the other tests call the command.
+    await fs.mkdir(path.join(root, "config"));
+    await fs.writeFile(
+      path.join(root, "config/drill.yaml"),
+      "environments:\n  sandbox: { provider: local, scale: 0.02 }\n",
+    );
     provider = new LocalProvider({ root, environment: localEnv() });
   });
 
@@ -72,5 +84,71 @@ describe("drill sandbox status | reset", () => {
     expect(processesMatching(root)).toEqual([]);
     await expect(fs.stat(path.join(root, ".drill", "sandbox"))).rejects.toThrow();
     await expect(fs.stat(path.join(root, ".drill", "runs", "crashed-run"))).rejects.toThrow();
+  });
+
+  it("stops on Ctrl-C with exit 130, before removing anything; a second reset finishes", async () => {
+    await provider.prepare({ signal: signal(), progress: noop });
+    const p = sandboxPaths(root);
+    const [postmaster] = await postmasterPids(p.dataDir);
+    expect(postmaster).toBeDefined();
+    // A primary slow to stop: stopped, it takes the immediate shutdown only once continued, so
+    // SIGINT reaches reset while it waits for that server.
+    process.kill(postmaster!, "SIGSTOP");
+    let sent = false;
+    let sentAt = 0;
+    try {
+      const r = await runCli(["sandbox", "reset"], {
+        cwd: root,
+        onStdout: (text, child) => {
+          if (!sent && text.includes("stopping PostgreSQL on")) {
+            sent = true;
+            sentAt = Date.now();
+            child.kill("SIGINT");
+          }
+        },
+      });
+      expect(sent).toBe(true);
+      // Not after the 10 s reset would give the server before killing it.
+      expect(Date.now() - sentAt).toBeLessThan(8_000);
+      expect(r.code, r.stderr).toBe(130);
+      expect(r.stderr).toMatch(/^drill sandbox reset: interrupted by SIGINT$/m);
+      expect(r.stdout).not.toContain("removed");
+      await fs.stat(p.snapshots);
+    } finally {
+      process.kill(postmaster!, "SIGCONT");
+    }
+    const again = io(root);
+    expect(await sandboxCommand("reset", again.io, localEnv())).toBe(0);
+    expect(again.text.stdout).toContain("removed .drill/sandbox");
+    expect(processesMatching(root)).toEqual([]);
+    await expect(fs.stat(p.base)).rejects.toThrow();
+  });
+
+  it("leaves the run folder of a run in progress and kept AWS copies' password files", async () => {
+    const dir = path.join(runsDir(root), "aws-run");
+    await fs.mkdir(path.join(dir, "pgdata"), { recursive: true });
+    // Written by this live process, as a run in progress writes it.
+    const done = await writeRunningMarker(root, {
+      runId: "aws-run",
+      drill: "archive",
+      environment: "aws-staging",
+      now: Date.now(),
+    });
+    const busy = io(root);
+    expect(await sandboxCommand("reset", busy.io, localEnv())).toBe(0);
+    expect(busy.text.stdout).toContain("leaving .drill/runs/aws-run: its run is in progress");
+    await fs.stat(dir);
+    await done();
+    // A kept AWS copy lives on after a reset; its password file must too.
+    const awsPass = awsKeptPgpassFile(root, "aws-kept");
+    await fs.mkdir(path.dirname(awsPass), { recursive: true });
+    await fs.writeFile(awsPass, "x");
+    await fs.writeFile(keptPgpassFile(root, "local-kept"), "x");
+    const after = io(root);
+    expect(await sandboxCommand("reset", after.io, localEnv())).toBe(0);
+    expect(after.text.stdout).toContain("1 run copies");
+    await expect(fs.stat(dir)).rejects.toThrow();
+    await fs.stat(awsPass);
+    await expect(fs.stat(keptPgpassFile(root, "local-kept"))).rejects.toThrow();
   });
 });

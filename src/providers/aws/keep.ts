@@ -1,6 +1,6 @@
-import path from "node:path";
 import type { AwsEnvironment } from "../../definitions/config.js";
 import { platformError } from "../../errors.js";
+import { awsKeptPgpassFile } from "../../state/layout.js";
 import type { ConnectionInfo } from "../../types.js";
 import { writeKeptPgpass } from "../pgpass.js";
 import { setSecurityGroups } from "./db-modify.js";
@@ -9,14 +9,6 @@ import { call } from "./errors.js";
 import { stagingIdentifier, TAG } from "./guard.js";
 import { teamGroupsOf } from "./quarantine.js";
 import { isCluster } from "./source.js";
-
-/**
- * A kept AWS copy's password file: `<root>/.drill/kept/aws/<runId>.pgpass` (0600). In a folder of
- * its own: the local provider's cleanup takes a pgpass file in `kept/` without a local run folder
- * for one whose copy is gone.
- */
-export const awsKeptPgpassFile = (root: string, runId: string) =>
-  path.join(root, ".drill", "kept", "aws", `${runId}.pgpass`);
 
 export interface AwsKeptCopy {
   until: string;

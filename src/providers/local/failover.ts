@@ -3,6 +3,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { inputError, platformError } from "../../errors.js";
 import { privateDir } from "../../private-files.js";
+import { clusterLayout, runFolder, sandboxFiles } from "../../state/layout.js";
 import type { FailoverPair, FailoverPairRequest } from "../types.js";
 import type { ServerBinaries } from "./binaries.js";
 import { Cluster } from "./cluster.js";
@@ -10,7 +11,7 @@ import { clusterHome } from "./home.js";
 import type { RunAs } from "./os-user.js";
 import { LocalPair } from "./pair.js";
 import { runCluster } from "./run-cluster.js";
-import { sandboxPassword, sandboxPaths, type SandboxPrimary } from "./sandbox.js";
+import { sandboxPassword, type SandboxPrimary } from "./sandbox.js";
 import { SHOP_DATABASE } from "./shop-schema.js";
 
 export interface LocalFailoverContext {
@@ -23,12 +24,9 @@ export interface LocalFailoverContext {
 
 /** Where the sandbox keeps its standby between drills. */
 export function sandboxStandbyPaths(root: string) {
-  const dir = path.join(clusterHome(root), "sandbox-standby");
   return {
-    dir,
-    dataDir: path.join(dir, "data"),
-    logFile: path.join(dir, "postgres.log"),
-    passwordFile: path.join(sandboxPaths(root).base, "replication-password"),
+    ...clusterLayout(clusterHome(root)).sandboxStandby,
+    passwordFile: sandboxFiles(root).replicationPassword,
   };
 }
 
@@ -61,13 +59,8 @@ async function stagingPair(ctx: LocalFailoverContext, req: FailoverPairRequest) 
   if (!(await cluster.isRunning()))
     throw platformError("TARGET_DOWN", `the restored copy (${cluster.dataDir}) is not running`);
   cluster.port = req.copy.connection.port;
-  const dir = path.join(runDir, "standby");
-  const standby = new Cluster(
-    ctx.bins,
-    path.join(dir, "pgdata"),
-    path.join(dir, "postgres.log"),
-    ctx.as,
-  );
+  const { dir, dataDir, logFile } = runFolder(runDir).standby;
+  const standby = new Cluster(ctx.bins, dataDir, logFile, ctx.as);
   req.defer("standby of the restored copy", async () => {
     stagingPairs.delete(runDir);
     await standby.stop("immediate");

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { chmodSync, lstatSync, mkdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { stateDir } from "../../state/layout.js";
 import { assertOwnFolder, ownUid } from "./safe-path.js";
 
 /**
@@ -13,7 +14,7 @@ import { assertOwnFolder, ownUid } from "./safe-path.js";
  * is root's alone (see safe-path.ts), else the run stops with one line.
  */
 export function clusterHome(root: string, tmp = tmpdir()): string {
-  const home = path.join(root, ".drill");
+  const home = stateDir(root);
   if (ownUid() !== 0 || othersCanWalkTo(root)) return home;
   const id = createHash("sha256").update(path.resolve(root)).digest("hex").slice(0, 12);
   const outside = path.join(tmp, `drill-clusters-${id}`);

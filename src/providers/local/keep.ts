@@ -1,13 +1,9 @@
-import path from "node:path";
 import { platformError } from "../../errors.js";
+import { clusterLayout, keptPgpassFile } from "../../state/layout.js";
 import type { ConnectionInfo } from "../../types.js";
 import { writeKeptPgpass } from "../pgpass.js";
+import { clusterHome } from "./home.js";
 import { markKept } from "./owner.js";
-import { runsDir } from "./run-cluster.js";
-
-/** Where a kept copy's password file lives: `<root>/.drill/kept/<runId>.pgpass` (0600). */
-export const keptPgpassFile = (root: string, runId: string) =>
-  path.join(root, ".drill", "kept", `${runId}.pgpass`);
 
 export interface KeptCopy {
   until: string;
@@ -25,7 +21,7 @@ export async function keepRunCopy(
   root: string,
   o: { runId: string; until: Date; connection: ConnectionInfo },
 ): Promise<KeptCopy> {
-  const runDir = path.join(runsDir(root), o.runId);
+  const runDir = clusterLayout(clusterHome(root)).run(o.runId).dir;
   if (!(await markKept(runDir, o.until))) {
     throw platformError(
       "KEEP_FAILED",

@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
-import { hostname } from "node:os";
-import path from "node:path";
 import { drillOfRunId } from "../../history/store.js";
+import { runFolder } from "../../state/layout.js";
+import { ownStamp, type ProcessStamp } from "../../state/liveness.js";
 import { writeFileAtomic } from "./files.js";
 
 /**
@@ -9,19 +9,15 @@ import { writeFileAtomic } from "./files.js";
  * starts in it, so that `drill cleanup` can tell a folder a live run uses from one a killed run
  * left behind. Holds no secret.
  */
-export interface RunLabel {
+export interface RunLabel extends ProcessStamp {
   runId: string;
   drill: string;
-  pid: number;
-  host: string;
   startedAt: string;
   /** After this the folder is removed whatever its owner does (a hung runner, another host). */
   expiresAt: string;
   /** A scrubbed copy kept for the team (scrub's `keep`): left running until then. */
   keepUntil?: string;
 }
-
-export const RUN_LABEL = "owner.json";
 
 /** How long a run folder may live, like the AWS environments' `staging.ttl`. */
 export const RUN_TTL_MS = 6 * 3_600_000;
@@ -30,18 +26,17 @@ export async function writeRunLabel(runDir: string, runId: string, now = Date.no
   const label: RunLabel = {
     runId,
     drill: drillOfRunId(runId) ?? "unknown",
-    pid: process.pid,
-    host: hostname(),
+    ...(await ownStamp()),
     startedAt: new Date(now).toISOString(),
     expiresAt: new Date(now + RUN_TTL_MS).toISOString(),
   };
-  await writeFileAtomic(path.join(runDir, RUN_LABEL), `${JSON.stringify(label, null, 2)}\n`);
+  await writeFileAtomic(runFolder(runDir).label, `${JSON.stringify(label, null, 2)}\n`);
   return label;
 }
 
 export async function readRunLabel(runDir: string): Promise<RunLabel | undefined> {
   try {
-    const label = JSON.parse(await fs.readFile(path.join(runDir, RUN_LABEL), "utf8")) as RunLabel;
+    const label = JSON.parse(await fs.readFile(runFolder(runDir).label, "utf8")) as RunLabel;
     return typeof label.runId === "string" && typeof label.pid === "number" ? label : undefined;
   } catch {
     return undefined;
@@ -53,7 +48,7 @@ export async function markKept(runDir: string, until: Date): Promise<RunLabel | 
   const label = await readRunLabel(runDir);
   if (!label) return undefined;
   const kept = { ...label, keepUntil: until.toISOString() };
-  await writeFileAtomic(path.join(runDir, RUN_LABEL), `${JSON.stringify(kept, null, 2)}\n`);
+  await writeFileAtomic(runFolder(runDir).label, `${JSON.stringify(kept, null, 2)}\n`);
   return kept;
 }
 

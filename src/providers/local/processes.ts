@@ -1,5 +1,6 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
+import { pidAlive } from "../../state/liveness.js";
 
 /**
  * Postmasters whose command line names this data folder (pg_ctl starts `postgres -D <dir>`).
@@ -29,19 +30,7 @@ export async function postmasterPids(dataDir: string): Promise<number[]> {
   return pids;
 }
 
-/** A zombie (exited, not yet reaped by its new parent) counts as gone. */
-async function alive(pid: number): Promise<boolean> {
-  const stat = await fs.readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined);
-  if (stat !== undefined) return !/^\d+ \(.*\) [ZX]/s.test(stat);
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const allAlive = async (pids: number[]) => (await Promise.all(pids.map(alive))).some(Boolean);
+const allAlive = async (pids: number[]) => (await Promise.all(pids.map(pidAlive))).some(Boolean);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -62,32 +51,9 @@ export async function killPostmasters(dataDir: string): Promise<void> {
     }
     const deadline = Date.now() + waitMs;
     while (Date.now() < deadline && (await allAlive(pids))) await sleep(50);
-    const still = await Promise.all(pids.map(alive));
+    const still = await Promise.all(pids.map(pidAlive));
     pids = pids.filter((_, i) => still[i]);
   }
-}
-
-/**
- * Whether a process lives, and is still the one that wrote a label at `since` (epoch ms): after
- * a crash the kernel may give the pid to an unrelated process, which then started later. The
- * margin errs towards "alive" (a clock stepped by NTP): a live run must never look dead.
- */
-export async function processAlive(pid: number, since?: number): Promise<boolean> {
-  if (!Number.isInteger(pid) || pid <= 0 || !(await alive(pid))) return false;
-  if (since === undefined) return true;
-  const started = await processStartedAt(pid);
-  return started === undefined || started <= since + 60_000;
-}
-
-/** Start time of a process (epoch ms) from /proc: boot time plus its start in clock ticks. */
-async function processStartedAt(pid: number): Promise<number | undefined> {
-  const stat = await fs.readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined);
-  const boot = /^btime (\d+)$/m.exec(await fs.readFile("/proc/stat", "utf8").catch(() => ""));
-  // Fields after the command name (which may hold spaces); starttime is field 22 overall.
-  const ticks = Number(stat?.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
-  if (!boot || !Number.isFinite(ticks)) return undefined;
-  // Linux reports in USER_HZ, 100 on every architecture Node runs on.
-  return Number(boot[1]) * 1000 + ticks * 10;
 }
 
 /**
@@ -105,7 +71,7 @@ export async function processesUnder(dir: string): Promise<number[]> {
           "\0",
         );
         const hit = argv.some((a) => a === target || a.includes(`${target}/`));
-        return hit && (await alive(Number(pid))) ? Number(pid) : undefined;
+        return hit && (await pidAlive(Number(pid))) ? Number(pid) : undefined;
       }),
   );
   return found.filter((p): p is number => p !== undefined);
@@ -125,7 +91,7 @@ export async function killAllUnder(dir: string): Promise<number[]> {
     for (const pid of pids) signal(pid, postmasters.has(pid) ? "SIGQUIT" : "SIGKILL");
     const deadline = Date.now() + 5_000;
     while (Date.now() < deadline && (await allAlive(pids))) await sleep(50);
-    for (const pid of pids) if (await alive(pid)) signal(pid, "SIGKILL");
+    for (const pid of pids) if (await pidAlive(pid)) signal(pid, "SIGKILL");
     await sleep(100);
   }
   return processesUnder(dir);

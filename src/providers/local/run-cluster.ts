@@ -9,26 +9,23 @@ import type { ConnectionInfo } from "../../types.js";
 import type { ServerBinaries } from "./binaries.js";
 import { Cluster } from "./cluster.js";
 import { privateDir } from "../../private-files.js";
+import { clusterLayout } from "../../state/layout.js";
 import { clusterHome, openToServer } from "./home.js";
 import { chownTree, type RunAs } from "./os-user.js";
 import { isKept, readRunLabel, writeRunLabel } from "./owner.js";
 
-export const runsDir = (root: string) => path.join(clusterHome(root), "runs");
+export const runsDir = (root: string) => clusterLayout(clusterHome(root)).runs;
 
-/** A run's staging cluster under `<root>/.drill/runs/<runId>/` (see clusterHome), and its removal. */
+/** A run's staging cluster in `<clusterHome>/runs/<runId>/`, and its removal. */
 export function runCluster(
   root: string,
   runId: string,
   bins: ServerBinaries,
   as: RunAs | undefined,
 ) {
-  const runDir = path.join(runsDir(root), runId);
-  const cluster = new Cluster(
-    bins,
-    path.join(runDir, "pgdata"),
-    path.join(runDir, "postgres.log"),
-    as,
-  );
+  const folder = clusterLayout(clusterHome(root)).run(runId);
+  const runDir = folder.dir;
+  const cluster = new Cluster(bins, folder.dataDir, folder.logFile, as);
   let disposed: Promise<void> | undefined;
   const dispose = () => {
     // Idempotent: the engine's cleanup and a failing restore may both call it.

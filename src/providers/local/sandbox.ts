@@ -1,15 +1,16 @@
 import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
-import { hostname } from "node:os";
 import path from "node:path";
 import { withSession } from "../../db.js";
 import type { ServerBinaries } from "./binaries.js";
 import { Cluster } from "./cluster.js";
 import { clusterHome, openToServer } from "./home.js";
 import { privateDir, writeFileAtomic } from "../../private-files.js";
+import { clusterLayout, sandboxFiles } from "../../state/layout.js";
+import { ownStamp, stampAlive, type ProcessStamp } from "../../state/liveness.js";
 import type { RunAs } from "./os-user.js";
 import { isPortFree } from "./ports.js";
-import { postmasterPids, processAlive } from "./processes.js";
+import { postmasterPids } from "./processes.js";
 import { catchUp, seedShop, type CatchUpResult } from "./seed.js";
 import { SHOP_DATABASE, SHOP_TABLES } from "./shop-schema.js";
 
@@ -21,23 +22,23 @@ export interface SandboxState {
   port?: number;
   lastUpAt?: string;
   /** The drill process that started the running primary, which stops it (see `drill cleanup`). */
-  startedBy?: { pid: number; host: string; at: string };
+  startedBy?: ProcessStamp & { at: string };
   /** Row counts per table when the primary was last prepared (for `drill sandbox status`). */
   rows?: Record<string, number>;
 }
 
-/** Where the sandbox keeps things: under `<root>/.drill/sandbox`, its cluster under clusterHome. */
+/** Where the sandbox keeps things: its files in `.drill/sandbox`, its cluster under clusterHome. */
 export function sandboxPaths(root: string) {
-  const base = path.join(root, ".drill", "sandbox");
-  const primary = path.join(clusterHome(root), "sandbox-primary");
+  const files = sandboxFiles(root);
+  const { dir, dataDir, logFile } = clusterLayout(clusterHome(root)).sandboxPrimary;
   return {
-    base,
-    primary,
-    dataDir: path.join(primary, "data"),
-    logFile: path.join(primary, "postgres.log"),
-    passwordFile: path.join(base, "password"),
-    stateFile: path.join(base, "state.json"),
-    snapshots: path.join(base, "snapshots"),
+    base: files.base,
+    primary: dir,
+    dataDir,
+    logFile,
+    passwordFile: files.password,
+    stateFile: files.state,
+    snapshots: files.snapshots,
   };
 }
 
@@ -66,14 +67,12 @@ export async function sandboxPassword(root: string): Promise<string> {
   return (await fs.readFile(file, "utf8")).trim();
 }
 
-const startedByMe = () => ({ pid: process.pid, host: hostname(), at: new Date().toISOString() });
+const startedByMe = async () => ({ ...(await ownStamp()), at: new Date().toISOString() });
 
 /** Whether the process that started the running sandbox primary still runs (elsewhere: assumed). */
 export async function starterAlive(root: string): Promise<boolean> {
   const { startedBy } = await readState(root);
-  if (!startedBy) return false;
-  if (startedBy.host !== hostname()) return true;
-  return processAlive(startedBy.pid, Date.parse(startedBy.at));
+  return startedBy !== undefined && stampAlive(startedBy, Date.parse(startedBy.at));
 }
 
 /** The sandbox's "production" primary: created and seeded on first use, caught up on each start. */
@@ -146,7 +145,7 @@ export class SandboxPrimary {
       this.cluster.port = running;
       if (!(await starterAlive(this.root))) {
         this.owned = true;
-        await writeState(this.root, { startedBy: startedByMe() });
+        await writeState(this.root, { startedBy: await startedByMe() });
       }
       return running;
     }
@@ -157,7 +156,7 @@ export class SandboxPrimary {
     await writeState(this.root, {
       port,
       lastUpAt: new Date().toISOString(),
-      startedBy: startedByMe(),
+      startedBy: await startedByMe(),
     });
     return port;
   }

@@ -1,25 +1,19 @@
 import { readdir, readFile, rm } from "node:fs/promises";
-import { hostname } from "node:os";
-import { join } from "node:path";
 import { privateDir, writeFileAtomic } from "../private-files.js";
+import { runningFile, statePaths } from "./layout.js";
+import { ownStamp, stampAlive, type ProcessStamp } from "./liveness.js";
 
 /**
  * `.drill/running/<runId>.json`: a run in progress, written when it starts and removed once its
  * record is stored. One left behind by a dead process is a run that never got a record:
  * `drill cleanup` stores one for it (outcome `error`, "runner died") so history has no holes.
  */
-export interface RunningMarker {
+export interface RunningMarker extends ProcessStamp {
   runId: string;
   drill: string;
   environment: string;
-  pid: number;
-  host: string;
   startedAt: string;
 }
-
-export const runningDir = (root: string) => join(root, ".drill", "running");
-
-const fileOf = (root: string, runId: string) => join(runningDir(root), `${runId}.json`);
 
 export async function writeRunningMarker(
   root: string,
@@ -29,34 +23,43 @@ export async function writeRunningMarker(
     runId: o.runId,
     drill: o.drill,
     environment: o.environment,
-    pid: process.pid,
-    host: hostname(),
+    ...(await ownStamp()),
     startedAt: new Date(o.now).toISOString(),
   };
-  await privateDir(runningDir(root));
-  await writeFileAtomic(fileOf(root, o.runId), `${JSON.stringify(marker, null, 2)}\n`);
+  await privateDir(statePaths(root).running);
+  await writeFileAtomic(runningFile(root, o.runId), `${JSON.stringify(marker, null, 2)}\n`);
   return () => removeRunningMarker(root, o.runId);
 }
 
 export const removeRunningMarker = (root: string, runId: string) =>
-  rm(fileOf(root, runId), { force: true });
+  rm(runningFile(root, runId), { force: true });
 
 /** Every marker, readable or not (an unreadable one has only its run id, from the file name). */
 export async function listRunningMarkers(
   root: string,
 ): Promise<{ runId: string; marker?: RunningMarker }[]> {
-  const names = await readdir(runningDir(root)).catch(() => [] as string[]);
+  const names = await readdir(statePaths(root).running).catch(() => [] as string[]);
   return Promise.all(
     names
       .filter((n) => n.endsWith(".json"))
       .map(async (n) => {
         const runId = n.slice(0, -".json".length);
         try {
-          const marker = JSON.parse(await readFile(join(runningDir(root), n), "utf8"));
+          const marker = JSON.parse(await readFile(runningFile(root, runId), "utf8"));
           return { runId, marker: marker as RunningMarker };
         } catch {
           return { runId };
         }
       }),
   );
+}
+
+/** Run ids of the runs in progress: a marker whose writer still runs (see stampAlive). */
+export async function runsInProgress(root: string): Promise<Set<string>> {
+  const live = await Promise.all(
+    (await listRunningMarkers(root)).map(async ({ runId, marker }) =>
+      marker && (await stampAlive(marker, Date.parse(marker.startedAt))) ? runId : undefined,
+    ),
+  );
+  return new Set(live.filter((id) => id !== undefined));
 }
