@@ -43,7 +43,8 @@ export async function executeDrill(
   name: string,
   opts: ExecuteOptions,
 ): Promise<RunResult> {
-  const { drill, file } = project.drills.get(name)!;
+  const entry = project.drills.get(name)!;
+  const { drill, file } = entry;
   const env = project.config.environments[drill.environment]!;
   const clock = opts.clock ?? systemClock;
   const safety = {
@@ -51,7 +52,9 @@ export async function executeDrill(
     fromDaemon: opts.fromDaemon ?? false,
     now: clock.now(),
   };
-  const refusals = failoverSteps(drill).flatMap((step) => failoverSafety(drill, step, safety));
+  const refusals = failoverSteps(entry.steps).flatMap((step) =>
+    failoverSafety(drill, step, safety),
+  );
   if (refusals.length > 0) {
     throw new DrillError("input", "PRODUCTION_NOT_CONFIRMED", `${file} ${refusals.join("; ")}`, {
       hint: "nothing was created or touched",
@@ -94,7 +97,7 @@ export async function executeDrill(
       newRunId: () => runId,
       resources,
     };
-    result = await runDrill(drill, deps, opts.signal, opts.emit);
+    result = await runDrill(entry, deps, opts.signal, opts.emit);
     result.record.forecast = await forecastFor(result.record, deps.resources);
     result.record.storedAt = await openHistory(project).save(result.record);
   } finally {
