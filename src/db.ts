@@ -6,7 +6,7 @@ export interface Queryable {
   query<R = Record<string, unknown>>(
     text: string,
     values?: unknown[],
-  ): Promise<{ rows: R[]; fields: { name: string }[] }>;
+  ): Promise<{ rows: R[]; fields: { name: string }[]; rowCount?: number | null }>;
 }
 
 /**

@@ -1,4 +1,3 @@
-import { kindOf } from "../definitions/one-of.js";
 import type { Project } from "../definitions/project.js";
 import { writeLine, type Io } from "./io.js";
 import { loadOrReport } from "./project.js";
@@ -27,15 +26,13 @@ export async function listCommand(
   const drills = [...project.drills.values()].sort((a, b) =>
     a.drill.name < b.drill.name ? -1 : 1,
   );
-  for (const { file, drill } of drills) {
-    const steps = drill.steps.map((s) => kindOf(s)[0]);
-    if (steps.at(-1) !== "cleanup") steps.push("cleanup");
+  for (const { file, drill, steps } of drills) {
     rows.push({
       name: drill.name,
       file,
       environment: drill.environment,
       schedule: drill.schedule ?? null,
-      steps,
+      steps: steps.map((s) => s.kind),
       lastOutcome: (await opts.lastOutcome?.(project, drill.name)) ?? null,
     });
   }

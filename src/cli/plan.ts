@@ -1,11 +1,9 @@
-import { kindOf } from "../definitions/one-of.js";
 import type { Project } from "../definitions/project.js";
 import { formatDuration } from "../duration.js";
 import { DrillError } from "../errors.js";
 import type { ExitCode } from "../errors.js";
 import { silentLogger } from "../log.js";
 import { createProvider } from "../providers/index.js";
-import { stepKinds } from "../steps/registry.js";
 import { writeLine, type Io } from "./io.js";
 import { loadOrReport, resolverFor, resourcesFor, selectedDrills } from "./project.js";
 
@@ -59,7 +57,7 @@ export async function planCommand(
 }
 
 async function planOne(project: Project, name: string, offline: boolean): Promise<DrillPlan> {
-  const { drill } = project.drills.get(name)!;
+  const { drill, steps } = project.drills.get(name)!;
   const env = project.config.environments[drill.environment]!;
   const provider = await createProvider(env, {
     root: project.root,
@@ -68,10 +66,9 @@ async function planOne(project: Project, name: string, offline: boolean): Promis
     drill: drill.name,
     offline,
   });
-  const steps = drill.steps.map((s) => kindOf(s));
-  if (steps.at(-1)?.[0] !== "cleanup") steps.push(["cleanup", {}]);
   const ctx = {
     drill,
+    steps,
     provider,
     resolvePath: resolverFor(project.root),
     resources: resourcesFor(project, drill.name),
@@ -82,14 +79,11 @@ async function planOne(project: Project, name: string, offline: boolean): Promis
     provider: env.provider,
     objectives: { rtoMs: drill.objectives?.rto ?? null, rpoMs: drill.objectives?.rpo ?? null },
     steps: await Promise.all(
-      steps.map(async ([kind, options]) => {
-        const step = stepKinds[kind]!;
-        return {
-          kind,
-          timeoutMs: (options as { timeout?: number }).timeout ?? step.defaultTimeoutMs,
-          plan: await step.plan(options, ctx),
-        };
-      }),
+      steps.map(async (step) => ({
+        kind: step.kind,
+        timeoutMs: step.timeoutMs,
+        plan: await step.plan({ ...ctx, step }),
+      })),
     ),
   };
 }

@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { drillSchema } from "../definitions/drill.js";
+import { resolveSteps } from "../definitions/steps.js";
 import {
   formatProblem,
   loadFile,
@@ -56,7 +57,9 @@ async function withoutScrubbers(io: Io, name: string): Promise<Project | undefin
     root,
     config: config.config,
     configFiles: configFiles.map((f) => relativeTo(root, f)),
-    drills: new Map([[parsed.value.name, { file, drill: parsed.value }]]),
+    drills: new Map([
+      [parsed.value.name, { file, drill: parsed.value, steps: resolveSteps(parsed.value) }],
+    ]),
     scrubbers: new Map(),
   };
 }

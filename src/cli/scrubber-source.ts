@@ -1,11 +1,10 @@
 import { join } from "node:path";
 import type { Environment } from "../definitions/config.js";
 import type { Project } from "../definitions/project.js";
-import { kindOf } from "../definitions/one-of.js";
 import { inputError } from "../errors.js";
 import { resolverFor } from "../engine/execute.js";
 import type { RestoreSource } from "../providers/types.js";
-import { sourceOf, type RestoreOptionsSchema } from "../steps/restore.js";
+import { sourceOf } from "../steps/restore.js";
 
 /** What `drill scrubber init` restores, and where its drafts go by default. */
 export interface InitTarget {
@@ -63,18 +62,17 @@ export function initTarget(
     );
   }
   const { drill, file } = entry;
-  const step = drill.steps.map((s) => kindOf(s)).find(([kind]) => kind === "restore");
-  if (!step)
+  const step = entry.steps.find((s) => s.kind === "restore");
+  if (step?.kind !== "restore")
     throw inputError(
       "NO_RESTORE",
       `${file}: drill "${drill.name}" has no restore step to draft from`,
     );
-  const options = step[1] as RestoreOptionsSchema;
   return {
     environment: drill.environment,
     env: project.config.environments[drill.environment]!,
-    source: sourceOf(options, resolverFor(project.root)),
-    production: options.from.archive === undefined,
+    source: sourceOf(step.options, resolverFor(project.root)),
+    production: step.touchesProduction,
     defaultOut: join("scrubbers", `${drill.name}.yaml`),
     what: `drill "${drill.name}"`,
   };

@@ -1,5 +1,5 @@
 import type { Config } from "./config.js";
-import type { Drill } from "./drill.js";
+import type { ResolvedDrill } from "./steps.js";
 import { redact } from "./interpolate.js";
 import { knownList, type PathSegment, type Problem } from "./problems.js";
 import { problemAt, type YamlSource } from "./yaml.js";
@@ -17,10 +17,14 @@ export const isPlainName = (s: string): boolean =>
 
 /**
  * Rules one file cannot check alone: names a drill uses must exist in config and scrubbers/.
- * Steps are read generically, so a step kind added later (scrub) is checked as soon as it parses.
- * Extend here when a new step refers to something defined in another file.
+ * Steps are read through what their kinds declare (the scrubbers they name), so a step kind
+ * naming a scrubber is checked as soon as it declares it.
  */
-export function crossCheck(drill: Drill, source: YamlSource, ctx: CrossCheckContext): Problem[] {
+export function crossCheck(
+  { drill, steps }: ResolvedDrill,
+  source: YamlSource,
+  ctx: CrossCheckContext,
+): Problem[] {
   const problems: Problem[] = [];
   // A value that came from `${VAR}` is shown as written, never as its (secret) value.
   const shown = (path: PathSegment[], value: string) =>
@@ -43,8 +47,7 @@ export function crossCheck(drill: Drill, source: YamlSource, ctx: CrossCheckCont
     }
   });
 
-  const checkScrubber = (path: PathSegment[], scrubber: unknown) => {
-    if (typeof scrubber !== "string") return;
+  const checkScrubber = (path: PathSegment[], scrubber: string) => {
     if (!isPlainName(scrubber)) {
       report(path, `a scrubber name is a file name in scrubbers/, without "/", "\\" or ".."`);
     } else if (!ctx.scrubbers.has(scrubber)) {
@@ -54,19 +57,6 @@ export function crossCheck(drill: Drill, source: YamlSource, ctx: CrossCheckCont
       );
     }
   };
-  drill.steps.forEach((step, i) => {
-    const scrub = (step as Record<string, unknown>).scrub;
-    if (typeof scrub !== "object" || scrub === null) return;
-    const { scrubber, scrubbers } = scrub as { scrubber?: unknown; scrubbers?: unknown };
-    checkScrubber(["steps", i, "scrub", "scrubber"], scrubber);
-    const perDatabase = typeof scrubbers === "object" && scrubbers !== null ? scrubbers : {};
-    for (const [database, name] of Object.entries(perDatabase))
-      checkScrubber(["steps", i, "scrub", "scrubbers", database], name);
-    if (scrubber === undefined && Object.keys(perDatabase).length === 0)
-      report(
-        ["steps", i, "scrub"],
-        "a scrub step needs `scrubber` (the copy's own database), `scrubbers` (by database), or both",
-      );
-  });
+  for (const use of steps.flatMap((s) => s.scrubbers)) checkScrubber(use.path, use.name);
   return problems;
 }

@@ -3,13 +3,11 @@ import { duration, name, strict } from "./common.js";
 import { oneOf } from "./one-of.js";
 import { timezone } from "./config.js";
 import { cronProblem } from "../daemon/cron.js";
-import { stepKinds } from "../steps/registry.js";
+import { stepSchemas } from "../steps/registry.js";
 import { parseWindow } from "../failover/window.js";
+import { writtenStep } from "./steps.js";
 
-export const stepSchema = oneOf(
-  "step",
-  Object.fromEntries(Object.entries(stepKinds).map(([k, s]) => [k, s.schema])),
-);
+export const stepSchema = oneOf("step", stepSchemas);
 
 export const drillSchema = strict({
   name: name.meta({ description: "the drill's name; must equal the file name without .yaml" }),
@@ -78,41 +76,33 @@ export const drillSchema = strict({
     .meta({ description: "channels from config to post each finished run to" }),
 }).superRefine((drill, ctx) => {
   // Steps with no kind were reported by their own schema; judge the order of the rest.
-  const kinds = drill.steps.map(
-    (s) => Object.keys(s).find((k) => (s as Record<string, unknown>)[k] !== undefined) ?? "",
-  );
-  const firstRestore = kinds.indexOf("restore");
-  kinds.forEach((kind, i) => {
-    if (kind === "") return;
-    if (kind === "cleanup" && i !== kinds.length - 1) {
+  const steps = drill.steps.map(writtenStep);
+  const firstRestore = steps.findIndex((s) => s?.kind === "restore");
+  steps.forEach((step, i) => {
+    if (!step) return;
+    if (step.kind === "cleanup" && i !== steps.length - 1) {
       ctx.addIssue({
         code: "custom",
         path: ["steps", i],
         message: "cleanup must be the last step (it always runs last)",
       });
     }
-    if (kind === "restore" && i !== firstRestore) {
+    if (step.kind === "restore" && i !== firstRestore) {
       ctx.addIssue({
         code: "custom",
         path: ["steps", i],
         message: "a drill restores once; use another drill for another copy",
       });
     }
-    const step = drill.steps[i] as { failover?: { target?: string } };
-    const needsCopy =
-      NEEDS_RESTORED_COPY.has(kind) || (kind === "failover" && step.failover?.target === "staging");
-    if (needsCopy && (firstRestore === -1 || firstRestore > i)) {
+    if (step.needsCopy && (firstRestore === -1 || firstRestore > i)) {
       ctx.addIssue({
         code: "custom",
-        path: ["steps", i, kind],
-        message: `${kind} needs a restore step before it`,
+        path: step.path,
+        message: `${step.kind} needs a restore step before it`,
       });
     }
   });
 });
-
-/** Steps that work on the run's restored copy (a failover of `staging` too). */
-const NEEDS_RESTORED_COPY = new Set(["scrub", "verify"]);
 
 export type Drill = z.output<typeof drillSchema>;
 export type DrillStep = Drill["steps"][number];

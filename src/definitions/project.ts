@@ -3,7 +3,8 @@ import type { z } from "zod";
 import { name as nameSchema } from "./common.js";
 import type { Config } from "./config.js";
 import { crossCheck } from "./cross-check.js";
-import { drillSchema, type Drill } from "./drill.js";
+import { drillSchema } from "./drill.js";
+import { resolveSteps, type ResolvedDrill } from "./steps.js";
 import { sortProblems, type Problem } from "./problems.js";
 import { loadConfig } from "./project-config.js";
 import { listYamlFiles, relativeTo, selectDrillFiles, stemOf } from "./project-files.js";
@@ -20,10 +21,15 @@ export interface Project {
   config: Config;
   /** The config files that were merged, relative to the root. */
   configFiles: string[];
-  /** By drill name; `file` is relative to the root. */
-  drills: Map<string, { file: string; drill: Drill; locate?: YamlSource["locate"] }>;
+  /** By drill name, with its steps resolved; `file` is relative to the root. */
+  drills: Map<string, ProjectDrill>;
   /** By file stem. */
   scrubbers: Map<string, { file: string; scrubber: Scrubber; locate: YamlSource["locate"] }>;
+}
+
+export interface ProjectDrill extends ResolvedDrill {
+  file: string;
+  locate?: YamlSource["locate"];
 }
 
 export type LoadResult = { ok: true; project: Project } | { ok: false; problems: Problem[] };
@@ -72,6 +78,7 @@ export async function loadProject(
       continue;
     }
     const drill = parsed.value;
+    const steps = resolveSteps(drill);
     const stem = stemOf(abs);
     if (drill.name !== stem) {
       problems.push(
@@ -90,16 +97,20 @@ export async function loadProject(
         ),
       );
     } else {
-      drills.set(drill.name, { file, drill, locate: parsed.source.locate });
+      drills.set(drill.name, { file, drill, steps, locate: parsed.source.locate });
     }
-    problems.push(...crossCheck(drill, parsed.source, context));
+    problems.push(...crossCheck({ drill, steps }, parsed.source, context));
   }
 
   // With `only`, just the scrubbers those drills use: a scrubber whose secret is not set in this
   // shell must not stop a drill that never scrubs.
   const wanted =
     opts.only || opts.usedScrubbersOnly
-      ? new Set([...drills.values()].flatMap(({ drill }) => scrubbersUsedBy(drill)))
+      ? new Set(
+          [...drills.values()].flatMap(({ steps }) =>
+            steps.flatMap((s) => s.scrubbers.map((u) => u.name)),
+          ),
+        )
       : undefined;
   const scrubbers: Project["scrubbers"] = new Map();
   for (const abs of scrubberFiles!.filter((f) => !wanted || wanted.has(stemOf(f)))) {
@@ -130,18 +141,6 @@ export async function loadProject(
     ok: true,
     project: { root, config: config.config, configFiles: configNames, drills, scrubbers },
   };
-}
-
-/** Scrubbers named by a drill's `scrub` steps (the step kind arrives with the scrubber issue). */
-function scrubbersUsedBy(drill: Drill): string[] {
-  return drill.steps.flatMap((step) => {
-    const scrub = (step as { scrub?: { scrubber?: unknown; scrubbers?: unknown } }).scrub;
-    const perDatabase =
-      typeof scrub?.scrubbers === "object" && scrub.scrubbers !== null
-        ? Object.values(scrub.scrubbers).filter((n): n is string => typeof n === "string")
-        : [];
-    return [...(typeof scrub?.scrubber === "string" ? [scrub.scrubber] : []), ...perDatabase];
-  });
 }
 
 /** Read one YAML file and parse it with `schema`; problems carry the file's line:col. */

@@ -1,5 +1,5 @@
 import { formatDuration } from "../duration.js";
-import { stepKinds } from "../steps/registry.js";
+import { isStepKindName, stepKinds } from "../steps/registry.js";
 import { walk } from "./fields.js";
 import { descriptionOf, propertiesOf, resolve, type JsonNode } from "./json-node.js";
 import { code, link, prose } from "./markdown.js";
@@ -59,7 +59,9 @@ export function drillDocs(drill: JsonNode): Documented {
   );
   const steps = kindSections(stepsNode, drill, "step", (kind) => ({
     stop: { checks: `list of ${link("checks", "Checks")}` },
-    defaults: { timeout: code(formatDuration(stepKinds[kind]?.defaultTimeoutMs ?? 0)) },
+    defaults: {
+      timeout: code(formatDuration(isStepKindName(kind) ? stepKinds[kind].defaultTimeoutMs : 0)),
+    },
   }));
   const checks = kindSections(checksNode, drill, "check");
   const sections: Section[] = [

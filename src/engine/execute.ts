@@ -44,14 +44,17 @@ export async function executeDrill(
   name: string,
   opts: ExecuteOptions,
 ): Promise<RunResult> {
-  const { drill, file } = project.drills.get(name)!;
+  const entry = project.drills.get(name)!;
+  const { drill, file } = entry;
   const clock = opts.clock ?? systemClock;
   const safety = {
     confirmProduction: opts.confirmProduction ?? false,
     fromDaemon: opts.fromDaemon ?? false,
     now: clock.now(),
   };
-  const refusals = failoverSteps(drill).flatMap((step) => failoverSafety(drill, step, safety));
+  const refusals = failoverSteps(entry.steps).flatMap((step) =>
+    failoverSafety(drill, step, safety),
+  );
   if (refusals.length > 0) {
     throw new DrillError("input", "PRODUCTION_NOT_CONFIRMED", `${file} ${refusals.join("; ")}`, {
       hint: "nothing was created or touched",
@@ -112,7 +115,8 @@ async function runAndStore(
   resources: RunResources,
   opts: ExecuteOptions,
 ): Promise<RunResult> {
-  const { drill } = project.drills.get(name)!;
+  const entry = project.drills.get(name)!;
+  const { drill } = entry;
   const provider = await createProvider(project.config.environments[drill.environment]!, {
     root: project.root,
     environmentName: drill.environment,
@@ -127,7 +131,7 @@ async function runAndStore(
     newRunId: () => runId,
     resources,
   };
-  const result = await runDrill(drill, deps, opts.signal, opts.emit);
+  const result = await runDrill(entry, deps, opts.signal, opts.emit);
   result.record.forecast = await forecastFor(result.record, resources);
   result.record.storedAt = await openHistory(project).save(result.record);
   return result;

@@ -1,9 +1,7 @@
-import { kindOf } from "../definitions/one-of.js";
-import type { Drill } from "../definitions/drill.js";
+import type { ResolvedDrill } from "../definitions/steps.js";
 import type { Logger } from "../log.js";
 import type { Provider } from "../providers/types.js";
-import { stepKinds } from "../steps/registry.js";
-import type { RunResources, StepContext, StepKind, Target } from "../steps/types.js";
+import type { RecordedMeasurement, RunResources, StepContext, Target } from "../steps/types.js";
 import {
   RECORD_SCHEMA_VERSION,
   type Clock,
@@ -15,8 +13,8 @@ import { Deferred } from "./deferred.js";
 import type { EventListener } from "./events.js";
 import { newRunId } from "./ids.js";
 import { measurement, missedObjectives } from "./objectives.js";
-import { describeRegression, findRegressions, phaseMeasurements } from "./phases.js";
-import { preflight, usesProduction } from "./preflight.js";
+import { describeRegression, findRegressions, PHASES, phaseMeasurements } from "./phases.js";
+import { preflight } from "./preflight.js";
 import { runStep, type StepRun } from "./step-runner.js";
 import { DrillError, toErrorRecord } from "../errors.js";
 import { errorText } from "../redact.js";
@@ -28,8 +26,6 @@ export interface EngineDeps {
   resolvePath(path: string): string;
   newRunId?: (drill: string, now: number) => string;
   resources: RunResources;
-  /** The step kinds known to the run; tests pass their own. */
-  stepKinds?: Record<string, StepKind>;
 }
 
 export interface RunResult {
@@ -39,14 +35,14 @@ export interface RunResult {
 }
 
 /** Steps that make the copy usable: RTO runs from run start to the end of the last of these. */
-const RECOVERY_STEPS = new Set(["restore", "scrub", "verify"]);
+const RECOVERY_STEPS: ReadonlySet<string> = new Set(PHASES);
 
 /**
  * Run a drill: prepare production (outside the recovery clock), run each step in order, skip
  * the rest after one fails, always run cleanup last, judge the objectives, return the record.
  */
 export async function runDrill(
-  drill: Drill,
+  { drill, steps }: ResolvedDrill,
   deps: EngineDeps,
   signal: AbortSignal,
   emit: EventListener,
@@ -55,15 +51,12 @@ export async function runDrill(
   const deferred = new Deferred(deps.log);
   deferred.add(`${provider.name} provider`, () => provider.release());
 
-  const steps = drill.steps.map((s) => kindOf(s));
-  if (steps.at(-1)?.[0] !== "cleanup") steps.push(["cleanup", {}]);
-  const names = steps.map(
-    ([kind, o], i) =>
-      (o as { name?: string }).name ??
-      (steps.findIndex(([k]) => k === kind) === i ? kind : `${kind}#${i + 1}`),
+  const { preparation, prepareError } = await prepareProduction(
+    { drill, steps },
+    deps,
+    signal,
+    emit,
   );
-
-  const { preparation, prepareError } = await prepareProduction(drill, deps, signal, emit);
 
   const started = clock.now();
   const runId = (deps.newRunId ?? newRunId)(drill.name, started);
@@ -72,22 +65,21 @@ export async function runDrill(
     runId,
     drill: drill.name,
     startedAt: iso(started),
-    steps: steps.map(([kind], i) => ({ name: names[i]!, kind })),
+    steps: steps.map(({ name, kind }) => ({ name, kind })),
   });
 
   let measurements: Measurements = {};
+  const recorded = new Map<string, RecordedMeasurement>();
   const findings: string[] = [...(prepareError?.findings ?? [])];
   const records: StepRecord[] = [];
   let target: Target | undefined;
   let stopped: StepRun | undefined = prepareError;
   let recoveredAt: number | null = null;
 
-  for (const [index, [kind, options]] of steps.entries()) {
-    const step = (deps.stepKinds ?? stepKinds)[kind]!;
-    const opts = options as { timeout?: number };
-    const timeoutMs = opts.timeout ?? step.defaultTimeoutMs;
+  for (const [index, step] of steps.entries()) {
+    const { kind, name, timeoutMs } = step;
     const stepStarted = clock.now();
-    emit({ type: "step:start", index, name: names[index]!, kind, timeoutMs });
+    emit({ type: "step:start", index, name, kind, timeoutMs });
     let result: StepRun;
     if (kind !== "cleanup" && stopped) {
       result = { outcome: "skipped", details: {}, findings: [] };
@@ -97,9 +89,11 @@ export async function runDrill(
         runId,
         resources: deps.resources,
         drill,
+        steps,
+        step,
         provider,
         clock,
-        log: deps.log.child({ runId, step: names[index] }),
+        log: deps.log.child({ runId, step: name }),
         resolvePath: deps.resolvePath,
         get target() {
           return target;
@@ -108,15 +102,22 @@ export async function runDrill(
         defer: (label, fn) => deferred.add(label, fn),
         runDeferred: () => deferred.runAll(),
         progress: (message) => emit({ type: "step:progress", index, message }),
-        measure: (name, value, objective = null) =>
-          (measurements[name] = measurement(value, objective)),
+        measure: (measured, value, objective = null, about) => {
+          // A bug, not a user's mistake: what a kind measures is part of its contract.
+          if (!step.measures.includes(measured))
+            throw new Error(`step kind ${kind} measured ${measured}, not in its \`measures\``);
+          const m = measurement(value, objective);
+          measurements[measured] = m;
+          recorded.set(measured, { ...m, step: name, ...(about ? { about } : {}) });
+        },
+        measurement: (measured) => recorded.get(measured),
       });
       // Cleanup must work after an interrupt: it gets a signal of its own, bounded by its timeout only.
       const stepSignal = kind === "cleanup" ? new AbortController().signal : signal;
-      result = await runStep(step, options, makeContext, stepSignal, timeoutMs);
+      result = await runStep(step.run, makeContext, stepSignal, timeoutMs);
     }
     const record: StepRecord = {
-      name: names[index]!,
+      name,
       kind,
       startedAt: iso(stepStarted),
       durationMs: clock.now() - stepStarted,
@@ -191,7 +192,7 @@ export async function runDrill(
 
 /** Bring production to the run's starting point; not part of the recovery clock. */
 async function prepareProduction(
-  drill: Drill,
+  { drill, steps }: ResolvedDrill,
   deps: EngineDeps,
   signal: AbortSignal,
   emit: EventListener,
@@ -202,10 +203,10 @@ async function prepareProduction(
   try {
     const details = await provider.prepare({
       signal,
-      production: usesProduction(drill),
+      production: steps.some((s) => s.touchesProduction),
       progress: (message) => emit({ type: "prepare:progress", message }),
     });
-    await preflight(drill, deps, signal);
+    await preflight({ drill, steps }, deps, signal);
     const preparation = { durationMs: clock.now() - prepStarted, details };
     emit({ type: "prepare:end", ...preparation });
     return { preparation };

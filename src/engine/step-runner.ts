@@ -1,6 +1,6 @@
 import { DrillError, toErrorRecord } from "../errors.js";
 import { formatDuration } from "../duration.js";
-import type { StepContext, StepKind, StepResult } from "../steps/types.js";
+import type { StepContext, StepResult } from "../steps/types.js";
 import type { ErrorRecord, StepOutcome } from "../types.js";
 
 export interface StepRun {
@@ -18,8 +18,7 @@ export interface StepRun {
  * created is registered for cleanup, which runs next whatever this returns.
  */
 export async function runStep(
-  kind: StepKind,
-  options: unknown,
+  run: (ctx: StepContext) => Promise<StepResult>,
   makeContext: (signal: AbortSignal) => StepContext,
   runSignal: AbortSignal,
   timeoutMs: number,
@@ -42,10 +41,7 @@ export async function runStep(
   aborted.catch(() => {});
   try {
     signal.throwIfAborted();
-    const result: StepResult = await Promise.race([
-      kind.run(options, makeContext(signal)),
-      aborted,
-    ]);
+    const result: StepResult = await Promise.race([run(makeContext(signal)), aborted]);
     return { outcome: result.outcome, details: result.details, findings: result.findings ?? [] };
   } catch (e) {
     if (runSignal.aborted) {

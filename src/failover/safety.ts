@@ -1,4 +1,6 @@
 import type { Drill } from "../definitions/drill.js";
+import { formatPath } from "../definitions/problems.js";
+import type { ResolvedStep } from "../definitions/steps.js";
 import { insideWindow, parseWindow } from "./window.js";
 
 /** The few options of a failover step that decide whether it touches production. */
@@ -48,11 +50,7 @@ export function failoverSafety(
 }
 
 /** Every failover step of a drill with its target, for `failoverSafety`. */
-export function failoverSteps(drill: Pick<Drill, "steps">): FailoverStepRef[] {
-  const out: FailoverStepRef[] = [];
-  drill.steps.forEach((s, i) => {
-    const f = (s as { failover?: { target?: string } }).failover;
-    if (f) out.push({ target: f.target ?? "staging", path: `steps[${i}].failover` });
-  });
-  return out;
-}
+export const failoverSteps = (steps: readonly ResolvedStep[]): FailoverStepRef[] =>
+  steps.flatMap((s) =>
+    s.kind === "failover" ? [{ target: s.options.target, path: formatPath(s.path) }] : [],
+  );

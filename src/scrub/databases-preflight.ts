@@ -1,4 +1,3 @@
-import { kindOf } from "../definitions/one-of.js";
 import { formatPath, formatProblem, type PathSegment } from "../definitions/problems.js";
 import { problemAt } from "../definitions/yaml.js";
 import { DrillError, inputError } from "../errors.js";
@@ -17,9 +16,8 @@ type Options = Pick<z.output<typeof scrubSchema>, "scrubber" | "scrubbers">;
 export async function preflightDatabases(o: Options, ctx: PreflightContext): Promise<void> {
   const lines: string[] = [];
   const hints = new Set<string>();
-  const step = ctx.drill.steps.findIndex((s) => kindOf(s)[1] === o);
   const drillProblem = (database: string, message: string) => {
-    const path: PathSegment[] = ["steps", Math.max(step, 0), "scrub", "scrubbers", database];
+    const path: PathSegment[] = [...ctx.step.path, "scrubbers", database];
     const src = ctx.resources.drillSource;
     lines.push(
       formatProblem(

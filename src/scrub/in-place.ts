@@ -87,7 +87,7 @@ async function rewriteOne(
     // column on the retry), before the relation's unique indexes see the rows.
     const select = selectOf({ ...compiled, from: `from only ${target.qualified} t` }, retry);
     const created = await db.query(`create unlogged table ${scratch} as ${select}`);
-    const rows = (created as unknown as { rowCount?: number }).rowCount ?? 0;
+    const rows = created.rowCount ?? 0;
     let collisionsResolved = 0;
     for (const u of compiled.uniqueColumns.filter((c) => retry || !c.byConstruction))
       collisionsResolved += await resolveCollisions(db, scratch, quoteIdent(u.column), u.hidden);

@@ -86,7 +86,7 @@ export function textOf(c: ColumnInfo, ref: string): string | undefined {
  * How the scan treats a text-like column: as kept, as transformed in parts, or not at all
  * (replaced whole, or generated: recomputed from scrubbed columns, its fakes' patterns are no leak).
  */
-function kindOf(rule: ColumnRule | undefined, c: ColumnInfo): "kept" | "partly" | undefined {
+function scanAs(rule: ColumnRule | undefined, c: ColumnInfo): "kept" | "partly" | undefined {
   if (c.generated) return undefined;
   if (rule === undefined || rule === "keep") return "kept";
   if (rule === null || typeof rule !== "object") return undefined;
@@ -107,7 +107,7 @@ const source = (table: TableInfo, c: ColumnInfo, v: string, transformed: boolean
 export function phraseSources(plans: TablePlan[]): TextSource[] {
   return plans.flatMap(({ table, rules }) =>
     table.columns.flatMap((c) => {
-      const kind = kindOf(rules.get(c.name), c);
+      const kind = scanAs(rules.get(c.name), c);
       const v = textOf(c, `t.${quoteIdent(c.name)}`);
       return kind && v ? [source(table, c, v, kind === "partly")] : [];
     }),
@@ -125,7 +125,7 @@ export function patternSources(plans: TablePlan[]): TextSource[] {
       const rule = rules.get(c.name);
       const ref = `t.${quoteIdent(c.name)}`;
       let v = textOf(c, ref);
-      if (!v || !kindOf(rule, c)) return [];
+      if (!v || !scanAs(rule, c)) return [];
       if (rule && typeof rule === "object" && "json" in rule) {
         if (rule.rest === "keep") return [];
         const strip = Object.entries(rule.json)
@@ -141,7 +141,7 @@ export function patternSources(plans: TablePlan[]): TextSource[] {
         if (inner !== "keep" && !(inner !== null && typeof inner === "object" && "text" in inner))
           return [];
       }
-      return [source(table, c, withoutReplacements(v), kindOf(rule, c) === "partly")];
+      return [source(table, c, withoutReplacements(v), scanAs(rule, c) === "partly")];
     }),
   );
 }

@@ -73,7 +73,7 @@ async function attempt(
     const created = await db.query(
       `create ${def.unlogged ? "unlogged " : ""}table ${tmp} as ${selectOf(compiled, retry)}`,
     );
-    const rows = (created as unknown as { rowCount?: number }).rowCount ?? 0;
+    const rows = created.rowCount ?? 0;
     let collisionsResolved = 0;
     for (const u of compiled.uniqueColumns.filter((c) => !c.byConstruction))
       collisionsResolved += await resolveCollisions(db, tmp, quoteIdent(u.column), u.hidden);
@@ -131,7 +131,7 @@ export async function resolveCollisions(
            else u.${col} || '-' || d.rn end
          from d where u.ctid = d.c and d.rn > 1`,
     );
-    const changed = (r as unknown as { rowCount?: number }).rowCount ?? 0;
+    const changed = r.rowCount ?? 0;
     total += changed;
     if (changed === 0) return total;
   }

@@ -2,6 +2,11 @@ import { stepBase, strict } from "../definitions/common.js";
 import { DrillError } from "../errors.js";
 import { defineStep } from "./types.js";
 
+export const cleanupSchema = strict({ ...stepBase }).meta({
+  description:
+    "Removes everything the run created, newest first. Always the last step and always run, also after a failure, a timeout or Ctrl-C; write it only to change its timeout.",
+});
+
 /**
  * Always the last step and always run: after a failed step, a timeout or an interrupt too. It
  * undoes what the steps before it registered with `ctx.defer`, newest first, so a step cannot
@@ -9,11 +14,9 @@ import { defineStep } from "./types.js";
  */
 export const cleanup = defineStep({
   kind: "cleanup",
-  schema: strict({ ...stepBase }).meta({
-    description:
-      "Removes everything the run created, newest first. Always the last step and always run, also after a failure, a timeout or Ctrl-C; write it only to change its timeout.",
-  }),
+  schema: cleanupSchema,
   defaultTimeoutMs: 5 * 60_000,
+  measures: [],
   plan: async () => ({ action: "stop and delete everything the run created" }),
   async run(_options, ctx) {
     const results = await ctx.runDeferred();

@@ -84,6 +84,10 @@ export const failover = defineStep({
   kind: "failover",
   schema: failoverSchema,
   defaultTimeoutMs: 15 * 60_000,
+  measures: ["downtimeMs", "lostWrites", "promoteMs"],
+  needsCopy: (o) => o.target === "staging",
+  touchesProduction: (o) => o.target === "production",
+  movesCopy: (o) => o.target === "staging",
   plan: async (o, ctx) => ({
     target: o.target,
     mode: o.mode,

@@ -95,6 +95,9 @@ export const restore = defineStep({
   kind: "restore",
   schema: restoreSchema,
   defaultTimeoutMs: 30 * 60_000,
+  measures: ["rpoMs"],
+  // An archive is not production; a snapshot or a point in time is read from it.
+  touchesProduction: (o) => o.from.archive === undefined,
   async plan(o, ctx) {
     const plan = await ctx.provider.planRestore(sourceOf(o, ctx.resolvePath));
     return { source: plan.source, plan: plan.description, ...plan.details };
@@ -123,6 +126,7 @@ export const restore = defineStep({
         "rpoMs",
         newest ? Math.max(0, readyAt - newest.getTime()) : null,
         ctx.drill.objectives?.rpo ?? null,
+        `newestData ${o.newestData}`,
       );
     }
     return { outcome: "passed", details };

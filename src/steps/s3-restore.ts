@@ -59,6 +59,7 @@ export const s3Restore = defineStep({
   kind: "s3-restore",
   schema: s3RestoreSchema,
   defaultTimeoutMs: 60 * 60_000,
+  measures: [],
   async plan(o) {
     const { parseS3Url } = await import("../providers/aws/s3-url.js");
     const { bucket, key } = parseS3Url(o.source);

@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { duration, name, stepBase, strict } from "../definitions/common.js";
-import { kindOf } from "../definitions/one-of.js";
 import { DrillError, inputError } from "../errors.js";
 import type { Provider } from "../providers/types.js";
 import type { DatabaseScrubber } from "../scrub/databases.js";
@@ -50,10 +49,15 @@ export const scrubSchema = strict({
       "after the scrub and leak scan pass, keep the copy running for the team this long (e.g. 4h); `drill cleanup` removes it after",
   }),
   ...stepBase,
-}).meta({
-  description:
-    "Makes the restored copy safe before anyone uses it: in every database, every column classified by its scrubber, tables with anything to transform rewritten (not updated in place), then a leak scan; databases no scrubber names are dropped or fail the step.",
-});
+})
+  .refine((o) => o.scrubber !== undefined || Object.keys(o.scrubbers ?? {}).length > 0, {
+    message:
+      "a scrub step needs `scrubber` (the copy's own database), `scrubbers` (by database), or both",
+  })
+  .meta({
+    description:
+      "Makes the restored copy safe before anyone uses it: in every database, every column classified by its scrubber, tables with anything to transform rewritten (not updated in place), then a leak scan; databases no scrubber names are dropped or fail the step.",
+  });
 
 /** A provider that can leave a run's copy running after the run (local and aws can). */
 interface CopyKeeper {
@@ -66,13 +70,13 @@ interface CopyKeeper {
   checkKeep?(): void;
 }
 
-const keeperOf = (p: Provider): CopyKeeper | undefined =>
-  typeof (p as Partial<CopyKeeper>).keep === "function" ? (p as unknown as CopyKeeper) : undefined;
+const isKeeper = (p: Provider): p is Provider & CopyKeeper =>
+  typeof (p as Partial<CopyKeeper>).keep === "function";
 
 /** Refuse `keep` where it cannot hold: before anything is rewritten. */
-function assertKeepable(ctx: Pick<StepContext, "provider" | "drill">): CopyKeeper {
-  const keeper = keeperOf(ctx.provider);
-  if (!keeper) {
+function assertKeepable(ctx: Pick<StepContext, "provider" | "steps">): CopyKeeper {
+  const keeper = ctx.provider;
+  if (!isKeeper(keeper)) {
     throw inputError(
       "KEEP_UNSUPPORTED",
       `scrub: keep is not supported by the ${ctx.provider.name} provider`,
@@ -80,11 +84,7 @@ function assertKeepable(ctx: Pick<StepContext, "provider" | "drill">): CopyKeepe
     );
   }
   // A later failover of the copy would leave the team a standby of a deleted primary.
-  const failsOverCopy = ctx.drill.steps.some((s) => {
-    const [kind, o] = kindOf(s);
-    return kind === "failover" && ((o as { target?: string }).target ?? "staging") === "staging";
-  });
-  if (failsOverCopy) {
+  if (ctx.steps.some((s) => s.movesCopy)) {
     throw inputError(
       "KEEP_WITH_FAILOVER",
       "scrub: keep cannot be combined with a failover of the staging copy in the same drill",
@@ -104,6 +104,15 @@ export const scrub = defineStep({
   kind: "scrub",
   schema: scrubSchema,
   defaultTimeoutMs: 30 * 60_000,
+  measures: ["scrubRows", "scrubRowsPerSecond"],
+  needsCopy: () => true,
+  scrubbers: (o) => [
+    ...(o.scrubber ? [{ name: o.scrubber, path: ["scrubber"] }] : []),
+    ...Object.entries(o.scrubbers ?? {}).map(([database, name]) => ({
+      name,
+      path: ["scrubbers", database],
+    })),
+  ],
   plan: async (o, ctx) => {
     const tables = (n: string) => {
       const s = ctx.resources.scrubbers.get(n);

@@ -4,7 +4,9 @@ import type { Provider, SourceDatabases } from "../providers/types.js";
 import type { Drill } from "../definitions/drill.js";
 import type { Logger } from "../log.js";
 import type { Scrubber } from "../definitions/scrubber.js";
-import type { RunRecord } from "../types.js";
+import type { Measurement, RunRecord } from "../types.js";
+import type { ResolvedStep } from "../definitions/steps.js";
+import type { PathSegment } from "../definitions/problems.js";
 import type { TableInfo } from "../scrub/catalog.js";
 import type { ScrubberSource } from "../scrub/plan.js";
 
@@ -39,6 +41,10 @@ export interface StepContext {
   /** Paths in drill files are relative to the project root. */
   resolvePath(path: string): string;
   drill: Drill;
+  /** Every step of the run, cleanup included: what the others declared about themselves. */
+  steps: readonly ResolvedStep[];
+  /** This step, as resolved (its name, where it is written). */
+  step: ResolvedStep;
   provider: Provider;
   signal: AbortSignal;
   clock: Clock;
@@ -52,8 +58,20 @@ export interface StepContext {
   runDeferred(): Promise<{ label: string; error?: string }[]>;
   /** Live progress line for the display (e.g. "copying snapshot, 40%"). */
   progress(message: string): void;
-  /** Record a measurement beside its objective (objective in ms or a count; null when none). */
-  measure(name: string, value: number | null, objective?: number | null): void;
+  /**
+   * Record a measurement beside its objective (objective in ms or a count; null when none). Only
+   * names the step kind declares in `measures`. `about` says what was measured, for later steps.
+   */
+  measure(name: string, value: number | null, objective?: number | null, about?: string): void;
+  /** The newest value of a measurement recorded earlier in this run, and which step recorded it. */
+  measurement(name: string): RecordedMeasurement | undefined;
+}
+
+export interface RecordedMeasurement extends Measurement {
+  /** The name of the step that recorded it. */
+  step: string;
+  /** What it measured ("newestData orders.created_at"), when the step said. */
+  about?: string;
 }
 
 export interface StepResult {
@@ -63,20 +81,39 @@ export interface StepResult {
   findings?: string[];
 }
 
-/** One kind of step: its options schema, its defaults, how to plan it and how to run it. */
-export interface StepKind<Schema extends z.ZodType = z.ZodType> {
-  kind: string;
-  schema: Schema;
+/** A scrubber a step names, and where in the step's options (for messages). */
+export interface ScrubberUse {
+  name: string;
+  path: PathSegment[];
+}
+
+/**
+ * One kind of step: its options schema, its defaults, how to plan it and how to run it, and the
+ * facts other modules need about a step of this kind, so that none of them reads its options.
+ */
+export interface StepKind<K extends string = string, O = unknown> {
+  kind: K;
+  schema: z.ZodType<O>;
   defaultTimeoutMs: number;
+  /** The measurements it records (`ctx.measure` refuses others). */
+  measures: readonly string[];
+  /** It works on the run's restored copy, so a restore step must come before it. */
+  needsCopy?(options: O): boolean;
+  /** It reads or writes production (a snapshot restore, a production failover). */
+  touchesProduction?(options: O): boolean;
+  /** It moves the copy to another server (a failover of staging promotes its standby). */
+  movesCopy?(options: O): boolean;
+  /** The scrubbers it names (files in scrubbers/). */
+  scrubbers?(options: O): ScrubberUse[];
   /** What a dry run says this step would do, resolving what it can without creating anything. */
-  plan(options: z.output<Schema>, ctx: PlanContext): Promise<Record<string, unknown>>;
-  run(options: z.output<Schema>, ctx: StepContext): Promise<StepResult>;
+  plan(options: O, ctx: PlanContext): Promise<Record<string, unknown>>;
+  run(options: O, ctx: StepContext): Promise<StepResult>;
   /**
    * What must fail before anything is created but needs the platform to know (a scrubber rule
    * naming a column production does not have). Runs after `prepare`, before the first step;
    * throws a DrillError.
    */
-  preflight?(options: z.output<Schema>, ctx: PreflightContext): Promise<void>;
+  preflight?(options: O, ctx: PreflightContext): Promise<void>;
 }
 
 export interface PreflightContext extends PlanContext {
@@ -94,8 +131,18 @@ export interface PreflightContext extends PlanContext {
 export interface PlanContext {
   resources: RunResources;
   drill: Drill;
+  /** Every step of the run, cleanup included. */
+  steps: readonly ResolvedStep[];
+  /** The step being planned or checked. */
+  step: ResolvedStep;
   resolvePath(path: string): string;
   provider: Provider;
 }
 
-export const defineStep = <S extends z.ZodType>(step: StepKind<S>): StepKind<S> => step;
+/**
+ * A step kind whose options are what its schema outputs; `schema` keeps its own type, which the
+ * drill schema is built from.
+ */
+export const defineStep = <K extends string, S extends z.ZodType>(
+  step: StepKind<K, z.output<S>> & { schema: S },
+): StepKind<K, z.output<S>> & { schema: S } => step;

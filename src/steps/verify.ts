@@ -1,11 +1,9 @@
 import { z } from "zod";
 import { duration, stepBase, strict } from "../definitions/common.js";
-import { kindOf, oneOf } from "../definitions/one-of.js";
+import { kindsOf, oneOf } from "../definitions/one-of.js";
 import { checkKinds } from "../checks/registry.js";
-import { splitColumnRef } from "../checks/relations.js";
 import { runChecks } from "../checks/run.js";
 import type { CheckRecord } from "../checks/types.js";
-import { quoteIdent, quoteTable, withSession } from "../db.js";
 import { DrillError } from "../errors.js";
 import { examplesFor } from "../redact.js";
 import type { RunRecord } from "../types.js";
@@ -16,35 +14,36 @@ export const checkSchema = oneOf(
   Object.fromEntries(Object.entries(checkKinds).map(([k, c]) => [k, c.schema])),
 );
 
+export const verifySchema = strict({
+  checks: z
+    .array(checkSchema)
+    .min(1, { message: "give at least one check" })
+    .meta({ description: "the checks to run on the copy" }),
+  concurrency: z
+    .number()
+    .int()
+    .min(1)
+    .max(16)
+    .default(4)
+    .meta({ description: "checks run at once, each on its own connection" }),
+  checkTimeout: duration.prefault("5m").meta({
+    description:
+      "per check: a query (or a command) running longer is cancelled and the check errors",
+  }),
+  ...stepBase,
+}).meta({
+  description:
+    "Runs checks on the restored copy, at most `concurrency` at a time; a check that errors does not stop the others.",
+});
+
 export const verify = defineStep({
   kind: "verify",
-  schema: strict({
-    checks: z
-      .array(checkSchema)
-      .min(1, { message: "give at least one check" })
-      .meta({ description: "the checks to run on the copy" }),
-    concurrency: z
-      .number()
-      .int()
-      .min(1)
-      .max(16)
-      .default(4)
-      .meta({ description: "checks run at once, each on its own connection" }),
-    checkTimeout: duration.prefault("5m").meta({
-      description:
-        "per check: a query (or a command) running longer is cancelled and the check errors",
-    }),
-    ...stepBase,
-  }).meta({
-    description:
-      "Runs checks on the restored copy, at most `concurrency` at a time; a check that errors does not stop the others.",
-  }),
+  schema: verifySchema,
   defaultTimeoutMs: 15 * 60_000,
+  measures: ["rpoMs"],
+  needsCopy: () => true,
   plan: async (o) => ({
-    checks: o.checks.map((c) => {
-      const [kind, options] = kindOf(c);
-      return checkKinds[kind]!.describe(options);
-    }),
+    checks: kindsOf(o.checks).map(([kind, options]) => checkKinds[kind]!.describe(options)),
   }),
   async run(o, ctx) {
     const target = ctx.target;
@@ -53,7 +52,7 @@ export const verify = defineStep({
     }
     let previous: Promise<RunRecord | undefined> | undefined;
     const takenAt = target.source.takenAt ? Date.parse(target.source.takenAt) : NaN;
-    const results = await runChecks(o.checks.map(kindOf), {
+    const results = await runChecks(kindsOf(o.checks), {
       connection: target.connection,
       admin: target.admin ?? target.connection,
       concurrency: o.concurrency,
@@ -71,7 +70,7 @@ export const verify = defineStep({
       examples: examplesFor(ctx.drill.showExamples, ctx.resources.examplesKey),
     });
     const details: Record<string, unknown> = { checks: results };
-    const rpo = await measuredRpo(results, ctx);
+    const rpo = measuredRpo(results, ctx);
     if (rpo) {
       details.rpo = rpo;
       ctx.measure("rpoMs", rpo.valueMs, ctx.drill.objectives?.rpo ?? null);
@@ -98,15 +97,14 @@ interface RpoCandidate {
 
 /**
  * The RPO is the worst age of the copy's newest data: each freshness check gives one, and so
- * does the restore step's `newestData` (aged at the moment the copy came up). The restore step
- * already measured the latter, but a step cannot read a measurement back, so it is recomputed
- * here from the same column and the same `readyAt` to keep the larger one. Undefined when no
- * freshness check measured anything: the restore step's measurement then stands as it is.
+ * does the restore step's `newestData` (aged at the moment the copy came up), read back from the
+ * run's measurements. Undefined when no freshness check measured anything: the restore step's
+ * measurement then stands as it is.
  */
-async function measuredRpo(
+function measuredRpo(
   results: CheckRecord[],
   ctx: StepContext,
-): Promise<{ valueMs: number; from: string; candidates: RpoCandidate[] } | undefined> {
+): { valueMs: number; from: string; candidates: RpoCandidate[] } | undefined {
   const candidates: RpoCandidate[] = [];
   for (const r of results) {
     const d = r.details;
@@ -114,28 +112,10 @@ async function measuredRpo(
     candidates.push({ from: `check "${r.name}" (against ${String(d.against)})`, ageMs: d.ageMs });
   }
   if (candidates.length === 0) return undefined;
-  const restore = ctx.drill.steps
-    .map((s) => kindOf(s))
-    .find(([kind]) => kind === "restore")?.[1] as { newestData?: string } | undefined;
-  if (restore?.newestData && ctx.target) {
-    const { table, column } = splitColumnRef(restore.newestData);
-    const newest = await withSession(
-      ctx.target.connection,
-      async (db) =>
-        (
-          await db.query<{ newest: Date | null }>(
-            `select max(${quoteIdent(column)})::timestamptz as newest from ${quoteTable(table)}`,
-          )
-        ).rows[0]?.newest ?? null,
-      { signal: ctx.signal, readOnly: true, statementTimeoutMs: 60_000 },
-    ).catch((e: unknown) => {
-      if (ctx.signal.aborted) throw e;
-      return null; // The restore step reported its own problem with this column.
-    });
-    if (newest) {
-      const ageMs = Math.max(0, ctx.target.readyAt - newest.getTime());
-      candidates.push({ from: `restore newestData ${restore.newestData}`, ageMs });
-    }
+  const earlier = ctx.measurement("rpoMs");
+  if (earlier?.value !== null && earlier?.value !== undefined) {
+    const from = earlier.about ? `${earlier.step} ${earlier.about}` : earlier.step;
+    candidates.push({ from, ageMs: earlier.value });
   }
   const worst = candidates.reduce((a, b) => (b.ageMs > a.ageMs ? b : a));
   return { valueMs: worst.ageMs, from: worst.from, candidates };

@@ -7,7 +7,8 @@ import {
   ModifyDBInstanceCommand,
 } from "@aws-sdk/client-rds";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Drill } from "../../src/definitions/drill.js";
+import { drillSchema } from "../../src/definitions/drill.js";
+import { resolveSteps } from "../../src/definitions/steps.js";
 import { DrillError } from "../../src/errors.js";
 import { stagingIdentifier } from "../../src/providers/aws/guard.js";
 import { scrub, scrubSchema } from "../../src/steps/scrub.js";
@@ -175,9 +176,19 @@ describe("aws provider: keep", () => {
     expect(e?.message).toContain("environments.aws-staging.staging.teamSecurityGroups");
 
     const options = scrubSchema.parse({ scrubber: "shop", keep: "4h" });
-    const drill = { steps: [{ restore: {} }, { scrub: options }] } as unknown as Drill;
+    const drill = drillSchema.parse({
+      name: "x",
+      environment: "aws-staging",
+      steps: [
+        { restore: { from: { snapshot: "latest" } } },
+        { scrub: { scrubber: "shop", keep: "4h" } },
+      ],
+    });
+    const steps = resolveSteps(drill);
     const refused = await scrub.preflight!(options, {
       drill,
+      steps,
+      step: steps[1]!,
       provider,
       resources: { scrubbers: new Map(), history: async () => [] },
       resolvePath: (p) => p,

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withSession } from "../../src/db.js";
 import { drillSchema } from "../../src/definitions/drill.js";
-import { kindOf } from "../../src/definitions/one-of.js";
+import { resolveDrill, resolveSteps } from "../../src/definitions/steps.js";
+import { runDrill } from "../../src/engine/runner.js";
 import { silentLogger } from "../../src/log.js";
 import type { Provider } from "../../src/providers/types.js";
 import type { StepContext } from "../../src/steps/types.js";
@@ -9,6 +10,7 @@ import { verify } from "../../src/steps/verify.js";
 import type { Measurement, RunRecord } from "../../src/types.js";
 import { startTestCluster } from "../helpers/cluster.js";
 import { REPO } from "../helpers/project.js";
+import { templateCopyProvider } from "../helpers/template-copy.js";
 
 let pg: Awaited<ReturnType<typeof startTestCluster>>;
 
@@ -82,7 +84,14 @@ async function runVerify(checks: unknown[], history: RunRecord[], readyAt: numbe
       { verify: { checks } },
     ],
   });
-  const options = kindOf(drill.steps[1]!)[1] as Parameters<typeof verify.run>[0];
+  const steps = resolveSteps(drill);
+  const step = steps[1]!;
+  if (step.kind !== "verify") throw new Error("the second step is verify");
+  // What the restore step recorded: its newestData aged at the moment the copy came up.
+  const restoreRpo = {
+    ...{ value: readyAt - NEWEST, objective: 3 * HOUR, met: readyAt - NEWEST <= 3 * HOUR },
+    ...{ step: "restore", about: "newestData orders.created_at" },
+  };
   const measured: Record<string, Measurement & { objectiveGiven: number | null }> = {};
   let historyReads = 0;
   const ctx: StepContext = {
@@ -93,6 +102,8 @@ async function runVerify(checks: unknown[], history: RunRecord[], readyAt: numbe
     },
     resolvePath: (p) => `${REPO}/${p}`,
     drill,
+    steps,
+    step,
     provider: unusedProvider,
     signal: new AbortController().signal,
     clock: { now: () => readyAt + 60_000 },
@@ -109,8 +120,9 @@ async function runVerify(checks: unknown[], history: RunRecord[], readyAt: numbe
     measure: (name, value, objective = null) => {
       measured[name] = { value, objective, met: null, objectiveGiven: objective };
     },
+    measurement: (name) => (name === "rpoMs" ? restoreRpo : undefined),
   };
-  const result = await verify.run(options, ctx);
+  const result = await verify.run(step.options, ctx);
   return { result, measured, historyReads };
 }
 
@@ -186,5 +198,60 @@ describe("verify step", () => {
     expect(result.outcome).toBe("passed");
     expect(result.details.rpo).toBeUndefined();
     expect(measured).toEqual({});
+  });
+});
+
+describe("verify in a run", () => {
+  it("takes the restore step's newestData RPO from the run's measurements, not a query of its own", async () => {
+    const admin = { ...pg.connection, database: "postgres" };
+    await withSession(admin, (db) => db.query("create database rpo_source"));
+    await withSession({ ...pg.connection, database: "rpo_source" }, async (db) => {
+      await db.query("create table orders (id int primary key, created_at timestamptz)");
+      await db.query("insert into orders values (1, $1)", [new Date(NEWEST)]);
+      // Events are newer than orders: their freshness is the better view, restore's the worse.
+      await db.query("create table events (id int primary key, at timestamptz)");
+      await db.query("insert into events values (1, $1)", [new Date(NEWEST + 4.5 * HOUR)]);
+    });
+    const drill = drillSchema.parse({
+      name: "shop",
+      environment: "sandbox",
+      objectives: { rpo: "3h" },
+      steps: [
+        {
+          restore: {
+            name: "bring-up",
+            from: { snapshot: "latest" },
+            newestData: "orders.created_at",
+          },
+        },
+        { verify: { checks: [{ freshness: { table: "events", column: "at", against: "now" } }] } },
+      ],
+    });
+    const { record } = await runDrill(
+      resolveDrill(drill),
+      {
+        provider: templateCopyProvider(pg.connection, "rpo_source"),
+        clock: { now: () => NEWEST + 5 * HOUR },
+        log: silentLogger,
+        resolvePath: (p) => p,
+        resources: { scrubbers: new Map(), history: async () => [] },
+      },
+      new AbortController().signal,
+      () => {},
+    );
+    expect(record.steps.map((s) => [s.name, s.outcome])).toEqual([
+      ["bring-up", "passed"],
+      ["verify", "passed"],
+      ["cleanup", "passed"],
+    ]);
+    expect(record.steps[1]!.details.rpo).toEqual({
+      valueMs: 5 * HOUR,
+      from: "bring-up newestData orders.created_at",
+      candidates: [
+        { from: 'check "freshness events.at" (against now)', ageMs: 30 * 60_000 },
+        { from: "bring-up newestData orders.created_at", ageMs: 5 * HOUR },
+      ],
+    });
+    expect(record.measurements.rpoMs).toEqual({ value: 5 * HOUR, objective: 3 * HOUR, met: false });
   });
 });

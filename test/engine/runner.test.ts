@@ -8,6 +8,8 @@ import { silentLogger } from "../../src/log.js";
 import type { Provider } from "../../src/providers/types.js";
 import { cleanup } from "../../src/steps/cleanup.js";
 import type { StepContext, StepKind, StepResult } from "../../src/steps/types.js";
+import { resolveSteps } from "../../src/definitions/steps.js";
+import type { StepRegistry } from "../../src/steps/registry.js";
 import { z } from "zod";
 
 /** A clock the steps move forward by hand: timing without sleeping. */
@@ -18,11 +20,12 @@ function manualClock(start = Date.parse("2026-11-28T10:00:00Z")) {
 
 type Behaviour = (ctx: StepContext) => Promise<StepResult>;
 
-function kind(name: string, behaviour: Behaviour): StepKind {
+function kind(name: string, behaviour: Behaviour, measures: string[] = []): StepKind {
   return {
     kind: name,
     schema: z.any(),
     defaultTimeoutMs: 60_000,
+    measures,
     plan: async () => ({}),
     run: (_o, ctx) => behaviour(ctx),
   };
@@ -35,6 +38,7 @@ function setup(
     prepare?: () => Promise<void>;
     objectives?: object;
     history?: RunRecord[];
+    measures?: Record<string, string[]>;
   } = {},
 ) {
   const clock = manualClock();
@@ -56,9 +60,13 @@ function setup(
     },
     release: async () => void calls.push("release"),
   };
-  const stepKinds: Record<string, StepKind> = { cleanup: cleanup as unknown as StepKind };
-  for (const [k, b] of Object.entries(behaviours)) stepKinds[k] = kind(k, b);
-  const drill = {
+  const stepKinds = {
+    cleanup,
+    ...Object.fromEntries(
+      Object.entries(behaviours).map(([k, b]) => [k, kind(k, b, opts.measures?.[k])]),
+    ),
+  } as Partial<StepRegistry>;
+  const raw = {
     name: "t",
     environment: "e",
     objectives: opts.objectives ?? (opts.rto === undefined ? undefined : { rto: opts.rto }),
@@ -70,12 +78,22 @@ function setup(
     clock,
     log: silentLogger,
     resolvePath: (p) => p,
-    stepKinds,
     newRunId: () => "run-1",
     resources: { scrubbers: new Map(), history: async () => opts.history ?? [] },
   };
   const events: RunEvent[] = [];
-  return { clock, calls, drill, deps, events, emit: (e: RunEvent) => events.push(e) };
+  return {
+    clock,
+    calls,
+    raw,
+    /** The drill as the runner takes it, its steps resolved by the test's kinds. */
+    get drill() {
+      return { drill: raw, steps: resolveSteps(raw, stepKinds) };
+    },
+    deps,
+    events,
+    emit: (e: RunEvent) => events.push(e),
+  };
 }
 
 const pass: StepResult = { outcome: "passed", details: {} };
@@ -163,7 +181,7 @@ describe("runDrill", () => {
         return new Promise<StepResult>(() => {}); // never settles
       },
     });
-    s.drill.steps[0] = { restore: { timeout: 30 } } as never;
+    s.raw.steps[0] = { restore: { timeout: 30 } } as never;
     const { record } = await runDrill(s.drill, s.deps, new AbortController().signal, s.emit);
     expect(record.outcome).toBe("failed");
     expect(record.steps[0]!.error?.code).toBe("STEP_TIMEOUT");
@@ -279,5 +297,46 @@ describe("runDrill", () => {
         expect(record.findings).toEqual([line]);
       }
     }
+  });
+
+  it("lets a step read what an earlier one measured, and who measured it", async () => {
+    let seen: unknown;
+    const s = setup(
+      {
+        restore: async (ctx) => (ctx.measure("rpoMs", 4000, 10_000, "newestData t.c"), pass),
+        verify: async (ctx) => ((seen = ctx.measurement("rpoMs")), pass),
+      },
+      { measures: { restore: ["rpoMs"] } },
+    );
+    const { record } = await runDrill(s.drill, s.deps, new AbortController().signal, s.emit);
+    expect(seen).toEqual({
+      value: 4000,
+      objective: 10_000,
+      met: true,
+      step: "restore",
+      about: "newestData t.c",
+    });
+    expect(record.measurements.rpoMs).toEqual({ value: 4000, objective: 10_000, met: true });
+  });
+
+  it("errors a step that records a measurement its kind does not declare", async () => {
+    const s = setup({ restore: async (ctx) => (ctx.measure("rpoMs", 1), pass) });
+    const { record } = await runDrill(s.drill, s.deps, new AbortController().signal, s.emit);
+    expect(record.outcome).toBe("error");
+    expect(record.steps[0]!.error?.message).toBe(
+      "step kind restore measured rpoMs, not in its `measures`",
+    );
+    expect(record.measurements.rpoMs?.value).toBeNull();
+  });
+
+  it("names steps once: as written, else the kind, numbered when it repeats; cleanup appended", () => {
+    const s = setup({ verify: async () => pass });
+    s.raw.steps.push({ verify: { name: "again" } } as never, { verify: {} } as never);
+    expect(s.drill.steps.map((x) => [x.kind, x.name, x.timeoutMs, x.path])).toEqual([
+      ["verify", "verify", 60_000, ["steps", 0, "verify"]],
+      ["verify", "again", 60_000, ["steps", 1, "verify"]],
+      ["verify", "verify#3", 60_000, ["steps", 2, "verify"]],
+      ["cleanup", "cleanup", 5 * 60_000, ["steps", 3, "cleanup"]],
+    ]);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { drillSchema } from "../../src/definitions/drill.js";
+import { resolveSteps } from "../../src/definitions/steps.js";
 import { summarize, type ProbeWrite } from "../../src/failover/probe.js";
 import { failoverSafety, failoverSteps } from "../../src/failover/safety.js";
 import { insideWindow, parseWindow } from "../../src/failover/window.js";
@@ -53,7 +54,7 @@ describe("failoverSafety", () => {
         { failover: {} },
       ],
     });
-    expect(failoverSteps(d)).toEqual([
+    expect(failoverSteps(resolveSteps(d))).toEqual([
       { target: "production", path: "steps[1].failover" },
       { target: "staging", path: "steps[2].failover" },
     ]);

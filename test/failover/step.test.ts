@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { drillSchema } from "../../src/definitions/drill.js";
+import { resolveDrill } from "../../src/definitions/steps.js";
 import { runDrill } from "../../src/engine/runner.js";
 import { silentLogger } from "../../src/log.js";
 import { sandboxStandbyPaths } from "../../src/providers/local/failover.js";
@@ -27,7 +28,7 @@ describe("failover step", () => {
     const provider = new LocalProvider({ root, environment: localEnv() });
     return (
       await runDrill(
-        drill,
+        resolveDrill(drill),
         {
           provider,
           clock: systemClock,

@@ -15,7 +15,7 @@ import { toErrorRecord } from "../../src/errors.js";
 import { silentLogger } from "../../src/log.js";
 import { maskToolOutput } from "../../src/redact.js";
 import { scrub } from "../../src/steps/scrub.js";
-import type { StepContext, StepKind } from "../../src/steps/types.js";
+import type { StepContext } from "../../src/steps/types.js";
 import { systemClock, type ConnectionInfo } from "../../src/types.js";
 import { useTestCluster } from "../helpers/cluster.js";
 
@@ -52,8 +52,7 @@ async function scrubStep(conn: ConnectionInfo, tables: object) {
       measure: () => {},
     }) as unknown as StepContext;
   const run = await runStep(
-    scrub as unknown as StepKind,
-    options,
+    (ctx) => scrub.run(options, ctx),
     context,
     new AbortController().signal,
     60_000,

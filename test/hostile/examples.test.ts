@@ -115,9 +115,11 @@ async function drill(show: boolean): Promise<Outputs> {
     resolvePath: resolverFor(root),
     resources: resourcesFor(project, "orphans"),
   };
-  const { drill } = project.drills.get("orphans")!;
-  const { record } = await runDrill(drill, deps, new AbortController().signal, (e) =>
-    log.debug({ event: e }, "run event"),
+  const { record } = await runDrill(
+    project.drills.get("orphans")!,
+    deps,
+    new AbortController().signal,
+    (e) => log.debug({ event: e }, "run event"),
   );
   const stored = await openHistory(project).save(record);
   receiver.received.length = 0;

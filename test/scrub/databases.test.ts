@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { expect, it } from "vitest";
 import { pgEnv, withSession } from "../../src/db.js";
+import { resolveSteps } from "../../src/definitions/steps.js";
 import type { DrillError } from "../../src/errors.js";
 import { scrubDatabases, type DatabaseScrubber } from "../../src/scrub/databases.js";
 import { scrub } from "../../src/steps/scrub.js";
@@ -252,6 +253,8 @@ it("the scrub step hands the copy over only once every database passed", async (
       },
       resolvePath: (p: string) => p,
       drill: { name: "x", steps: [{ restore: {} }, { scrub: o }], notify: [] },
+      // Nothing after the scrub moves the copy: keep may hold.
+      steps: resolveSteps({ steps: [{ restore: { from: { snapshot: "latest" } } }] }),
       provider,
       signal: new AbortController().signal,
       clock: { now: () => Date.now() },
