@@ -5,7 +5,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { withSession } from "../../src/db.js";
 import { findServerBinaries } from "../../src/providers/local/binaries.js";
-import { Cluster } from "../../src/providers/local/cluster.js";
+import { COPY_SETTINGS, Cluster } from "../../src/providers/local/cluster.js";
 import { serverUser } from "../../src/providers/local/os-user.js";
 import { startTestCluster } from "../helpers/cluster.js";
 import { tempRoot } from "./util.js";
@@ -76,5 +76,57 @@ describe("startTestCluster", () => {
     });
     expect(String((e as Error).message)).not.toContain("pw-not-in-logs");
     expect(running(cluster.dataDir)).toBe(false);
+  });
+});
+
+describe("a restored copy's server settings", () => {
+  it("never archives into the backup's archive nor starts its subscriptions' workers, whatever its config says", async () => {
+    const root = await tempRoot("copy-settings");
+    const marker = path.join(root, "archived");
+    const bins = await findServerBinaries("embedded");
+    const as = await serverUser();
+    const dataDir = path.join(root, "c", "data");
+    const logFile = path.join(root, "c", "postgres.log");
+    await new Cluster(bins, dataDir, logFile, as).init("pw");
+    // What a production backup may carry: archiving into its own archive (here a marker file).
+    await fs.appendFile(
+      path.join(dataDir, "postgresql.auto.conf"),
+      `archive_mode = on\narchive_command = 'touch ${marker}'\nmax_logical_replication_workers = 4\n`,
+    );
+    await fs.chmod(root, 0o777); // the server user writes the marker
+    const settings = async (cluster: Cluster) => {
+      await cluster.start();
+      try {
+        return await withSession(cluster.connection("pw"), async (db) => {
+          await db.query("select pg_switch_wal()");
+          await db.query("checkpoint");
+          const { rows } = await db.query<{ a: string; w: string }>(
+            "select current_setting('archive_mode') a, current_setting('max_logical_replication_workers') w",
+          );
+          return rows[0];
+        });
+      } finally {
+        await cluster.stop("fast");
+      }
+    };
+    try {
+      expect(await settings(new Cluster(bins, dataDir, logFile, as, COPY_SETTINGS))).toEqual({
+        a: "off",
+        w: "0",
+      });
+      await expect(fs.stat(marker)).rejects.toThrow(/ENOENT/);
+      // Control: the same data folder without the copy's settings archives.
+      expect(await settings(new Cluster(bins, dataDir, logFile, as))).toEqual({ a: "on", w: "4" });
+      await expect
+        .poll(() =>
+          fs.stat(marker).then(
+            () => true,
+            () => false,
+          ),
+        )
+        .toBe(true);
+    } finally {
+      await fs.rm(root, { recursive: true, force: true });
+    }
   });
 });

@@ -10,6 +10,17 @@ import { killPostmasters, postmasterPids } from "./processes.js";
 
 export type StopMode = "smart" | "fast" | "immediate";
 
+/**
+ * Server settings every restored copy (and its standbys) starts with, on the command line so they
+ * outrank the postgresql.conf and postgresql.auto.conf the backup brought: a copy never archives
+ * WAL into production's archive, and never starts a subscription's workers, which would connect
+ * to the publisher (production) and advance its replication slot under the real subscriber.
+ */
+export const COPY_SETTINGS: Readonly<Record<string, string>> = {
+  archive_mode: "off",
+  max_logical_replication_workers: "0",
+};
+
 /** One PostgreSQL data folder on this machine and the server that may run on it. */
 export class Cluster {
   port: number | undefined;
@@ -19,6 +30,8 @@ export class Cluster {
     readonly dataDir: string,
     readonly logFile: string,
     readonly as: RunAs | undefined,
+    /** Extra server settings for every start (see COPY_SETTINGS); values are plain words. */
+    readonly settings: Readonly<Record<string, string>> = {},
   ) {}
 
   /** initdb with a superuser `postgres` whose password comes from a short-lived 0600 file. */
@@ -93,7 +106,10 @@ export class Cluster {
             "-t",
             "120",
             "-o",
-            `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`,
+            [
+              `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`,
+              ...Object.entries(this.settings).map(([k, v]) => `-c ${k}=${v}`),
+            ].join(" "),
             "start",
           ],
           { as: this.as, signal: opts.signal },

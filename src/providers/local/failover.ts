@@ -6,7 +6,7 @@ import { privateDir } from "../../private-files.js";
 import { clusterLayout, runFolder, sandboxFiles } from "../../state/layout.js";
 import type { FailoverPair, FailoverPairRequest } from "../types.js";
 import type { ServerBinaries } from "./binaries.js";
-import { Cluster } from "./cluster.js";
+import { COPY_SETTINGS, Cluster } from "./cluster.js";
 import { clusterHome } from "./home.js";
 import type { RunAs } from "./os-user.js";
 import { LocalPair } from "./pair.js";
@@ -60,7 +60,7 @@ async function stagingPair(ctx: LocalFailoverContext, req: FailoverPairRequest) 
     throw platformError("TARGET_DOWN", `the restored copy (${cluster.dataDir}) is not running`);
   cluster.port = req.copy.connection.port;
   const { dir, dataDir, logFile } = runFolder(runDir).standby;
-  const standby = new Cluster(ctx.bins, dataDir, logFile, ctx.as);
+  const standby = new Cluster(ctx.bins, dataDir, logFile, ctx.as, COPY_SETTINGS);
   req.defer("standby of the restored copy", async () => {
     stagingPairs.delete(runDir);
     await standby.stop("immediate");

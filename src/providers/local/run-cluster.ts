@@ -7,7 +7,7 @@ import { platformError } from "../../errors.js";
 import { scramVerifier } from "../../roles.js";
 import type { ConnectionInfo } from "../../types.js";
 import type { ServerBinaries } from "./binaries.js";
-import { Cluster } from "./cluster.js";
+import { COPY_SETTINGS, Cluster } from "./cluster.js";
 import { privateDir } from "../../private-files.js";
 import { clusterLayout } from "../../state/layout.js";
 import { clusterHome, openToServer } from "./home.js";
@@ -25,7 +25,7 @@ export function runCluster(
 ) {
   const folder = clusterLayout(clusterHome(root)).run(runId);
   const runDir = folder.dir;
-  const cluster = new Cluster(bins, folder.dataDir, folder.logFile, as);
+  const cluster = new Cluster(bins, folder.dataDir, folder.logFile, as, COPY_SETTINGS);
   let disposed: Promise<void> | undefined;
   const dispose = () => {
     // Idempotent: the engine's cleanup and a failing restore may both call it.
