@@ -17,20 +17,17 @@ export interface ProviderContext {
 export async function createProvider(env: Environment, ctx: ProviderContext): Promise<Provider> {
   switch (env.provider) {
     case "local": {
-      const { LocalProvider } = await import("./local/provider.js");
-      const { withS3Archives } = await import("./aws/local-s3.js");
-      const local = new LocalProvider({
-        root: ctx.root,
-        environment: env,
-        environmentName: ctx.environmentName,
-        log: ctx.log,
-      });
-      // s3:// archives load into a local cluster too; the SDK is imported only if one is used.
-      return withS3Archives(local, {
-        root: ctx.root,
-        postgres: env.postgres,
-        ...(ctx.offline ? { offline: true } : {}),
-      });
+      // s3:// archives and s3-restore work locally too; the SDK is imported only if S3 is used.
+      const { LocalS3Provider } = await import("./aws/local-s3.js");
+      return new LocalS3Provider(
+        {
+          root: ctx.root,
+          environment: env,
+          environmentName: ctx.environmentName,
+          log: ctx.log,
+        },
+        ctx.offline ? { offline: true } : {},
+      );
     }
     case "aws": {
       const { AwsProvider } = await import("./aws/provider.js");

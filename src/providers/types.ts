@@ -1,13 +1,16 @@
 import type { TableInfo } from "../scrub/catalog.js";
 import type { ConnectionInfo } from "../types.js";
+import type { ObjectStore } from "./object-store.js";
 
 /**
- * What a provider does for a run. `local` makes PostgreSQL clusters on this machine; `aws` (a
- * later issue) restores RDS and Aurora. Scrub, verify and failover only see the ConnectionInfo.
+ * The contract between steps and providers: steps see this file and nothing else of a provider.
+ * `local` makes PostgreSQL clusters on this machine; `aws` restores RDS and Aurora. Scrub, verify
+ * and failover only see the ConnectionInfo.
  */
 export type RestoreSource =
   | { kind: "snapshot"; snapshot: string } // "latest" or an id
   | { kind: "before"; before: Date }
+  | { kind: "pointInTime"; time: "latest" | Date }
   // Absolute path (resolved against the project) or s3://; `format: "plain"` lets SQL text in.
   | { kind: "archive"; path: string; format?: "plain" };
 
@@ -81,6 +84,29 @@ export interface Provider {
   sourceDatabases?(signal: AbortSignal): Promise<SourceDatabases>;
   /** A primary with a standby to fail over (the `failover` step); absent when unsupported. */
   failoverPair?(request: FailoverPairRequest): Promise<FailoverPair>;
+  /** Leaves a run's scrubbed copy running for the team (scrub's `keep`); absent when unsupported. */
+  readonly keeper?: CopyKeeper;
+  /** Versioned buckets (S3) for the `s3-restore` step; absent when the platform has none. */
+  objectStore?(): ObjectStore;
+}
+
+export interface KeepRequest {
+  runId: string;
+  until: Date;
+  connection: ConnectionInfo;
+}
+
+export interface CopyKeeper {
+  keep(o: KeepRequest): Promise<KeptCopy>;
+  /** Throws (exit 2) when the configuration cannot keep a copy (aws: no team groups). */
+  check?(): void;
+}
+
+export interface KeptCopy {
+  until: string;
+  pgpassFile: string;
+  /** How the team connects; the password stays in the 0600 file, never on a screen or in a record. */
+  connect: string;
 }
 
 /** How the primary is made to fail: killed (`crash`) or stopped cleanly first (`switchover`). */
@@ -128,3 +154,11 @@ export interface FailoverPair {
   /** Bring the pair back to health (the old primary becomes a standby of the new one). */
   repair(): Promise<Record<string, unknown>>;
 }
+
+export type {
+  CopyCheck,
+  ObjectStore,
+  ObjectVersion,
+  PlannedCall,
+  StagingBucket,
+} from "./object-store.js";

@@ -1,6 +1,6 @@
 import type { Queryable } from "../db.js";
 import { grants, one, qualifiedOf } from "./preserve-sql.js";
-import { lit } from "./sql.js";
+import { lit } from "./sql-literal.js";
 
 export interface CrossTableDefinitions {
   /** `alter table … drop constraint …` for every foreign key touching a rewritten table. */

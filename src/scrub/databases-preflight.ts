@@ -1,10 +1,11 @@
 import { formatPath, formatProblem, type PathSegment } from "../definitions/problems.js";
 import { problemAt } from "../definitions/yaml.js";
 import { DrillError, inputError } from "../errors.js";
-import { sourceOf, type scrubSchema } from "../steps/scrub.js";
+import type { scrubSchema } from "../steps/scrub.js";
 import type { PreflightContext } from "../steps/types.js";
 import type { z } from "zod";
 import { planScrub } from "./plan.js";
+import { scrubberSourceOf } from "./source.js";
 
 type Options = Pick<z.output<typeof scrubSchema>, "scrubber" | "scrubbers">;
 
@@ -33,7 +34,7 @@ export async function preflightDatabases(o: Options, ctx: PreflightContext): Pro
     const catalog = scrubber && (await ctx.sourceCatalog(database));
     if (!scrubber || !catalog) return;
     try {
-      planScrub(catalog, scrubber, sourceOf(name, ctx.resources), against);
+      planScrub(catalog, scrubber, scrubberSourceOf(name, ctx.resources), against);
     } catch (e) {
       if (!(e instanceof DrillError) || e.kind !== "input") throw e;
       lines.push(e.message);

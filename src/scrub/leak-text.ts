@@ -1,6 +1,6 @@
 import type { Queryable } from "../db.js";
 import { REPLACEMENTS } from "./patterns.js";
-import { lit } from "./sql.js";
+import { lit } from "./sql-literal.js";
 
 /**
  * Sampled originals looked for INSIDE longer values ("Customer Ann Smith asked", a json string,

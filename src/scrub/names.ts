@@ -2,7 +2,8 @@ import type { ColumnRule, ElementRule, Scrubber } from "../definitions/scrubber.
 import { quoteIdent, type Queryable } from "../db.js";
 import type { Keys } from "./keys.js";
 import type { TablePlan } from "./plan.js";
-import { lit, type CompiledTable, type CompileEnv, type PoolSpec } from "./sql.js";
+import { lit } from "./sql-literal.js";
+import type { CompiledTable, CompileEnv, PoolSpec } from "./sql.js";
 
 /** Fakes that stand for a person's name: their columns' originals are the known names. */
 export const NAME_FAKES: ReadonlySet<string> = new Set([

@@ -1,7 +1,8 @@
 import type { Faker, LocaleDefinition } from "@faker-js/faker";
 import type { Queryable } from "../db.js";
 import type { Keys } from "./keys.js";
-import { POOL_SIZE, type PoolSpec } from "./sql.js";
+import { POOL_SIZE } from "./sql-literal.js";
+import type { PoolSpec } from "./sql.js";
 
 /** A new Faker drawing from one locale, falling back to English, then faker's base data. */
 type NewFaker = (locale: string) => Faker;

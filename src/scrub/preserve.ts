@@ -1,5 +1,5 @@
 import type { Queryable } from "../db.js";
-import { lit } from "./sql.js";
+import { lit } from "./sql-literal.js";
 import { CMD, grants, one, qualifiedOf } from "./preserve-sql.js";
 
 export { captureCrossTable, type CrossTableDefinitions } from "./cross-table.js";

@@ -1,5 +1,5 @@
 import type { ElementRule } from "../definitions/scrubber.js";
-import { lit } from "./sql.js";
+import { lit } from "./sql-literal.js";
 
 /** A json rule as compiled: its paths, and what happens to the keys no path names. */
 export interface JsonRule {

@@ -3,7 +3,8 @@ import { quoteIdent } from "../db.js";
 import type { TableInfo } from "./catalog.js";
 import { jsonExpr } from "./sql-json.js";
 import { freeTextExpr } from "./sql-text.js";
-import { POOL_BITS, POOL_SIZE, colRef, lit, type CompileEnv, type UniqueColumn } from "./sql.js";
+import { POOL_BITS, POOL_SIZE, colRef, lit } from "./sql-literal.js";
+import type { CompileEnv, UniqueColumn } from "./sql.js";
 import { elementOf, type ValueType } from "./value-types.js";
 
 /** What rule expressions may ask of the row being compiled (see compileTable). */

@@ -1,5 +1,6 @@
 import { CARD_RE, EMAIL_RE, IBAN_RE, PHONE_RE, REPLACEMENTS } from "./patterns.js";
-import { lit, type CompileEnv } from "./sql.js";
+import { lit } from "./sql-literal.js";
+import type { CompileEnv } from "./sql.js";
 
 /** The `text` transformer's options: every kind of PII replaced unless some are named. */
 export interface TextOptions {

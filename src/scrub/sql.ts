@@ -1,13 +1,9 @@
-import { escapeLiteral } from "pg";
 import type { ColumnRule } from "../definitions/scrubber.js";
-import { quoteIdent } from "../db.js";
 import type { TableInfo } from "./catalog.js";
 import type { Keys } from "./keys.js";
+import { lit } from "./sql-literal.js";
 import { ruleExpressions, type RowContext } from "./sql-rules.js";
 
-/** Faker pools hold this many values: a power of two, so the pick is the hash's low bits. */
-export const POOL_BITS = 12;
-export const POOL_SIZE = 2 ** POOL_BITS;
 const MAX_BIGINT = "9223372036854775807";
 
 export interface PoolSpec {
@@ -57,17 +53,6 @@ export interface CompiledTable {
   /** Column → pools its values come from (a fake equal to a sampled original is no leak). */
   pools: Map<string, string[]>;
 }
-
-/**
- * A string constant by the driver's escapeLiteral: quotes doubled, and with a backslash in it
- * `E'…'` with backslashes doubled, read the same whatever standard_conforming_strings says (a
- * restored function can turn it off inside drill's session). PostgreSQL text cannot hold NUL.
- */
-export const lit = (s: string): string => {
-  if (s.includes("\0"))
-    throw new Error(`string constant with a NUL character: ${JSON.stringify(s)}`);
-  return escapeLiteral(s).trimStart();
-};
 
 /**
  * The SELECT for a rewrite: the columns, then the hidden inputs of the unique columns that need
@@ -125,6 +110,3 @@ export function compileTable(
   const { columns, uniqueColumns, expressions } = ruleExpressions(ctx, rules);
   return { columns, from: `from ${table.qualified} t`, uniqueColumns, expressions, pools };
 }
-
-/** `"a"."b"` column reference on the row alias. */
-export const colRef = (name: string): string => `t.${quoteIdent(name)}`;

@@ -55,9 +55,6 @@ export function climbsOut(path: string): boolean {
   return normal === ".." || normal.startsWith("../");
 }
 
-/** A point in time travels as a snapshot id with this prefix (RestoreSource has no kind for it). */
-export const POINT_IN_TIME_PREFIX = "point-in-time:";
-
 export const restoreSchema = strict({
   from,
   newestData: columnRef.optional().meta({
@@ -85,7 +82,8 @@ export function sourceOf(
     };
   }
   if (o.from.pointInTime !== undefined) {
-    return { kind: "snapshot", snapshot: `${POINT_IN_TIME_PREFIX}${o.from.pointInTime}` };
+    const time = o.from.pointInTime;
+    return { kind: "pointInTime", time: time === "latest" ? "latest" : new Date(time) };
   }
   if (o.from.before !== undefined) return { kind: "before", before: new Date(o.from.before) };
   return { kind: "snapshot", snapshot: o.from.snapshot ?? "latest" };

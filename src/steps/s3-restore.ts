@@ -1,6 +1,7 @@
-import type { S3Client } from "@aws-sdk/client-s3";
 import { z } from "zod";
 import { stepBase, strict } from "../definitions/common.js";
+import { inputError } from "../errors.js";
+import type { ObjectStore, Provider } from "../providers/types.js";
 import { defineStep, type StepContext } from "./types.js";
 
 const s3Url = z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, {
@@ -47,12 +48,17 @@ export const s3RestoreSchema = strict({
 
 type Options = z.output<typeof s3RestoreSchema>;
 
-/** The aws provider's S3 client (its region), else one from the SDK's default chain. */
-async function s3For(ctx: { provider: object }): Promise<S3Client> {
-  const own = (ctx.provider as { s3Client?: () => Promise<S3Client> }).s3Client;
-  if (own) return own.call(ctx.provider);
-  const { defaultClients } = await import("../providers/aws/clients.js");
-  return defaultClients(undefined).s3();
+/** The provider's object store; a provider without one cannot run this step (exit 2). */
+function storeOf(ctx: { provider: Provider }): ObjectStore {
+  const store = ctx.provider.objectStore?.();
+  if (!store) {
+    throw inputError(
+      "OBJECT_STORE_UNSUPPORTED",
+      `s3-restore: the ${ctx.provider.name} provider has no object store`,
+      "run the drill in an environment whose provider reaches S3 (aws or local)",
+    );
+  }
+  return store;
 }
 
 export const s3Restore = defineStep({
@@ -60,83 +66,53 @@ export const s3Restore = defineStep({
   schema: s3RestoreSchema,
   defaultTimeoutMs: 60 * 60_000,
   measures: [],
-  async plan(o) {
-    const { parseS3Url } = await import("../providers/aws/s3-url.js");
-    const { bucket, key } = parseS3Url(o.source);
+  async plan(o, ctx) {
+    const stagingBucket = `${o.stagingBucketPrefix}<run id>`;
     return {
-      plan: `objects of ${o.source} as of ${o.asOf} → new bucket ${o.stagingBucketPrefix}<run id>, verified by ${o.verify}`,
-      calls: [
-        { call: "ListObjectVersions", params: { Bucket: bucket, Prefix: key } },
-        {
-          call: "CreateBucket",
-          params: { Bucket: `${o.stagingBucketPrefix}<run id>` },
-          note: "tagged drill:run, public access blocked",
-        },
-        {
-          call: "CopyObject",
-          params: { CopySource: `${bucket}/<key>?versionId=<version>` },
-          note: `${o.concurrency} at a time`,
-        },
-        {
-          call: o.verify === "etag" ? "HeadObject" : "GetObject",
-          note: "each copy checked against its source version",
-        },
-        { call: "DeleteObjects, DeleteBucket", note: "cleanup, only the run's bucket" },
-      ],
+      plan: `objects of ${o.source} as of ${o.asOf} → new bucket ${stagingBucket}, verified by ${o.verify}`,
+      calls: storeOf(ctx).planRestore({ ...o, stagingBucket }),
     };
   },
   async run(o, ctx) {
-    return runS3Restore(o, ctx, await s3For(ctx));
+    return runS3Restore(o, ctx, storeOf(ctx));
   },
 });
 
-export async function runS3Restore(o: Options, ctx: StepContext, s3: S3Client) {
-  const aws = await import("../providers/aws/bucket-restore.js");
-  const { parseS3Url } = await import("../providers/aws/s3-url.js");
-  const staging = await import("../providers/aws/staging-bucket.js");
-  const { runTags, drillOfRunId } = await import("../providers/aws/guard.js");
-  const { bucket, key } = parseS3Url(o.source);
+async function runS3Restore(o: Options, ctx: StepContext, store: ObjectStore) {
   const asOf = o.asOf === "latest" ? "latest" : new Date(o.asOf);
   const start = ctx.clock.now();
   ctx.progress(`listing versions of ${o.source}`);
-  const { entries, versioned } = await aws.listVersions(s3, bucket, key);
-  aws.ensureRestorable(entries, asOf, versioned, o.source);
-  const chosen = aws.chooseAsOf(entries, asOf);
-  const name = staging.stagingBucketName(ctx.runId, o.stagingBucketPrefix);
-  const { tagged } = await staging.createStagingBucket(
-    s3,
-    name,
-    runTags({
-      runId: ctx.runId,
-      drill: ctx.drill.name ?? drillOfRunId(ctx.runId),
-      environment: ctx.drill.environment,
-      expiresAt: new Date(Date.now() + 24 * 3_600_000),
-    }),
-  );
-  ctx.defer(`staging bucket ${name}`, async () => {
-    await staging.deleteStagingBucket(s3, name, ctx.runId);
+  const { objects, versioned, versionsListed } = await store.versionsAsOf(o.source, asOf);
+  const bucket = await store.createStagingBucket({
+    runId: ctx.runId,
+    prefix: o.stagingBucketPrefix,
+    drill: ctx.drill.name,
+    environment: ctx.drill.environment,
+    now: ctx.clock.now(),
   });
-  const bytes = chosen.reduce((n, c) => n + c.size, 0);
+  const name = bucket.name;
+  ctx.defer(`staging bucket ${name}`, () => bucket.remove());
+  const bytes = objects.reduce((n, c) => n + c.size, 0);
   const copyAt = ctx.clock.now();
-  await aws.copyAll(s3, bucket, name, chosen, {
+  await store.copy(o.source, name, objects, {
     concurrency: o.concurrency,
     signal: ctx.signal,
     progress: ctx.progress,
   });
   const copyMs = Math.max(1, ctx.clock.now() - copyAt);
-  ctx.progress(`verifying ${chosen.length} objects (${o.verify})`);
-  const check = await aws.verifyCopies(s3, bucket, name, chosen, o.verify);
+  ctx.progress(`verifying ${objects.length} objects (${o.verify})`);
+  const check = await store.verify(o.source, name, objects, o.verify);
   const details = {
     source: o.source,
     asOf: asOf === "latest" ? "latest" : asOf.toISOString(),
     stagingBucket: name,
-    bucketTagged: tagged,
+    bucketTagged: bucket.tagged,
     versioned,
-    versionsListed: entries.length,
-    objects: chosen.length,
+    versionsListed,
+    objects: objects.length,
     bytes,
     copyMs,
-    objectsPerSecond: Number(((chosen.length * 1000) / copyMs).toFixed(1)),
+    objectsPerSecond: Number(((objects.length * 1000) / copyMs).toFixed(1)),
     bytesPerSecond: Math.round((bytes * 1000) / copyMs),
     verify: {
       mode: o.verify,

@@ -1,10 +1,9 @@
 import { z } from "zod";
 import { duration, name, stepBase, strict } from "../definitions/common.js";
 import { DrillError, inputError } from "../errors.js";
-import type { Provider } from "../providers/types.js";
+import type { CopyKeeper } from "../providers/types.js";
 import type { DatabaseScrubber } from "../scrub/databases.js";
-import type { ConnectionInfo } from "../types.js";
-import type { ScrubberSource } from "../scrub/plan.js";
+import { scrubberSourceOf } from "../scrub/source.js";
 import { defineStep, type RunResources, type StepContext } from "./types.js";
 
 const leakScan = strict({
@@ -59,24 +58,10 @@ export const scrubSchema = strict({
       "Makes the restored copy safe before anyone uses it: in every database, every column classified by its scrubber, tables with anything to transform rewritten (not updated in place), then a leak scan; databases no scrubber names are dropped or fail the step.",
   });
 
-/** A provider that can leave a run's copy running after the run (local and aws can). */
-interface CopyKeeper {
-  keep(o: { runId: string; until: Date; connection: ConnectionInfo }): Promise<{
-    until: string;
-    pgpassFile: string;
-    connect: string;
-  }>;
-  /** Throws (exit 2) when the provider's configuration cannot keep a copy (aws: no team groups). */
-  checkKeep?(): void;
-}
-
-const isKeeper = (p: Provider): p is Provider & CopyKeeper =>
-  typeof (p as Partial<CopyKeeper>).keep === "function";
-
 /** Refuse `keep` where it cannot hold: before anything is rewritten. */
 function assertKeepable(ctx: Pick<StepContext, "provider" | "steps">): CopyKeeper {
-  const keeper = ctx.provider;
-  if (!isKeeper(keeper)) {
+  const keeper = ctx.provider.keeper;
+  if (!keeper) {
     throw inputError(
       "KEEP_UNSUPPORTED",
       `scrub: keep is not supported by the ${ctx.provider.name} provider`,
@@ -91,7 +76,7 @@ function assertKeepable(ctx: Pick<StepContext, "provider" | "steps">): CopyKeepe
       "keep the copy in a drill without `failover: { target: staging }`",
     );
   }
-  keeper.checkKeep?.();
+  keeper.check?.();
   return keeper;
 }
 
@@ -201,11 +186,7 @@ export function scrubbersOf(
     }
     const scrubber = resources.scrubbers.get(name);
     if (!scrubber) throw inputError("UNKNOWN_SCRUBBER", `unknown scrubber "${name}"`);
-    out.set(database, { name, scrubber, source: sourceOf(name, resources) });
+    out.set(database, { name, scrubber, source: scrubberSourceOf(name, resources) });
   }
   return out;
 }
-
-/** The scrubber's file (and rule positions, when loaded from one) for messages. */
-export const sourceOf = (name: string, resources: RunResources): ScrubberSource =>
-  resources.scrubberSources?.get(name) ?? { file: `scrubbers/${name}.yaml` };

@@ -115,7 +115,7 @@ describe("aws provider: Aurora", () => {
   it("point in time: RestoreDBClusterToPointInTime with UseLatestRestorableTime", async () => {
     rds.addProduction("prod-aurora", "cluster");
     const provider = makeProvider(env());
-    const plan = await provider.planRestore({ kind: "snapshot", snapshot: "point-in-time:latest" });
+    const plan = await provider.planRestore({ kind: "pointInTime", time: "latest" });
     const { opts, disposers } = restoreOpts(RUN);
     await provider.restore(plan, opts);
     expect(inputOf("RestoreDBClusterToPointInTime")).toMatchObject({

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { environmentSchema } from "../../src/definitions/config.js";
+import { silentLogger } from "../../src/log.js";
+import { createProvider } from "../../src/providers/index.js";
 import { restoreSchema, sourceOf } from "../../src/steps/restore.js";
+import { localEnv } from "../local/util.js";
 
 const base = {
   provider: "aws",
@@ -41,9 +44,10 @@ describe("aws environments", () => {
   });
   it("restore from: pointInTime and s3:// archives", () => {
     const src = (from: object) => sourceOf(restoreSchema.parse({ from }), (p) => `/root/${p}`);
-    expect(src({ pointInTime: "latest" })).toEqual({
-      kind: "snapshot",
-      snapshot: "point-in-time:latest",
+    expect(src({ pointInTime: "latest" })).toEqual({ kind: "pointInTime", time: "latest" });
+    expect(src({ pointInTime: "2026-11-28T08:00:00+01:00" })).toEqual({
+      kind: "pointInTime",
+      time: new Date("2026-11-28T07:00:00Z"),
     });
     expect(src({ archive: "s3://b/k.dump" })).toEqual({ kind: "archive", path: "s3://b/k.dump" });
     expect(src({ archive: "dumps/x.dump" })).toEqual({
@@ -65,5 +69,25 @@ describe("aws environments", () => {
     expect(restoreSchema.safeParse({ from: { archive: "x.sql", format: "sql" } }).success).toBe(
       false,
     );
+  });
+});
+
+describe("provider capabilities", () => {
+  it("a local environment declares its capabilities and refuses a point in time as bad input", async () => {
+    const provider = await createProvider(localEnv(), {
+      root: "/nonexistent",
+      environmentName: "sandbox",
+      log: silentLogger,
+    });
+    expect(provider.objectStore).toBeTypeOf("function");
+    expect(provider.keeper?.keep).toBeTypeOf("function");
+    expect(provider.failoverPair).toBeTypeOf("function");
+    await expect(
+      provider.planRestore({ kind: "pointInTime", time: "latest" }),
+    ).rejects.toMatchObject({
+      code: "POINT_IN_TIME_UNSUPPORTED",
+      exitCode: 2,
+      message: "the local provider has no point-in-time restore",
+    });
   });
 });

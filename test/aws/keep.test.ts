@@ -74,7 +74,7 @@ describe("aws provider: keep", () => {
   it("attaches the team's groups, waits until active, moves the expiry, leaves the copy at cleanup", async () => {
     const { provider, copy, disposers, lines } = await restored();
     const until = new Date(Date.now() + 4 * HOUR);
-    const kept = await provider.keep({ runId: RUN, until, connection: copy.connection });
+    const kept = await provider.keeper.keep({ runId: RUN, until, connection: copy.connection });
 
     const modify = inputsOf("ModifyDBInstance");
     expect(modify).toHaveLength(2); // the password reset, then the groups
@@ -138,7 +138,7 @@ describe("aws provider: keep", () => {
 
   it("once the keep time has passed, a late cleanup of the run deletes the copy", async () => {
     const { provider, copy, disposers } = await restored();
-    await provider.keep({
+    await provider.keeper.keep({
       runId: RUN,
       until: new Date(Date.now() - 1000),
       connection: copy.connection,
@@ -154,7 +154,7 @@ describe("aws provider: keep", () => {
     rds.mock
       .on(ModifyDBInstanceCommand)
       .rejects(Object.assign(new Error("denied"), { name: "AccessDenied" }));
-    const e = await provider
+    const e = await provider.keeper
       .keep({ runId: RUN, until: new Date(Date.now() + HOUR), connection: copy.connection })
       .catch((x: unknown) => x);
     expect((e as DrillError).code).toBe("AWS_ACCESS_DENIED");
@@ -167,7 +167,7 @@ describe("aws provider: keep", () => {
     const provider = makeProvider(awsEnv(), { root });
     const e = (() => {
       try {
-        provider.checkKeep();
+        provider.keeper.check();
       } catch (x) {
         return x as DrillError;
       }
@@ -198,7 +198,7 @@ describe("aws provider: keep", () => {
     expect((refused as DrillError).code).toBe("KEEP_NO_TEAM_GROUPS");
     expect(rds.mock.calls()).toHaveLength(0);
     // And keep itself refuses before touching the copy.
-    const direct = await provider
+    const direct = await provider.keeper
       .keep({
         runId: RUN,
         until: new Date(Date.now() + HOUR),
@@ -216,7 +216,7 @@ describe("aws provider: keep", () => {
     );
     const { provider, copy, disposers } = await restored(env);
     const until = new Date(Date.now() + 2 * HOUR);
-    const kept = await provider.keep({ runId: RUN, until, connection: copy.connection });
+    const kept = await provider.keeper.keep({ runId: RUN, until, connection: copy.connection });
     expect(inputsOf("ModifyDBCluster")[1]).toEqual({
       DBClusterIdentifier: ID,
       // A group in both lists is sent once.

@@ -31,8 +31,8 @@ async function restoreWith(groups: Record<string, IpPermission[]>, staging = [ST
   for (const [id, rules] of Object.entries(groups)) rds.ec2.state.set(id, rules);
   const env = awsEnv({}, { securityGroups: staging });
   const plan = await makeProvider(env, { offline: true }).planRestore({
-    kind: "snapshot",
-    snapshot: "point-in-time:latest",
+    kind: "pointInTime",
+    time: "latest",
   });
   rds.addProduction("prod-orders", "instance");
   const { opts, disposers } = restoreOpts(RUN);

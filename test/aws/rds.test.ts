@@ -144,7 +144,7 @@ describe("aws provider: RDS instance", () => {
     const provider = makeProvider(
       awsEnv({}, { multiAz: true, parameterGroup: "pg15-drill", storageType: "gp3" }),
     );
-    const plan = await provider.planRestore({ kind: "snapshot", snapshot: "point-in-time:latest" });
+    const plan = await provider.planRestore({ kind: "pointInTime", time: "latest" });
     expect(plan.source).toMatchObject({
       id: "point-in-time:latest",
       takenAt: "2026-11-28T10:00:00.000Z",
@@ -163,8 +163,8 @@ describe("aws provider: RDS instance", () => {
     await disposers[0]!();
 
     const at = await provider.planRestore({
-      kind: "snapshot",
-      snapshot: "point-in-time:2026-11-28T08:00:00Z",
+      kind: "pointInTime",
+      time: new Date("2026-11-28T08:00:00Z"),
     });
     const second = restoreOpts(`${RUN.slice(0, -4)}aaaa`);
     await provider.restore(at, second.opts);
@@ -174,7 +174,7 @@ describe("aws provider: RDS instance", () => {
     expect(input.UseLatestRestorableTime).toBeUndefined();
     await second.disposers[0]!();
     await expectDrillError(
-      provider.planRestore({ kind: "snapshot", snapshot: "point-in-time:2026-11-29T08:00:00Z" }),
+      provider.planRestore({ kind: "pointInTime", time: new Date("2026-11-29T08:00:00Z") }),
       "POINT_IN_TIME_OUT_OF_RANGE",
       2,
     );
@@ -358,7 +358,7 @@ describe("aws provider: plan --offline", () => {
 
   it("a point in time lists no snapshot copy", async () => {
     const provider = makeProvider(awsEnv(), { offline: true });
-    const plan = await provider.planRestore({ kind: "snapshot", snapshot: "point-in-time:latest" });
+    const plan = await provider.planRestore({ kind: "pointInTime", time: "latest" });
     const calls = (plan.details.calls as { call: string }[]).map((c) => c.call);
     expect(calls).not.toContain("CopyDBSnapshot");
     expect(calls).not.toContain("DeleteDBSnapshot");

@@ -5,8 +5,7 @@ import { promisify } from "node:util";
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withSession } from "../../src/db.js";
-import { withS3Archives } from "../../src/providers/aws/local-s3.js";
-import { LocalProvider } from "../../src/providers/local/provider.js";
+import { LocalS3Provider } from "../../src/providers/aws/local-s3.js";
 import type { Provider } from "../../src/providers/types.js";
 import { startTestCluster } from "../helpers/cluster.js";
 import { localEnv, processesMatching, tempRoot } from "../local/util.js";
@@ -50,10 +49,12 @@ describe("S3 archives streamed into pg_restore (s3rver, real PostgreSQL)", () =>
     // The newest under s3://backups/ must be this one; LastModified has second resolution.
     await new Promise((r) => setTimeout(r, 1100));
     await put("nightly/shop.dump", await fs.readFile(path.join(root, "shop.dump")));
-    provider = withS3Archives(new LocalProvider({ root, environment: localEnv() }), {
-      root,
-      clients: { s3: async () => s3, rds: () => Promise.reject(new Error("no RDS here")) },
-    });
+    provider = new LocalS3Provider(
+      { root, environment: localEnv() },
+      {
+        clients: { s3: async () => s3, rds: () => Promise.reject(new Error("no RDS here")) },
+      },
+    );
   });
   afterAll(async () => {
     await stopS3?.();
@@ -120,14 +121,16 @@ describe("S3 archives streamed into pg_restore (s3rver, real PostgreSQL)", () =>
       .planRestore({ kind: "archive", path: "s3://backups/nope.dump" })
       .catch((x: unknown) => x);
     expect(e).toMatchObject({ code: "ARCHIVE_NOT_FOUND", exitCode: 2 });
-    const offline = withS3Archives(new LocalProvider({ root, environment: localEnv() }), {
-      root,
-      offline: true,
-      clients: {
-        s3: () => Promise.reject(new Error("offline must not build a client")),
-        rds: () => Promise.reject(new Error("x")),
+    const offline = new LocalS3Provider(
+      { root, environment: localEnv() },
+      {
+        offline: true,
+        clients: {
+          s3: () => Promise.reject(new Error("offline must not build a client")),
+          rds: () => Promise.reject(new Error("x")),
+        },
       },
-    });
+    );
     const plan = await offline.planRestore({
       kind: "archive",
       path: "s3://backups/nightly/shop.dump",

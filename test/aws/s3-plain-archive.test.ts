@@ -3,8 +3,7 @@ import path from "node:path";
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withSession } from "../../src/db.js";
-import { withS3Archives } from "../../src/providers/aws/local-s3.js";
-import { LocalProvider } from "../../src/providers/local/provider.js";
+import { LocalS3Provider } from "../../src/providers/aws/local-s3.js";
 import type { Provider, RestoredCopy } from "../../src/providers/types.js";
 import { localEnv, processesMatching, tempRoot } from "../local/util.js";
 import { startS3rver } from "./s3rver.js";
@@ -50,10 +49,12 @@ describe("S3 plain SQL archives: declared, checked as they stream, never code (s
     await put("latest/old.dump", "PGDMP older");
     await new Promise((r) => setTimeout(r, 1100));
     await put("latest/new.sql", "create table t (a int);\n");
-    provider = withS3Archives(new LocalProvider({ root, environment: localEnv() }), {
-      root,
-      clients: { s3: async () => s3, rds: () => Promise.reject(new Error("no RDS here")) },
-    });
+    provider = new LocalS3Provider(
+      { root, environment: localEnv() },
+      {
+        clients: { s3: async () => s3, rds: () => Promise.reject(new Error("no RDS here")) },
+      },
+    );
   });
   afterAll(async () => {
     await stopS3?.();
@@ -121,11 +122,13 @@ describe("S3 plain SQL archives: declared, checked as they stream, never code (s
     });
     expect((e as Error).message).toContain("format: plain");
     // A plan made offline looks the object up at restore time: refused there, no psql run.
-    const offline = withS3Archives(new LocalProvider({ root, environment: localEnv() }), {
-      root,
-      offline: true,
-      clients: { s3: async () => s3, rds: () => Promise.reject(new Error("no RDS here")) },
-    });
+    const offline = new LocalS3Provider(
+      { root, environment: localEnv() },
+      {
+        offline: true,
+        clients: { s3: async () => s3, rds: () => Promise.reject(new Error("no RDS here")) },
+      },
+    );
     const plan = await offline.planRestore({ kind: "archive", path: "s3://backups/latest/" });
     let created = false;
     const r = await offline

@@ -7,7 +7,7 @@ import { formatProblem, loadProject } from "../../src/definitions/project.js";
 import { PgHistoryStore } from "../../src/history/pg-store.js";
 import { findClientTools } from "../../src/providers/local/binaries.js";
 import { scrubDatabase } from "../../src/scrub/scrub.js";
-import { lit } from "../../src/scrub/sql.js";
+import { lit } from "../../src/scrub/sql-literal.js";
 import type { ConnectionInfo } from "../../src/types.js";
 import { useTestCluster } from "../helpers/cluster.js";
 import { makeProject } from "../helpers/project.js";

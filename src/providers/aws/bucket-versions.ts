@@ -1,15 +1,10 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import { platformError } from "../../errors.js";
+import type { ObjectVersion } from "../types.js";
 import { listAll } from "./s3-url.js";
 
 /** One object as it was at the chosen time: the version to copy. */
-export interface Chosen {
-  key: string;
-  versionId: string | undefined;
-  etag: string;
-  size: number;
-  lastModified: Date;
-}
+export type Chosen = ObjectVersion;
 
 export interface Listed {
   key: string;

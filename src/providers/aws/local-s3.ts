@@ -1,62 +1,70 @@
-import type { LocalEnvironment } from "../../definitions/config.js";
-import { inputError } from "../../errors.js";
-import { POINT_IN_TIME_PREFIX } from "../../steps/restore.js";
+import { LocalProvider, type LocalProviderOptions } from "../local/provider.js";
+import { RUN_TTL_MS } from "../local/owner.js";
 import type {
-  Provider,
+  ObjectStore,
   RestoredCopy,
   RestoreOptions,
   RestorePlan,
   RestoreSource,
 } from "../types.js";
 import { defaultClients, type AwsClients } from "./clients.js";
+import { s3ObjectStore } from "./object-store.js";
+
+export interface LocalS3Options {
+  /** `drill plan --offline`: an s3:// archive is described, not looked up. */
+  offline?: boolean;
+  /** Only S3 is used here; tests may pass a whole set of clients. */
+  clients?: Pick<AwsClients, "s3"> & Partial<AwsClients>;
+}
 
 /**
- * A local environment that can also load `s3://` archives into its staging clusters: S3 from the
- * SDK's default chain (AWS_REGION, AWS_ENDPOINT_URL_S3…), loaded only when an s3:// archive is used.
- * Everything else goes to the wrapped provider unchanged.
+ * A local environment that also reaches S3: `s3://` archives load into its staging clusters and
+ * the `s3-restore` step has an object store. S3 comes from the SDK's default chain
+ * (AWS_REGION, AWS_ENDPOINT_URL_S3…) and is loaded only when used; everything else is the local
+ * provider's own.
  */
-export function withS3Archives(
-  inner: Provider,
-  o: {
-    root: string;
-    postgres?: LocalEnvironment["postgres"];
-    offline?: boolean;
-    /** Only S3 is used here; tests may pass a whole set of clients. */
-    clients?: Pick<AwsClients, "s3"> & Partial<AwsClients>;
-  },
-): Provider {
-  const clients = o.clients ?? defaultClients(undefined);
-  const isS3 = (s: RestoreSource) => s.kind === "archive" && s.path.startsWith("s3://");
-  async function planRestore(source: RestoreSource): Promise<RestorePlan> {
-    if (source.kind === "snapshot" && source.snapshot.startsWith(POINT_IN_TIME_PREFIX)) {
-      throw inputError(
-        "POINT_IN_TIME_UNSUPPORTED",
-        `the ${inner.name} provider has no point-in-time restore`,
-        "use from: { snapshot: latest } or { before: <time> }",
-      );
-    }
-    if (!isS3(source) || source.kind !== "archive") return inner.planRestore(source);
-    const { planS3Archive } = await import("./s3-archive-find.js");
-    return planS3Archive(source.path, o.offline ? undefined : await clients.s3(), source.format);
+export class LocalS3Provider extends LocalProvider {
+  private readonly s3: Pick<AwsClients, "s3">;
+
+  constructor(
+    opts: LocalProviderOptions,
+    private readonly s3Opts: LocalS3Options = {},
+  ) {
+    super(opts);
+    this.s3 = s3Opts.clients ?? defaultClients(undefined);
   }
-  async function restore(plan: RestorePlan, opts: RestoreOptions): Promise<RestoredCopy> {
+
+  /** A run bucket expires like a local run folder. */
+  objectStore(): ObjectStore {
+    return s3ObjectStore(() => this.s3.s3(), RUN_TTL_MS);
+  }
+
+  override async planRestore(source: RestoreSource): Promise<RestorePlan> {
+    if (source.kind !== "archive" || !source.path.startsWith("s3://"))
+      return super.planRestore(source);
+    const { planS3Archive } = await import("./s3-archive-find.js");
+    return planS3Archive(
+      source.path,
+      this.s3Opts.offline ? undefined : await this.s3.s3(),
+      source.format,
+    );
+  }
+
+  override async restore(plan: RestorePlan, opts: RestoreOptions): Promise<RestoredCopy> {
     if (plan.source.kind !== "archive" || !plan.source.id.startsWith("s3://"))
-      return inner.restore(plan, opts);
+      return super.restore(plan, opts);
     const { restoreArchiveFromPlan } = await import("./s3-archive.js");
+    const { postgres } = this.opts.environment;
+    const { clientSearchDirs } = this.opts;
     return restoreArchiveFromPlan(
-      { root: o.root, s3: () => clients.s3(), ...(o.postgres ? { postgres: o.postgres } : {}) },
+      {
+        root: this.opts.root,
+        s3: () => this.s3.s3(),
+        postgres,
+        ...(clientSearchDirs ? { clientSearchDirs } : {}),
+      },
       plan,
       opts,
     );
   }
-  // A proxy, so members the Provider contract gains later still reach the inner provider.
-  return new Proxy(inner, {
-    get(target, prop) {
-      if (prop === "planRestore") return planRestore;
-      if (prop === "restore") return restore;
-      if (prop === "s3Client") return () => clients.s3();
-      const v: unknown = Reflect.get(target, prop, target);
-      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  });
 }

@@ -1,9 +1,10 @@
 import type { AwsEnvironment } from "../../definitions/config.js";
 import { silentLogger, type Logger } from "../../log.js";
-import type { ConnectionInfo } from "../../types.js";
 import type {
   FailoverPair,
   FailoverPairRequest,
+  KeepRequest,
+  ObjectStore,
   Provider,
   RestoredCopy,
   RestoreOptions,
@@ -14,6 +15,7 @@ import { defaultClients, type AwsClients } from "./clients.js";
 import { call } from "./errors.js";
 import { awsFailoverPairFor } from "./failover.js";
 import { assertInstanceClass } from "./guard.js";
+import { s3ObjectStore } from "./object-store.js";
 import type { AwsKeptCopy } from "./keep.js";
 import { teamGroupsOf } from "./quarantine.js";
 import type { AwsContext } from "./restore.js";
@@ -53,10 +55,19 @@ export class AwsProvider implements Provider {
     this.log = opts.log ?? silentLogger;
   }
 
-  /** For the `s3-restore` step: the environment's S3 client. */
-  s3Client() {
-    return this.clients.s3();
+  /** The `s3-restore` step's buckets: the environment's region, its staging ttl. */
+  objectStore(): ObjectStore {
+    return s3ObjectStore(() => this.clients.s3(), this.env.staging.ttl);
   }
+
+  /** Scrub's `keep`, refused before the restore where the team could not reach the copy. */
+  readonly keeper: { check(): void; keep(o: KeepRequest): Promise<AwsKeptCopy> } = {
+    // The team reaches a kept copy only through `staging.teamSecurityGroups`.
+    check: () => {
+      teamGroupsOf(this.env, this.opts.environmentName);
+    },
+    keep: (o) => this.keep(o),
+  };
 
   private context(): AwsContext {
     return {
@@ -125,16 +136,8 @@ export class AwsProvider implements Provider {
     return restoreDbFromPlan(this.context(), instanceClass, plan, opts);
   }
 
-  /**
-   * Refuse `keep` where it cannot hold, before the restore (scrub's preflight asks): the team
-   * reaches a kept copy only through `staging.teamSecurityGroups`.
-   */
-  checkKeep(): void {
-    teamGroupsOf(this.env, this.opts.environmentName);
-  }
-
-  /** Scrub's `keep`, after the scrub and leak scan passed: the team's groups, then the tags. */
-  async keep(o: { runId: string; until: Date; connection: ConnectionInfo }): Promise<AwsKeptCopy> {
+  /** After the scrub and leak scan passed: the team's groups, then the tags. */
+  private async keep(o: KeepRequest): Promise<AwsKeptCopy> {
     const { keepAwsCopy } = await import("./keep.js");
     const run = {
       env: this.env,

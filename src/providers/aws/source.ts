@@ -1,7 +1,6 @@
 import type { RDSClient } from "@aws-sdk/client-rds";
 import type { AwsEnvironment } from "../../definitions/config.js";
 import { inputError, platformError } from "../../errors.js";
-import { POINT_IN_TIME_PREFIX } from "../../steps/restore.js";
 import type { RestoreSource } from "../types.js";
 import { call, isNotFound, snapshotNotFound } from "./errors.js";
 import { listSnapshots, sharedFrom } from "./snapshots.js";
@@ -38,12 +37,8 @@ export type Wanted =
   | { kind: "pointInTime"; time: "latest" | Date };
 
 export function wantedOf(source: Exclude<RestoreSource, { kind: "archive" }>): Wanted {
-  if (source.kind === "before") return { kind: "before", before: source.before };
-  if (source.snapshot.startsWith(POINT_IN_TIME_PREFIX)) {
-    const t = source.snapshot.slice(POINT_IN_TIME_PREFIX.length);
-    return { kind: "pointInTime", time: t === "latest" ? "latest" : new Date(t) };
-  }
-  return { kind: "snapshot", id: source.snapshot };
+  if (source.kind === "snapshot") return { kind: "snapshot", id: source.snapshot };
+  return source;
 }
 
 export const isCluster = (env: AwsEnvironment) => "dbCluster" in env.production;

@@ -2,15 +2,9 @@ import { platformError } from "../../errors.js";
 import { clusterLayout, keptPgpassFile } from "../../state/layout.js";
 import type { ConnectionInfo } from "../../types.js";
 import { writeKeptPgpass } from "../pgpass.js";
+import type { KeptCopy } from "../types.js";
 import { clusterHome } from "./home.js";
 import { markKept } from "./owner.js";
-
-export interface KeptCopy {
-  until: string;
-  pgpassFile: string;
-  /** How the team connects; the password stays in the 0600 file, never on a screen or in a record. */
-  connect: string;
-}
 
 /**
  * Keep a run's scrubbed copy after the run: its label gets `keepUntil` (so the restore's dispose

@@ -1,11 +1,11 @@
 import path from "node:path";
 import type { LocalEnvironment } from "../../definitions/config.js";
-import { platformError } from "../../errors.js";
+import { inputError, platformError } from "../../errors.js";
 import { silentLogger, type Logger } from "../../log.js";
 import { withSession } from "../../db.js";
 import type { TableInfo } from "../../scrub/catalog.js";
-import type { ConnectionInfo } from "../../types.js";
 import type {
+  CopyKeeper,
   FailoverPair,
   FailoverPairRequest,
   Provider,
@@ -18,7 +18,7 @@ import type {
 import { detectArchiveFormat, restoreArchive } from "./archive.js";
 import { findServerBinaries, type ServerBinaries } from "./binaries.js";
 import { formatAge, formatBytes } from "./files.js";
-import { keepRunCopy, type KeptCopy } from "./keep.js";
+import { keepRunCopy } from "./keep.js";
 import { serverUser, type RunAs } from "./os-user.js";
 import { restoreSnapshot } from "./restore-snapshot.js";
 import { SandboxPrimary, sandboxPassword, sandboxPaths } from "./sandbox.js";
@@ -126,6 +126,13 @@ export class LocalProvider implements Provider {
   }
 
   async planRestore(source: RestoreSource): Promise<RestorePlan> {
+    if (source.kind === "pointInTime") {
+      throw inputError(
+        "POINT_IN_TIME_UNSUPPORTED",
+        `the ${this.name} provider has no point-in-time restore`,
+        "use from: { snapshot: latest } or { before: <time> }",
+      );
+    }
     if (source.kind === "archive") {
       const { format, size } = await detectArchiveFormat(source.path, source.format);
       return {
@@ -233,9 +240,7 @@ export class LocalProvider implements Provider {
   }
 
   /** Leave the run's scrubbed copy running for the team until `until` (scrub's `keep`). */
-  keep(o: { runId: string; until: Date; connection: ConnectionInfo }): Promise<KeptCopy> {
-    return keepRunCopy(this.opts.root, o);
-  }
+  readonly keeper: CopyKeeper = { keep: (o) => keepRunCopy(this.opts.root, o) };
 
   async release(): Promise<void> {
     await this.primary?.stop();
