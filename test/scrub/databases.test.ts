@@ -235,9 +235,11 @@ it("the scrub step hands the copy over only once every database passed", async (
   const kept: string[] = [];
   const provider = {
     name: "fake",
-    keep: async (o: { connection: ConnectionInfo }) => {
-      kept.push(o.connection.database);
-      return { until: "later", pgpassFile: "p", connect: "psql" };
+    keeper: {
+      keep: async (o: { connection: ConnectionInfo }) => {
+        kept.push(o.connection.database);
+        return { until: "later", pgpassFile: "p", connect: "psql" };
+      },
     },
   };
   const measured: Record<string, number | null> = {};
