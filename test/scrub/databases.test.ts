@@ -5,7 +5,7 @@ import { resolveSteps } from "../../src/definitions/steps.js";
 import type { DrillError } from "../../src/errors.js";
 import { scrubDatabases, type DatabaseScrubber } from "../../src/scrub/databases.js";
 import { scrub } from "../../src/steps/scrub.js";
-import type { StepContext } from "../../src/steps/types.js";
+import type { PreflightContext, StepContext } from "../../src/steps/types.js";
 import type { ConnectionInfo } from "../../src/types.js";
 import { useTestCluster } from "../helpers/cluster.js";
 import { SECRET, SHOP_SCRUBBER, SHOP_SQL, makeDatabase, q, scrubberOf } from "./fixture.js";
@@ -292,4 +292,14 @@ it("the scrub step hands the copy over only once every database passed", async (
     (e: unknown) => e,
   );
   expect((twice as DrillError).code).toBe("SCRUB_DATABASE_TWICE");
+});
+
+it("keep is refused (exit 2) before anything is rewritten when the provider declares no keeper", async () => {
+  const o = scrub.schema.parse({ scrubber: "shop", keep: "1h" });
+  const context = { provider: { name: "bare" }, steps: [] } as unknown as PreflightContext;
+  await expect(scrub.preflight!(o, context)).rejects.toMatchObject({
+    code: "KEEP_UNSUPPORTED",
+    exitCode: 2,
+    message: "scrub: keep is not supported by the bare provider",
+  });
 });
