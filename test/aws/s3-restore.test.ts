@@ -7,7 +7,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AwsProvider } from "../../src/providers/aws/provider.js";
-import { chooseAsOf } from "../../src/providers/aws/bucket-restore.js";
+import { chooseAsOf } from "../../src/providers/aws/bucket-versions.js";
 import { LocalS3Provider } from "../../src/providers/aws/local-s3.js";
 import { deleteStagingBucket } from "../../src/providers/aws/staging-bucket.js";
 import { LocalProvider } from "../../src/providers/local/provider.js";

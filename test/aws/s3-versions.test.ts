@@ -1,7 +1,8 @@
 import { CopyObjectCommand, ListObjectVersionsCommand, S3Client } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
-import { chooseAsOf, copyAll, listVersions } from "../../src/providers/aws/bucket-restore.js";
+import { copyAll } from "../../src/providers/aws/bucket-copy.js";
+import { chooseAsOf, listVersions } from "../../src/providers/aws/bucket-versions.js";
 
 // s3rver has no versions API: the versioned requests are checked at the SDK boundary.
 describe("s3-restore: versioned listing and copies (aws-sdk-client-mock)", () => {

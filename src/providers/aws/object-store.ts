@@ -7,8 +7,10 @@ import { parseS3Url } from "./s3-url.js";
 import { createStagingBucket, deleteStagingBucket, stagingBucketName } from "./staging-bucket.js";
 
 /**
- * S3 as the `s3-restore` step uses it. `ttlMs` is the environment's: the staging bucket's
- * `drill:expires-at` tag, after which `drill cleanup` may take it.
+ * S3 as the `s3-restore` step uses it: each object's version as of a time (bucket-versions.ts),
+ * copied into the run's staging bucket and proved to match its source (bucket-copy.ts). `ttlMs`
+ * is the environment's: the staging bucket's `drill:expires-at` tag, after which `drill cleanup`
+ * may take it.
  */
 export function s3ObjectStore(s3: () => Promise<S3Client>, ttlMs: number): ObjectStore {
   return {
