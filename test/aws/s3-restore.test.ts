@@ -9,7 +9,7 @@ import { chooseAsOf, verifyCopies } from "../../src/providers/aws/bucket-restore
 import { deleteStagingBucket } from "../../src/providers/aws/staging-bucket.js";
 import { runS3Restore, s3RestoreSchema } from "../../src/steps/s3-restore.js";
 import type { StepContext } from "../../src/steps/types.js";
-import { startS3rver } from "./s3rver.js";
+import { startS3rver } from "../helpers/s3rver.js";
 
 const RUN = "20261128-170000-assets-dddd";
 

@@ -5,7 +5,9 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunRecord } from "../../src/types.js";
-import { makeProject, runCli, serversUnder } from "../helpers/project.js";
+import { makeProject, runCli } from "../helpers/project.js";
+import { seedSandbox } from "../helpers/seeded-sandbox.js";
+import { processesNaming } from "../helpers/processes.js";
 
 const drill = (name: string, checks: string, extra = "") => `
 name: ${name}
@@ -45,10 +47,11 @@ beforeAll(async () => {
     "drills/broken.yaml":
       "name: broken\nenvironment: sandbox\nobjectivs: { rto: 5m }\nsteps:\n  - restor: {}\n",
   });
+  await seedSandbox(root);
 });
 
 afterAll(async () => {
-  expect(serversUnder(root)).toEqual([]);
+  expect(processesNaming(root)).toEqual([]);
 });
 
 const records = async (name: string): Promise<RunRecord[]> => {
@@ -98,7 +101,7 @@ describe("drill run", () => {
     expect(record.measurements.rpoMs!.value).toBeGreaterThanOrEqual(0);
     expect(record.storedAt).toBe(`.drill/history/small/${record.id}.json`);
     expect(JSON.parse(await readFile(join(root, record.storedAt!), "utf8"))).toEqual(record);
-    expect(serversUnder(root)).toEqual([]);
+    expect(processesNaming(root)).toEqual([]);
     expect(await stagingLeft()).toEqual([]);
   });
 
@@ -149,7 +152,7 @@ describe("drill run", () => {
         /^verify: check "rowCount customers": measured \d+, expected >= 100000000$/,
       ),
     ]);
-    expect(serversUnder(root)).toEqual([]);
+    expect(processesNaming(root)).toEqual([]);
     expect(await stagingLeft()).toEqual([]);
   });
 
@@ -163,7 +166,7 @@ describe("drill run", () => {
       error: { code: "STEP_TIMEOUT" },
     });
     expect(record.steps[2]).toMatchObject({ kind: "cleanup", outcome: "passed" });
-    expect(serversUnder(root)).toEqual([]);
+    expect(processesNaming(root)).toEqual([]);
   });
 
   it.each(["SIGINT", "SIGTERM"] as const)(
@@ -186,7 +189,7 @@ describe("drill run", () => {
       )[0]!;
       expect(latest.outcome).toBe("interrupted");
       expect(latest.steps.at(-1)).toMatchObject({ kind: "cleanup", outcome: "passed" });
-      expect(serversUnder(root)).toEqual([]);
+      expect(processesNaming(root)).toEqual([]);
       expect(await stagingLeft()).toEqual([]);
     },
   );

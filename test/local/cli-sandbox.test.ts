@@ -5,7 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Io } from "../../src/cli/io.js";
 import { sandboxCommand } from "../../src/cli/sandbox.js";
 import { LocalProvider } from "../../src/providers/local/provider.js";
-import { localEnv, noop, processesMatching, signal, tempRoot } from "./util.js";
+import { seedSandbox } from "../helpers/seeded-sandbox.js";
+import { localEnv, noop, signal } from "./util.js";
+import { processesNaming } from "../helpers/processes.js";
+import { tempDir } from "../helpers/temp.js";
 
 function io(cwd: string) {
   const text = { stdout: "", stderr: "" };
@@ -31,13 +34,13 @@ describe("drill sandbox status | reset", () => {
   let provider: LocalProvider;
 
   beforeAll(async () => {
-    root = await tempRoot("cli-sandbox");
+    root = await tempDir("cli-sandbox", { walkable: true });
     provider = new LocalProvider({ root, environment: localEnv() });
   });
 
   afterAll(async () => {
     await provider.release();
-    expect(processesMatching(root)).toEqual([]);
+    expect(processesNaming(root)).toEqual([]);
     await fs.rm(root, { recursive: true, force: true });
   });
 
@@ -49,6 +52,7 @@ describe("drill sandbox status | reset", () => {
   });
 
   it("shows the primary, its rows, snapshots and left-behind copies, and reset removes them all", async () => {
+    await seedSandbox(root);
     const prepared = await provider.prepare({ signal: signal(), progress: noop });
     const plan = await provider.planRestore({ kind: "snapshot", snapshot: "latest" });
     // A run that crashed: its copy is never disposed.
@@ -69,7 +73,7 @@ describe("drill sandbox status | reset", () => {
     const r = io(root);
     expect(await sandboxCommand("reset", r.io, localEnv())).toBe(0);
     expect(r.text.stdout).toContain("removed .drill/sandbox and 1 run copies");
-    expect(processesMatching(root)).toEqual([]);
+    expect(processesNaming(root)).toEqual([]);
     await expect(fs.stat(path.join(root, ".drill", "sandbox"))).rejects.toThrow();
     await expect(fs.stat(path.join(root, ".drill", "runs", "crashed-run"))).rejects.toThrow();
   });
