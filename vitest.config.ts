@@ -41,6 +41,8 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     setupFiles: ["test/helpers/cleanup.ts"],
+    // One seeded sandbox per run, copied by the files that need one (test/helpers/seeded-sandbox.ts).
+    globalSetup: ["test/helpers/seed-setup.ts"],
     testTimeout: 120_000,
     hookTimeout: 180_000,
     // Each integration file starts its own PostgreSQL clusters; two at a time fits 2 cores.

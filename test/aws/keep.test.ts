@@ -1,5 +1,4 @@
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import {
   DescribeDBClusterSnapshotsCommand,
@@ -14,6 +13,7 @@ import { stagingIdentifier } from "../../src/providers/aws/guard.js";
 import { scrub, scrubSchema } from "../../src/steps/scrub.js";
 import { STAGING_SG, TEAM_SG } from "./fake-ec2.js";
 import { ACCOUNT, awsEnv, fakeRds, makeProvider, restoreOpts } from "./fake-rds.js";
+import { tempDir } from "../helpers/temp.js";
 
 /** Issue 7: scrub's `keep` on AWS: the team's groups attached, the expiry moved, the copy left. */
 const RUN = "20261128-163012-orders-restore-3f9a";
@@ -24,7 +24,7 @@ let rds: ReturnType<typeof fakeRds>;
 let root: string;
 beforeEach(async () => {
   rds = fakeRds();
-  root = await mkdtemp(join(tmpdir(), "drill-aws-keep-"));
+  root = await tempDir("aws-keep");
   rds.mock.on(DescribeDBSnapshotsCommand, { DBInstanceIdentifier: "prod-orders" }).resolves({
     DBSnapshots: [
       {
@@ -50,7 +50,6 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   rds.mock.restore();
-  await rm(root, { recursive: true, force: true });
 });
 
 const names = () => rds.mock.calls().map((c) => c.args[0].constructor.name.replace(/Command$/, ""));

@@ -8,8 +8,10 @@ import { withSession } from "../../src/db.js";
 import { LocalS3Provider } from "../../src/providers/aws/local-s3.js";
 import type { Provider } from "../../src/providers/types.js";
 import { startTestCluster } from "../helpers/cluster.js";
-import { localEnv, processesMatching, tempRoot } from "../local/util.js";
-import { startS3rver } from "./s3rver.js";
+import { localEnv } from "../local/util.js";
+import { startS3rver } from "../helpers/s3rver.js";
+import { processesNaming } from "../helpers/processes.js";
+import { tempDir } from "../helpers/temp.js";
 
 const PG_DUMP = "/usr/lib/postgresql/15/bin/pg_dump";
 const ROWS = 200_000;
@@ -34,7 +36,7 @@ describe("S3 archives streamed into pg_restore (s3rver, real PostgreSQL)", () =>
       // Big enough (several MB of plain SQL) that S3 sends the body in many chunks.
       await db.query(`insert into orders select g, g * 1.5 from generate_series(1, ${ROWS}) g`);
     });
-    root = await tempRoot("s3-archive");
+    root = await tempDir("s3-archive", { walkable: true });
     const env = { ...process.env, PGPASSWORD: c.password ?? "" };
     const args = ["-h", c.host, "-p", String(c.port), "-U", c.user, "-d", c.database];
     const dump = (extra: string[]) => promisify(execFile)(PG_DUMP, [...args, ...extra], { env });
@@ -86,7 +88,7 @@ describe("S3 archives streamed into pg_restore (s3rver, real PostgreSQL)", () =>
       return { plan, copy, rows, lines };
     } finally {
       for (const d of disposers) await d();
-      expect(processesMatching(runId)).toEqual([]);
+      expect(processesNaming(runId)).toEqual([]);
     }
   };
 

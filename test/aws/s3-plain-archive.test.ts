@@ -5,8 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withSession } from "../../src/db.js";
 import { LocalS3Provider } from "../../src/providers/aws/local-s3.js";
 import type { Provider, RestoredCopy } from "../../src/providers/types.js";
-import { localEnv, processesMatching, tempRoot } from "../local/util.js";
-import { startS3rver } from "./s3rver.js";
+import { localEnv } from "../local/util.js";
+import { startS3rver } from "../helpers/s3rver.js";
+import { processesNaming } from "../helpers/processes.js";
+import { tempDir } from "../helpers/temp.js";
 
 const ROWS = 100_000;
 
@@ -23,7 +25,7 @@ describe("S3 plain SQL archives: declared, checked as they stream, never code (s
 
   beforeAll(async () => {
     ({ s3, stop: stopS3 } = await startS3rver());
-    root = await tempRoot("s3-plain");
+    root = await tempDir("s3-plain", { walkable: true });
     marker = path.join(root, "MARKER");
     await s3.send(new CreateBucketCommand({ Bucket: "backups" }));
     // Several MB of clean data first: the command comes in a late chunk of the stream.
@@ -58,7 +60,7 @@ describe("S3 plain SQL archives: declared, checked as they stream, never code (s
   });
   afterAll(async () => {
     await stopS3?.();
-    expect(processesMatching(root)).toEqual([]);
+    expect(processesNaming(root)).toEqual([]);
   });
 
   const restore = async (url: string, runId: string, format?: "plain") => {

@@ -17,7 +17,7 @@ import { s3Restore, s3RestoreSchema } from "../../src/steps/s3-restore.js";
 import type { StepContext } from "../../src/steps/types.js";
 import { localEnv } from "../local/util.js";
 import { awsEnv } from "./fake-rds.js";
-import { startS3rver } from "./s3rver.js";
+import { startS3rver } from "../helpers/s3rver.js";
 
 const RUN = "20261128-170000-assets-dddd";
 /** The run's clock: the bucket's expiry is counted from it, not from the machine's. */

@@ -1,5 +1,4 @@
 import { promises as fs } from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findServerBinaries } from "../../src/providers/local/binaries.js";
@@ -7,6 +6,7 @@ import { withSession } from "../../src/db.js";
 import type { ConnectionInfo } from "../../src/types.js";
 import { startTestCluster } from "../helpers/cluster.js";
 import { runOn, seen } from "./run-helper.js";
+import { tempDir } from "../helpers/temp.js";
 
 let pg: Awaited<ReturnType<typeof startTestCluster>>;
 const db = (database: string): ConnectionInfo => ({ ...pg.connection, database });
@@ -71,9 +71,8 @@ describe("amcheck", () => {
   });
 
   it("errors with a hint on a PostgreSQL build without amcheck", async () => {
-    // The embedded build, hard-linked (same disk, no copying) minus amcheck's files.
-    const bare = await fs.mkdtemp(path.join(os.tmpdir(), "drill-test-no-amcheck-"));
-    await fs.chmod(bare, 0o755);
+    // The embedded build minus amcheck's files, hard-linked where the temp dir is on its disk.
+    const bare = await tempDir("test-no-amcheck", { walkable: true });
     const native = path.dirname((await findServerBinaries("embedded")).bindir);
     await mirrorWithout(native, bare, (name) => name.startsWith("amcheck"));
     const other = await startTestCluster({ bin: path.join(bare, "bin") });
@@ -85,7 +84,6 @@ describe("amcheck", () => {
       );
     } finally {
       await other.stop();
-      await fs.rm(bare, { recursive: true, force: true });
     }
   });
 });
@@ -97,6 +95,12 @@ async function mirrorWithout(from: string, to: string, skip: (name: string) => b
     const [src, dst] = [path.join(from, e.name), path.join(to, e.name)];
     if (e.isDirectory()) await mirrorWithout(src, dst, skip);
     else if (e.isSymbolicLink()) await fs.symlink(await fs.readlink(src), dst);
-    else await fs.link(src, dst);
+    else
+      await fs.link(src, dst).catch(async (e: NodeJS.ErrnoException) => {
+        // The temp dir is often another disk (tmpfs): copied there, executable bits kept.
+        if (e.code !== "EXDEV") throw e;
+        await fs.copyFile(src, dst);
+        await fs.chmod(dst, (await fs.stat(src)).mode & 0o777);
+      });
   }
 }

@@ -1,8 +1,7 @@
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { validateCommand } from "../../src/cli/validate.js";
-import { fakeIo, project, removeProjects } from "../definitions/helpers.js";
-
-afterAll(removeProjects);
+import { fakeIo } from "../helpers/io.js";
+import { makeProject } from "../helpers/project.js";
 
 const CONFIG = "environments: { sandbox: { provider: local } }\n";
 
@@ -15,7 +14,10 @@ steps:
 ${checks}`;
 
 async function validate(checks: string) {
-  const root = await project({ "config/drill.yaml": CONFIG, "drills/shop.yaml": drill(checks) });
+  const root = await makeProject({
+    "config/drill.yaml": CONFIG,
+    "drills/shop.yaml": drill(checks),
+  });
   const f = fakeIo(root, {});
   const code = await validateCommand([], f.io);
   return { code, lines: f.err().trim().split("\n") };

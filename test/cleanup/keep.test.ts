@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanupProject } from "../../src/cleanup/cleanup.js";
 import { loadProject } from "../../src/definitions/project.js";
 import type { RunRecord } from "../../src/types.js";
-import { makeProject, REPO, runCli, serversUnder } from "../helpers/project.js";
+import { makeProject, REPO, runCli } from "../helpers/project.js";
+import { seedSandbox } from "../helpers/seeded-sandbox.js";
+import { processesNaming } from "../helpers/processes.js";
 
 /** Issue 3's `keep`: the scrubbed copy outlives the run for the team, then `drill cleanup` takes it. */
 const drill = (name: string, keep: string, extra = "") => `
@@ -32,11 +34,12 @@ beforeAll(async () => {
     "drills/long.yaml": drill("long", "1h"),
     "drills/refused.yaml": drill("refused", "1h", "  - failover: { target: staging }"),
   });
+  await seedSandbox(root);
 });
 
 afterAll(async () => {
   await runCli(["sandbox", "reset"], { cwd: root });
-  expect(serversUnder(root)).toEqual([]);
+  expect(processesNaming(root)).toEqual([]);
   await rm(root, { recursive: true, force: true });
 });
 
@@ -70,7 +73,7 @@ describe("scrub keep", () => {
     const octal = async (rel: string) => ((await stat(join(root, rel))).mode & 0o777).toString(8);
     expect(await Promise.all(modes.map(octal))).toEqual(["700", "700", "600"]);
     // The one exception to "nothing left running": the kept copy.
-    expect(serversUnder(root)).toHaveLength(1);
+    expect(processesNaming(root)).toHaveLength(1);
 
     if (psqlDir) {
       // The printed line, as the team would paste it.
@@ -106,7 +109,7 @@ describe("scrub keep", () => {
     const c = await runCli(["cleanup"], { cwd: root });
     expect(c.code, c.stderr).toBe(0);
     expect(c.stdout).toContain(`removed kept copy .drill/runs/${record.id}`);
-    expect(serversUnder(root)).toEqual([]);
+    expect(processesNaming(root)).toEqual([]);
     expect(existsSync(join(root, ".drill/runs", record.id))).toBe(false);
     expect(existsSync(kept.pgpassFile)).toBe(false);
   });
@@ -121,7 +124,7 @@ describe("scrub keep", () => {
     const c = await runCli(["cleanup"], { cwd: root });
     expect(c.code).toBe(0);
     expect(c.stdout).not.toContain(id);
-    expect(serversUnder(root)).toHaveLength(1);
+    expect(processesNaming(root)).toHaveLength(1);
 
     const loaded = await loadProject(root, {});
     if (!loaded.ok) throw new Error("project did not load");
@@ -131,7 +134,7 @@ describe("scrub keep", () => {
       "removed",
       id,
     ]);
-    expect(serversUnder(root)).toEqual([]);
+    expect(processesNaming(root)).toEqual([]);
     expect(existsSync(join(root, ".drill/kept", `${id}.pgpass`))).toBe(false);
   });
 
@@ -143,7 +146,7 @@ describe("scrub keep", () => {
     expect(record.findings).toEqual([
       "scrub: keep cannot be combined with a failover of the staging copy in the same drill",
     ]);
-    expect(serversUnder(root)).toEqual([]);
+    expect(processesNaming(root)).toEqual([]);
     const runs = join(root, ".drill/runs");
     expect(existsSync(runs) ? readdirSync(runs) : []).toEqual([]);
   });

@@ -16,8 +16,8 @@ import {
 } from "../../src/providers/local/processes.js";
 import { makeRunDir, runsDir } from "../../src/providers/local/run-cluster.js";
 import { sandboxPaths } from "../../src/providers/local/sandbox.js";
-import { serversUnder } from "../helpers/project.js";
 import { cleanupProjectRoot, deadPid, iso, load, lock } from "./fixtures.js";
+import { processesNaming } from "../helpers/processes.js";
 
 /** Real servers a killed run left: a run copy (and a tool still busy with it), the sandbox primary. */
 let root: string;
@@ -38,7 +38,7 @@ beforeAll(async () => {
 afterAll(async () => {
   // Whatever a failed assertion left running.
   await killAllUnder(root);
-  expect(serversUnder(root)).toEqual([]);
+  expect(processesNaming(root)).toEqual([]);
   await rm(root, { recursive: true, force: true });
 });
 

@@ -1,23 +1,22 @@
 import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { main } from "../../src/cli/main.js";
 import { EXAMPLE_FILES } from "../../src/cli/templates/index.js";
 import { exampleScrubber } from "../../src/cli/templates/scrubber.js";
 import { CREATE_TABLES } from "../../src/providers/local/shop-schema.js";
-import { fakeIo, project, removeProjects } from "../definitions/helpers.js";
+import { fakeIo } from "../helpers/io.js";
+import { makeProject } from "../helpers/project.js";
 import { columnsOf } from "../helpers/shop.js";
-
-afterAll(removeProjects);
 
 const PATHS = ["config/drill.yaml", "scrubbers/shop.yaml", "drills/example.yaml"];
 const read = (root: string, path: string) => readFile(join(root, path), "utf8");
 
 describe("drill init", () => {
   it("scaffolds files that validate and plan as they are, with no environment variables", async () => {
-    const root = await project({});
+    const root = await makeProject({});
     const init = fakeIo(root);
     expect(await main(["init"], init.io)).toBe(0);
     expect(EXAMPLE_FILES.map((f) => f.path)).toEqual(PATHS);
@@ -55,7 +54,7 @@ describe("drill init", () => {
 
   it("refuses with one line naming the files when any exists, and writes nothing", async () => {
     const mine = "environments: { sandbox: { provider: local } }\n";
-    const root = await project({ "config/drill.yaml": mine });
+    const root = await makeProject({ "config/drill.yaml": mine });
     const f = fakeIo(root);
     expect(await main(["init"], f.io)).toBe(2);
     expect(f.err()).toBe(
@@ -67,7 +66,7 @@ describe("drill init", () => {
     expect(existsSync(join(root, "scrubbers"))).toBe(false);
 
     // A second init over a full scaffold names all three and leaves an edited file as it was.
-    const full = await project({});
+    const full = await makeProject({});
     expect(await main(["init"], fakeIo(full).io)).toBe(0);
     await writeFile(join(full, "drills/example.yaml"), "# mine\n");
     const again = fakeIo(full);
@@ -79,7 +78,7 @@ describe("drill init", () => {
   });
 
   it("overwrites with --force", async () => {
-    const root = await project({
+    const root = await makeProject({
       "drills/example.yaml": "# mine\n",
       "drills/other.yaml": "# untouched\n",
     });

@@ -2,7 +2,8 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { expect, it } from "vitest";
 import type { RunRecord } from "../../src/types.js";
-import { makeProject, REPO, runCli, serversUnder } from "../helpers/project.js";
+import { makeProject, REPO, runCli } from "../helpers/project.js";
+import { processesNaming } from "../helpers/processes.js";
 
 /** The README's promise: the repository's own quickstart passes on a machine with nothing set up. */
 it("runs the repository's quickstart twice: the first creates the sandbox, the second reuses it", async () => {
@@ -35,12 +36,12 @@ it("runs the repository's quickstart twice: the first creates the sandbox, the s
   expect(a.measurements.scrubRows?.value).toBeGreaterThan(10_000);
   expect(a.measurements.rtoMs?.met).toBe(true);
   expect(a.measurements.rpoMs?.met).toBe(true);
-  expect(serversUnder(root)).toEqual([]);
+  expect(processesNaming(root)).toEqual([]);
 
   const second = await runCli(["run", "quickstart", "--json"], { cwd: root });
   expect(second.code).toBe(0);
   const b = JSON.parse(second.stdout) as RunRecord;
   expect(b.outcome).toBe("passed");
   expect(b.preparation?.details).toMatchObject({ created: false, snapshot: { taken: false } });
-  expect(serversUnder(root)).toEqual([]);
+  expect(processesNaming(root)).toEqual([]);
 });

@@ -6,7 +6,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunRecord } from "../../src/types.js";
 import { runMain } from "../helpers/io.js";
-import { makeProject, runCli, serversUnder } from "../helpers/project.js";
+import { makeProject, runCli } from "../helpers/project.js";
+import { seedSandbox } from "../helpers/seeded-sandbox.js";
+import { processesNaming } from "../helpers/processes.js";
 
 const drill = (name: string, checks: string, extra = "") => `
 name: ${name}
@@ -50,10 +52,11 @@ beforeAll(async () => {
     "drills/broken.yaml":
       "name: broken\nenvironment: sandbox\nobjectivs: { rto: 5m }\nsteps:\n  - restor: {}\n",
   });
+  await seedSandbox(root);
 });
 
 afterAll(async () => {
-  expect(serversUnder(root)).toEqual([]);
+  expect(processesNaming(root)).toEqual([]);
 });
 
 const records = async (name: string): Promise<RunRecord[]> => {
@@ -103,7 +106,7 @@ describe("drill run", () => {
     expect(record.measurements.rpoMs!.value).toBeGreaterThanOrEqual(0);
     expect(record.storedAt).toBe(`.drill/history/small/${record.id}.json`);
     expect(JSON.parse(await readFile(join(root, record.storedAt!), "utf8"))).toEqual(record);
-    expect(serversUnder(root)).toEqual([]);
+    expect(processesNaming(root)).toEqual([]);
     expect(await stagingLeft()).toEqual([]);
   });
 
@@ -154,7 +157,7 @@ describe("drill run", () => {
         /^verify: check "rowCount customers": measured \d+, expected >= 100000000$/,
       ),
     ]);
-    expect(serversUnder(root)).toEqual([]);
+    expect(processesNaming(root)).toEqual([]);
     expect(await stagingLeft()).toEqual([]);
   });
 
@@ -168,7 +171,7 @@ describe("drill run", () => {
       error: { code: "STEP_TIMEOUT" },
     });
     expect(record.steps[2]).toMatchObject({ kind: "cleanup", outcome: "passed" });
-    expect(serversUnder(root)).toEqual([]);
+    expect(processesNaming(root)).toEqual([]);
   });
 
   it.each(["SIGINT", "SIGTERM"] as const)(
@@ -191,7 +194,7 @@ describe("drill run", () => {
       )[0]!;
       expect(latest.outcome).toBe("interrupted");
       expect(latest.steps.at(-1)).toMatchObject({ kind: "cleanup", outcome: "passed" });
-      expect(serversUnder(root)).toEqual([]);
+      expect(processesNaming(root)).toEqual([]);
       expect(await stagingLeft()).toEqual([]);
     },
   );
@@ -244,7 +247,7 @@ describe("drill run", () => {
       ),
     );
     expect(existsSync(join(root, ".drill/sandbox/snapshots"))).toBe(true);
-    expect(serversUnder(root)).toEqual([]);
+    expect(processesNaming(root)).toEqual([]);
   });
 
   it("reports bad input with file, line and field, exit 2, no stack trace", async () => {

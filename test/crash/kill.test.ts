@@ -2,8 +2,9 @@ import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { RunRecord } from "../../src/types.js";
-import { runCli, serversUnder } from "../helpers/project.js";
+import { runCli } from "../helpers/project.js";
 import { crashProject, entries, runAndKill, type KillPoint } from "./project.js";
+import { processesNaming } from "../helpers/processes.js";
 
 /**
  * Issue 8: SIGKILL `drill run` at 20 moments spread over its run. After each kill, `drill
@@ -50,7 +51,7 @@ afterAll(async () => {
   console.log(`kill points (project ${root}):\n${table.join("\n")}`);
   // Whatever a failed assertion left: stopped and removed, so nothing outlives the file.
   await runCli(["sandbox", "reset"], { cwd: root });
-  expect(serversUnder(root)).toEqual([]);
+  expect(processesNaming(root)).toEqual([]);
   await rm(root, { recursive: true, force: true });
 });
 
@@ -61,7 +62,7 @@ const fullRun = async () => {
   expect(r.code, r.stdout).toBe(0);
   const record = JSON.parse(r.stdout) as RunRecord;
   expect(record.outcome).toBe("passed");
-  expect(serversUnder(root)).toEqual([]);
+  expect(processesNaming(root)).toEqual([]);
   return { wallMs: Date.now() - started, record };
 };
 
@@ -72,8 +73,8 @@ const history = async (runId: string): Promise<RunRecord | undefined> =>
   );
 
 it(`cleans up after ${KILLS} SIGKILLs spread over a run, and the next run passes`, async () => {
-  const first = await fullRun(); // creates and seeds the sandbox, takes its snapshot
-  table.push(`first run (seeds the sandbox): ${first.wallMs} ms`);
+  const first = await fullRun(); // starts the seeded sandbox copy
+  table.push(`first run: ${first.wallMs} ms`);
   const missed: number[] = [];
 
   for (const [i, point] of POINTS.entries()) {
@@ -89,7 +90,7 @@ it(`cleans up after ${KILLS} SIGKILLs spread over a run, and the next run passes
     const clean = await runCli(["cleanup"], { cwd: root });
     const cleanMs = Date.now() - cleanStart;
     expect(clean.code, clean.stdout + clean.stderr).toBe(0);
-    expect(serversUnder(root)).toEqual([]);
+    expect(processesNaming(root)).toEqual([]);
     expect(await entries(join(root, ".drill/runs"))).toEqual([]);
     expect(await entries(join(root, ".drill/locks"))).toEqual([]);
     expect(await entries(join(root, ".drill/running"))).toEqual([]);

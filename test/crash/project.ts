@@ -1,6 +1,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { makeProject, REPO, spawnDrill } from "../helpers/project.js";
+import { seedSandbox } from "../helpers/seeded-sandbox.js";
 
 /**
  * A small quickstart: the repository's sandbox shapes (scrubbers/shop.yaml, the quickstart's
@@ -25,14 +26,17 @@ steps:
       expect: { maxDowntime: 30s, lostWrites: 0 }
 `;
 
+/** The crash project, its sandbox copied from the seed (as its first run would make it). */
 export async function crashProject(): Promise<string> {
   const shop = await readFile(join(REPO, "scrubbers/shop.yaml"), "utf8");
   if (!/^deterministic: false/m.test(shop)) throw new Error("scrubbers/shop.yaml changed shape");
-  return makeProject({
+  const root = await makeProject({
     "config/drill.yaml": "environments:\n  sandbox: { provider: local, scale: 0.02 }\n",
     "drills/crash.yaml": CRASH_DRILL,
     "scrubbers/shop.yaml": shop,
   });
+  await seedSandbox(root);
+  return root;
 }
 
 /** What a folder holds now (nothing when it does not exist). */

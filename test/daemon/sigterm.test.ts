@@ -1,8 +1,9 @@
 import { rm } from "node:fs/promises";
 import { afterAll, describe, expect, it } from "vitest";
 import { FileHistoryStore } from "../../src/history/file-store.js";
-import { makeProject, serversUnder, spawnDrill } from "../helpers/project.js";
+import { makeProject, spawnDrill } from "../helpers/project.js";
 import { join } from "node:path";
+import { processesNaming } from "../helpers/processes.js";
 
 let root: string | undefined;
 afterAll(async () => {
@@ -53,6 +54,6 @@ describe("drill daemon and SIGTERM", () => {
       "cleanup passed",
     ]);
     expect(stderr).toContain("run skipped: the drill's previous run overlaps this slot");
-    expect(serversUnder(root)).toEqual([]);
+    expect(processesNaming(root)).toEqual([]);
   }, 120_000);
 });

@@ -1,13 +1,13 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { listCommand } from "../../src/cli/list.js";
 import { schemaCommand } from "../../src/cli/schema.js";
 import { validateCommand } from "../../src/cli/validate.js";
 import { formatProblem } from "../../src/definitions/problems.js";
-import { fakeIo, FIXTURES, project, removeProjects, VALID_CONFIG, VALID_DRILL } from "./helpers.js";
-
-afterAll(removeProjects);
+import { FIXTURES, VALID_CONFIG, VALID_DRILL } from "./helpers.js";
+import { fakeIo } from "../helpers/io.js";
+import { makeProject } from "../helpers/project.js";
 
 const GOOD = join(FIXTURES, "good");
 const ENV = {
@@ -50,7 +50,7 @@ describe("validateCommand", () => {
   });
 
   it("validates only the files given, by folder", async () => {
-    const root = await project({
+    const root = await makeProject({
       "config/drill.yaml": VALID_CONFIG,
       "drills/quickstart.yaml": VALID_DRILL,
       "drills/broken.yaml": "name: broken\n",
@@ -135,7 +135,7 @@ describe("schemaCommand", () => {
   });
 
   it("writes schema/*.schema.json under the cwd", async () => {
-    const root = await project({});
+    const root = await makeProject({});
     const f = fakeIo(root);
     expect(await schemaCommand(f.io, { write: true })).toBe(0);
     expect(f.out()).toBe(

@@ -1,16 +1,15 @@
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { formatProblems, loadProject } from "../../src/definitions/project.js";
-import { FIXTURES, project, removeProjects, VALID_CONFIG, VALID_DRILL } from "./helpers.js";
+import { FIXTURES, VALID_CONFIG, VALID_DRILL } from "./helpers.js";
+import { makeProject } from "../helpers/project.js";
 import { join } from "node:path";
-
-afterAll(removeProjects);
 
 async function problems(
   files: Record<string, string | Uint8Array>,
   env: Record<string, string> = {},
   only?: string[],
 ) {
-  const root = await project(files);
+  const root = await makeProject(files);
   const r = await loadProject(root, env, only ? { only } : {});
   return r.ok ? [] : formatProblems(r.problems);
 }
@@ -39,7 +38,7 @@ describe("loadProject", () => {
   });
 
   it("uses default config when there is no config folder", async () => {
-    const r = await loadProject(await project({}), {});
+    const r = await loadProject(await makeProject({}), {});
     if (!r.ok) throw new Error("expected ok");
     expect(r.project.config).toEqual({
       environments: {},
@@ -205,7 +204,7 @@ describe("loadProject", () => {
     };
 
     it("loads only the named drills, so a broken unrelated drill does not block them", async () => {
-      const root = await project(files);
+      const root = await makeProject(files);
       const r = await loadProject(root, {}, { only: ["quickstart", "elsewhere/solo.yaml"] });
       if (!r.ok) throw new Error(formatProblems(r.problems).join("\n"));
       expect([...r.project.drills.entries()].map(([n, d]) => [n, d.file])).toEqual([

@@ -5,7 +5,9 @@ import { failoverUnderProbe, type FailoverSettings } from "../../src/failover/ru
 import { LocalProvider } from "../../src/providers/local/provider.js";
 import type { FailoverPair, RestoredCopy } from "../../src/providers/types.js";
 import { freePort } from "../../src/providers/local/ports.js";
-import { localEnv, noop, processesMatching, signal, tempRoot } from "../local/util.js";
+import { seededRoot } from "../helpers/seeded-sandbox.js";
+import { localEnv, noop, signal } from "../local/util.js";
+import { processesNaming } from "../helpers/processes.js";
 
 /**
  * Real failovers of a restored copy with a streaming standby. One copy, one pair: each test
@@ -23,7 +25,7 @@ describe("failover of a local pair under the write probe", () => {
   };
 
   beforeAll(async () => {
-    root = await tempRoot("failover");
+    root = await seededRoot("failover");
     provider = new LocalProvider({ root, environment: localEnv() });
     await provider.prepare({ signal: signal(), progress: noop });
     const plan = await provider.planRestore({ kind: "snapshot", snapshot: "latest" });
@@ -38,7 +40,7 @@ describe("failover of a local pair under the write probe", () => {
   afterAll(async () => {
     for (const u of undo.reverse()) await u.fn();
     await provider.release();
-    expect(processesMatching(root)).toEqual([]);
+    expect(processesNaming(root)).toEqual([]);
     await fs.rm(root, { recursive: true, force: true });
   });
 

@@ -8,18 +8,20 @@ import { sandboxStandbyPaths } from "../../src/providers/local/failover.js";
 import { LocalProvider } from "../../src/providers/local/provider.js";
 import { sandboxPassword, sandboxPaths } from "../../src/providers/local/sandbox.js";
 import { systemClock } from "../../src/types.js";
-import { localEnv, noop, processesMatching, tempRoot } from "../local/util.js";
+import { seededRoot } from "../helpers/seeded-sandbox.js";
+import { localEnv, noop } from "../local/util.js";
+import { processesNaming } from "../helpers/processes.js";
 
 /** The `failover` step through the engine, on a restored copy and on the sandbox "production". */
 describe("failover step", () => {
   let root: string;
 
   beforeAll(async () => {
-    root = await tempRoot("failover-step");
+    root = await seededRoot("failover-step");
   });
 
   afterAll(async () => {
-    expect(processesMatching(root)).toEqual([]);
+    expect(processesNaming(root)).toEqual([]);
     await fs.rm(root, { recursive: true, force: true });
   });
 

@@ -34,10 +34,9 @@ import { scrub } from "../../src/steps/scrub.js";
 import type { StepContext, Target } from "../../src/steps/types.js";
 import { verify } from "../../src/steps/verify.js";
 import { awsEnv, fakeRds, makeProvider, restoreOpts } from "../aws/fake-rds.js";
-import { fakeIo, project, removeProjects } from "../definitions/helpers.js";
-import { makeProject, runCli, serversUnder } from "../helpers/project.js";
-
-afterAll(removeProjects);
+import { fakeIo } from "../helpers/io.js";
+import { makeProject, runCli } from "../helpers/project.js";
+import { processesNaming } from "../helpers/processes.js";
 
 const RUN = "20261128-163012-orders-restore-3f9a";
 const ID = stagingIdentifier(RUN);
@@ -146,7 +145,7 @@ describe("scrub and verify work only on the run's restored copy", () => {
   });
 
   it("drill validate: exit 2 with the line to fix", async () => {
-    const root = await project({
+    const root = await makeProject({
       "config/drill.yaml": "environments: { sandbox: { provider: local } }\n",
       "scrubbers/shop.yaml": "deterministic: false\ntables: { t: { id: keep } }\n",
       "drills/x.yaml": drillText("  - scrub: { scrubber: shop }\n"),
@@ -332,7 +331,7 @@ steps:
       );
       // Nothing made: no sandbox, no run folder, no lock, no record, no server.
       expect(existsSync(join(root, ".drill"))).toBe(false);
-      expect(serversUnder(root)).toEqual([]);
+      expect(processesNaming(root)).toEqual([]);
     });
   });
 });

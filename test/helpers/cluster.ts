@@ -1,12 +1,12 @@
 import { afterAll, beforeAll } from "vitest";
 import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { findServerBinaries } from "../../src/providers/local/binaries.js";
 import { Cluster } from "../../src/providers/local/cluster.js";
 import { serverUser, type RunAs } from "../../src/providers/local/os-user.js";
 import type { ConnectionInfo } from "../../src/types.js";
+import { tempDir } from "./temp.js";
 
 /**
  * A throwaway PostgreSQL cluster (embedded binaries, free port, temp folder) for tests. Call
@@ -26,8 +26,8 @@ export async function startTestCluster(
   } = {},
 ): Promise<{ connection: ConnectionInfo; dir: string; stop(): Promise<void> }> {
   const owned = opts.dir === undefined;
-  const dir = opts.dir ?? (await fs.mkdtemp(path.join(os.tmpdir(), "drill-test-pg-")));
-  // mkdtemp makes a 0700 folder; the server runs as `postgres` when we are root.
+  const dir = opts.dir ?? (await tempDir("test-pg"));
+  // A temp folder is 0700; the server runs as `postgres` when we are root.
   await fs.mkdir(dir, { recursive: true });
   await fs.chmod(dir, 0o755);
   const as = await serverUser();

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -7,8 +7,8 @@ import { tempDir } from "./temp.js";
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const DRILL_BIN = join(REPO, "bin", "drill.js");
 
-/** A throwaway project folder with the given files (path → text). */
-export async function makeProject(files: Record<string, string>): Promise<string> {
+/** A throwaway project folder with the given files (path → content), removed after the file. */
+export async function makeProject(files: Record<string, string | Uint8Array>): Promise<string> {
   // 0755 lets the `postgres` user reach clusters under <root>/.drill.
   const root = await tempDir("project", { walkable: true });
   for (const [path, text] of Object.entries(files)) {
@@ -73,10 +73,4 @@ export function runCli(
     child.on("error", fail);
     child.on("close", (code) => done({ code, stdout, stderr }));
   });
-}
-
-/** PostgreSQL processes whose command line names a folder under `root` (none should outlive a run). */
-export function serversUnder(root: string): string[] {
-  const out = spawnSync("ps", ["-eo", "pid,args"], { encoding: "utf8" }).stdout;
-  return out.split("\n").filter((l) => l.includes(root) && /postgres|pg_ctl/.test(l));
 }

@@ -1,5 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FileHistoryStore } from "../../src/history/file-store.js";
@@ -7,19 +6,21 @@ import { PgHistoryStore } from "../../src/history/pg-store.js";
 import { S3HistoryStore } from "../../src/history/s3-store.js";
 import { latest, type HistoryStore } from "../../src/history/store.js";
 import { startTestCluster } from "../helpers/cluster.js";
-import { record, startS3 } from "./helpers.js";
+import { record } from "./helpers.js";
+import { startS3rver } from "../helpers/s3rver.js";
+import { tempDir } from "../helpers/temp.js";
 
 /** Every store keeps the same records the same way: one contract, three stores. */
 const stores: Record<string, () => Promise<{ store: HistoryStore; stop(): Promise<void> }>> = {
   file: async () => {
-    const dir = await mkdtemp(join(tmpdir(), "drill-history-"));
+    const dir = await tempDir("history");
     return {
       store: new FileHistoryStore(join(dir, ".drill/history"), dir),
       stop: () => rm(dir, { recursive: true, force: true }),
     };
   },
   s3: async () => {
-    const s3 = await startS3("drill-runs");
+    const s3 = await startS3rver(["drill-runs"]);
     const store = new S3HistoryStore({
       url: "s3://drill-runs/team/history",
       endpoint: s3.endpoint,

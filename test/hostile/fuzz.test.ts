@@ -7,32 +7,18 @@
  * Reproduce a failure with FUZZ_SEED=<seed> and the case index from the message.
  */
 import { spawn } from "node:child_process";
-import { mkdtemp, mkdir, readdir, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
 import { validateCommand } from "../../src/cli/validate.js";
-import { fakeIo } from "../definitions/helpers.js";
-import { DRILL_BIN } from "../helpers/project.js";
+import { fakeIo } from "../helpers/io.js";
+import { DRILL_BIN, makeProject } from "../helpers/project.js";
 import { caseAt, FILES, PROBLEM_LINE, STACK, type FuzzCase } from "./mutate.js";
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed_d811);
 const IN_PROCESS_CASES = Number(process.env.FUZZ_CASES ?? 2000);
 const CLI_CASES = Number(process.env.FUZZ_CLI_CASES ?? 40);
 const CASE_LIMIT_MS = 5000;
-
-const roots: string[] = [];
-afterAll(() => Promise.all(roots.map((d) => rm(d, { recursive: true, force: true }))));
-
-async function writeProject(c: FuzzCase): Promise<string> {
-  const root = await mkdtemp(join(tmpdir(), "drill-fuzz-"));
-  roots.push(root);
-  for (const [rel, content] of Object.entries(c.files)) {
-    await mkdir(dirname(join(root, rel)), { recursive: true });
-    await writeFile(join(root, rel), content);
-  }
-  return root;
-}
 
 /** Every file under `root`, relative, except what lives under `.drill/`. */
 async function tree(root: string): Promise<string[]> {
@@ -78,7 +64,7 @@ describe("fuzzed definition files", () => {
     let slowest = 0;
     for (let i = 0; i < IN_PROCESS_CASES; i++) {
       const c = caseAt(SEED, i);
-      const root = await writeProject(c);
+      const root = await makeProject(c.files);
       const f = fakeIo(root, c.env);
       const started = performance.now();
       let code: number | null;
@@ -116,7 +102,7 @@ describe("fuzzed definition files", () => {
     const worker = async () => {
       while (next < cases.length) {
         const c = cases[next++]!;
-        const root = await writeProject(c);
+        const root = await makeProject(c.files);
         const started = performance.now();
         const r = await runValidate(root, c);
         const ms = performance.now() - started;

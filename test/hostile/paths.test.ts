@@ -3,19 +3,18 @@
  * are plain by schema; a restore's relative `archive:` may not climb out of the project. An
  * absolute archive path is the team's explicit choice and stays allowed, as does s3://.
  */
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { validateCommand } from "../../src/cli/validate.js";
 import { climbsOut, sourceOf } from "../../src/steps/restore.js";
-import { fakeIo, project, removeProjects } from "../definitions/helpers.js";
+import { fakeIo } from "../helpers/io.js";
+import { makeProject } from "../helpers/project.js";
 import { BASE } from "./mutate.js";
-
-afterAll(removeProjects);
 
 const ARCHIVE_MESSAGE =
   'a relative archive path must stay inside the project (no ".." out of it); write an absolute path to restore a dump kept elsewhere';
 
 async function validate(files: Record<string, string>) {
-  const root = await project({
+  const root = await makeProject({
     "config/drill.yaml": BASE.config,
     "scrubbers/shop.yaml": BASE.scrubber,
     ...files,

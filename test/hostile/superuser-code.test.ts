@@ -12,7 +12,8 @@ import { useTestCluster } from "../helpers/cluster.js";
 import { runMain } from "../helpers/io.js";
 import { makeProject, REPO } from "../helpers/project.js";
 import { tempDir } from "../helpers/temp.js";
-import { localEnv, noop, processesMatching, signal } from "../local/util.js";
+import { localEnv, noop, signal } from "../local/util.js";
+import { processesNaming } from "../helpers/processes.js";
 import {
   CHECKS,
   makeHostile,
@@ -131,7 +132,7 @@ describe("restored code never runs as a superuser", () => {
     });
     expectHarmless(during, ["check", "definer", "generated", "index", "matview"]);
     expect(await markerFiles()).toEqual([`control-${prod.port}`]);
-    expect(processesMatching(root)).toEqual([]);
+    expect(processesNaming(root)).toEqual([]);
   }, 300_000);
 
   it("(b) a snapshot of the local sandbox: the same code, handed to the working role first", async () => {
@@ -187,6 +188,6 @@ describe("restored code never runs as a superuser", () => {
       await provider.release();
     }
     await runMain(["sandbox", "reset"], root).catch(() => {});
-    expect(processesMatching(root)).toEqual([]);
+    expect(processesNaming(root)).toEqual([]);
   }, 300_000);
 });

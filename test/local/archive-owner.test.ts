@@ -8,7 +8,8 @@ import { LocalProvider } from "../../src/providers/local/provider.js";
 import type { RestoredCopy } from "../../src/providers/types.js";
 import type { ConnectionInfo } from "../../src/types.js";
 import { useTestCluster } from "../helpers/cluster.js";
-import { localEnv, noop, signal, tempRoot } from "./util.js";
+import { localEnv, noop, signal } from "./util.js";
+import { tempDir } from "../helpers/temp.js";
 
 /**
  * Archives load as the working role: extensions the archive lists are made by the superuser
@@ -29,7 +30,7 @@ async function dump(database: string, sql: string, format: "-Fc" | "-Fp", file: 
 }
 
 async function restore(file: string, runId: string, format?: "plain") {
-  const root = await tempRoot("archive-owner");
+  const root = await tempDir("archive-owner", { walkable: true });
   const provider = new LocalProvider({ root, environment: localEnv() });
   const plan = await provider.planRestore({
     kind: "archive",
@@ -60,7 +61,7 @@ describe.skipIf(
   )),
 )("archives load as the working role", () => {
   it("makes the archive's extension in its schema as the superuser, skips what replicates; the rest is drill_owner's", async () => {
-    const dir = await tempRoot("archive-owner-dumps");
+    const dir = await tempDir("archive-owner-dumps", { walkable: true });
     const file = path.join(dir, "ext.dump");
     await dump(
       "with_ext",
@@ -100,7 +101,7 @@ describe.skipIf(
   }, 120_000);
 
   it("refuses, in one line and exit 2, what only a superuser may create", async () => {
-    const dir = await tempRoot("archive-owner-dumps");
+    const dir = await tempDir("archive-owner-dumps", { walkable: true });
     const custom = path.join(dir, "internal.dump");
     await dump(
       "with_internal",

@@ -7,7 +7,9 @@ import { withSession } from "../../src/db.js";
 import { LocalProvider } from "../../src/providers/local/provider.js";
 import { sandboxPassword } from "../../src/providers/local/sandbox.js";
 import type { RestoredCopy } from "../../src/providers/types.js";
-import { localEnv, noop, processesMatching, signal, tempRoot } from "./util.js";
+import { seededRoot } from "../helpers/seeded-sandbox.js";
+import { localEnv, noop, signal } from "./util.js";
+import { processesNaming } from "../helpers/processes.js";
 
 const PG_DUMP = "/usr/lib/postgresql/15/bin/pg_dump";
 const hasPgDump = await fs.access(PG_DUMP).then(
@@ -56,7 +58,7 @@ describe.skipIf(!hasPgDump)("local provider: archive restores", () => {
     );
 
   beforeAll(async () => {
-    root = await tempRoot("archive");
+    root = await seededRoot("archive");
     provider = new LocalProvider({ root, environment: localEnv() });
     const prepared = await provider.prepare({ signal: signal(), progress: noop });
     const env = { ...process.env, PGPASSWORD: await sandboxPassword(root) };
@@ -92,7 +94,7 @@ describe.skipIf(!hasPgDump)("local provider: archive restores", () => {
     for (const c of copies) await c.dispose();
     for (const d of disposers) await d();
     await provider.release();
-    expect(processesMatching(root)).toEqual([]);
+    expect(processesNaming(root)).toEqual([]);
     await fs.rm(root, { recursive: true, force: true });
   });
 
@@ -101,7 +103,7 @@ describe.skipIf(!hasPgDump)("local provider: archive restores", () => {
     expect(await p.prepare({ signal: signal(), progress: noop, production: false })).toEqual({
       sandbox: "not used",
     });
-    expect(processesMatching(root)).toEqual([]);
+    expect(processesNaming(root)).toEqual([]);
     const r = await restore(p, customDump, "20261128-100000-noprod-0001");
     expect(r.error).toBeUndefined();
     expect(await count(r.copy!, "orders")).toBe(orders);
@@ -121,7 +123,7 @@ describe.skipIf(!hasPgDump)("local provider: archive restores", () => {
     );
     expect(fks).toBe(3);
     await r.copy!.dispose();
-    expect(processesMatching(path.join(root, ".drill", "runs", "run-custom"))).toEqual([]);
+    expect(processesNaming(path.join(root, ".drill", "runs", "run-custom"))).toEqual([]);
     await expect(fs.stat(path.join(root, ".drill", "runs", "run-custom"))).rejects.toThrow();
   });
 

@@ -11,7 +11,10 @@ import { sandboxPaths } from "../../src/providers/local/sandbox.js";
 import { awsKeptPgpassFile, keptPgpassFile } from "../../src/state/layout.js";
 import { writeRunningMarker } from "../../src/state/running.js";
 import { runCli } from "../helpers/project.js";
-import { localEnv, noop, processesMatching, signal, tempRoot } from "./util.js";
+import { seedSandbox } from "../helpers/seeded-sandbox.js";
+import { localEnv, noop, signal } from "./util.js";
+import { processesNaming } from "../helpers/processes.js";
+import { tempDir } from "../helpers/temp.js";
 
 function io(cwd: string) {
   const text = { stdout: "", stderr: "" };
@@ -37,7 +40,7 @@ describe("drill sandbox status | reset", () => {
   let provider: LocalProvider;
 
   beforeAll(async () => {
-    root = await tempRoot("cli-sandbox");
+    root = await tempDir("cli-sandbox", { walkable: true });
     // For the CLI (`drill sandbox reset` as a user runs it); the other tests call the command.
     await fs.mkdir(path.join(root, "config"));
     await fs.writeFile(
@@ -49,7 +52,7 @@ describe("drill sandbox status | reset", () => {
 
   afterAll(async () => {
     await provider.release();
-    expect(processesMatching(root)).toEqual([]);
+    expect(processesNaming(root)).toEqual([]);
     await fs.rm(root, { recursive: true, force: true });
   });
 
@@ -61,6 +64,7 @@ describe("drill sandbox status | reset", () => {
   });
 
   it("shows the primary, its rows, snapshots and left-behind copies, and reset removes them all", async () => {
+    await seedSandbox(root);
     const prepared = await provider.prepare({ signal: signal(), progress: noop });
     const plan = await provider.planRestore({ kind: "snapshot", snapshot: "latest" });
     // A run that crashed: its copy is never disposed.
@@ -81,7 +85,7 @@ describe("drill sandbox status | reset", () => {
     const r = io(root);
     expect(await sandboxCommand("reset", r.io, localEnv())).toBe(0);
     expect(r.text.stdout).toContain("removed .drill/sandbox and 1 run copies");
-    expect(processesMatching(root)).toEqual([]);
+    expect(processesNaming(root)).toEqual([]);
     await expect(fs.stat(path.join(root, ".drill", "sandbox"))).rejects.toThrow();
     await expect(fs.stat(path.join(root, ".drill", "runs", "crashed-run"))).rejects.toThrow();
   });
@@ -120,7 +124,7 @@ describe("drill sandbox status | reset", () => {
     const again = io(root);
     expect(await sandboxCommand("reset", again.io, localEnv())).toBe(0);
     expect(again.text.stdout).toContain("removed .drill/sandbox");
-    expect(processesMatching(root)).toEqual([]);
+    expect(processesNaming(root)).toEqual([]);
     await expect(fs.stat(p.base)).rejects.toThrow();
   });
 

@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { promises as fs } from "node:fs";
 import net from "node:net";
 import path from "node:path";
@@ -8,15 +7,10 @@ import { findServerBinaries } from "../../src/providers/local/binaries.js";
 import { COPY_SETTINGS, Cluster } from "../../src/providers/local/cluster.js";
 import { serverUser } from "../../src/providers/local/os-user.js";
 import { startTestCluster } from "../helpers/cluster.js";
-import { tempRoot } from "./util.js";
+import { processesNaming } from "../helpers/processes.js";
+import { tempDir } from "../helpers/temp.js";
 
-const running = (dir: string) => {
-  try {
-    return execFileSync("pgrep", ["-f", dir], { encoding: "utf8" }).trim() !== "";
-  } catch {
-    return false;
-  }
-};
+const running = (dir: string) => processesNaming(dir).length > 0;
 
 describe("startTestCluster", () => {
   const stops: (() => Promise<void>)[] = [];
@@ -42,7 +36,7 @@ describe("startTestCluster", () => {
   });
 
   it("moves to another port when the one it wanted is taken, and reports start failures with the log", async () => {
-    const root = await tempRoot("cluster");
+    const root = await tempDir("cluster", { walkable: true });
     const cluster = new Cluster(
       await findServerBinaries("embedded"),
       path.join(root, "c", "data"),
@@ -81,7 +75,7 @@ describe("startTestCluster", () => {
 
 describe("a restored copy's server settings", () => {
   it("never archives into the backup's archive nor starts its subscriptions' workers, whatever its config says", async () => {
-    const root = await tempRoot("copy-settings");
+    const root = await tempDir("copy-settings", { walkable: true });
     const marker = path.join(root, "archived");
     const bins = await findServerBinaries("embedded");
     const as = await serverUser();

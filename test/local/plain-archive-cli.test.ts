@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { makeProject, runCli } from "../helpers/project.js";
-import { processesMatching } from "./util.js";
+import { processesNaming } from "../helpers/processes.js";
 
 /** The CLI as a team runs it: a hostile plain archive is bad input (exit 2), never code. */
 describe("drill run/plan with plain SQL archives", () => {
@@ -31,7 +31,7 @@ describe("drill run/plan with plain SQL archives", () => {
       `${join(root, "dumps/evil.sql")}:2:1: a psql meta-command`,
     );
     expect(existsSync(join(root, "MARKER"))).toBe(false);
-    expect(processesMatching(root)).toEqual([]);
+    expect(processesNaming(root)).toEqual([]);
   });
 
   it("`drill plan` refuses an undeclared plain file, naming format: plain", async () => {

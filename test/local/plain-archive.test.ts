@@ -10,7 +10,9 @@ import { psqlInvocation } from "../../src/providers/feed-tool.js";
 import { PlainSqlGuard } from "../../src/providers/plain-sql.js";
 import type { RestoredCopy, RestoreSource } from "../../src/providers/types.js";
 import { useTestCluster } from "../helpers/cluster.js";
-import { localEnv, noop, processesMatching, signal, tempRoot } from "./util.js";
+import { localEnv, noop, signal } from "./util.js";
+import { processesNaming } from "../helpers/processes.js";
+import { tempDir } from "../helpers/temp.js";
 
 const PG_DUMP = "/usr/lib/postgresql/15/bin/pg_dump";
 /** A value whose COPY text starts with a backslash: the data line begins with `\\!`. */
@@ -49,7 +51,7 @@ describe("local plain SQL archives: declared, checked line by line, never code",
   };
 
   beforeAll(async () => {
-    root = await tempRoot("plain-archive");
+    root = await tempDir("plain-archive", { walkable: true });
     marker = path.join(root, "MARKER");
     provider = new LocalProvider({ root, environment: localEnv() });
     await provider.prepare({ signal: signal(), progress: noop, production: false });
@@ -57,7 +59,7 @@ describe("local plain SQL archives: declared, checked line by line, never code",
   afterAll(async () => {
     for (const d of disposers) await d();
     await provider.release();
-    expect(processesMatching(root)).toEqual([]);
+    expect(processesNaming(root)).toEqual([]);
   });
 
   it("refuses `\\!` and `\\copy … to program` with file and line (exit 2); MARKER never appears", async () => {

@@ -8,7 +8,9 @@ import { LocalProvider } from "../../src/providers/local/provider.js";
 import { readState, sandboxPassword, sandboxPaths } from "../../src/providers/local/sandbox.js";
 import type { RestoredCopy } from "../../src/providers/types.js";
 import type { ConnectionInfo } from "../../src/types.js";
-import { localEnv, noop, processesMatching, signal, tempRoot } from "./util.js";
+import { localEnv, noop, signal } from "./util.js";
+import { processesNaming } from "../helpers/processes.js";
+import { tempDir } from "../helpers/temp.js";
 
 const TABLES = ["customers", "orders", "order_items", "payments"];
 
@@ -38,7 +40,7 @@ describe("local provider: sandbox, snapshots, restore", () => {
   const progress: string[] = [];
 
   beforeAll(async () => {
-    root = await tempRoot("sandbox");
+    root = await tempDir("sandbox", { walkable: true });
     provider = new LocalProvider({ root, environment: localEnv() });
     prepared = await provider.prepare({ signal: signal(), progress: (m) => progress.push(m) });
     atSnapshot = await counts(await primaryConn(root, prepared.primaryPort as number));
@@ -47,7 +49,7 @@ describe("local provider: sandbox, snapshots, restore", () => {
   afterAll(async () => {
     for (const c of copies) await c.dispose();
     await provider.release();
-    expect(processesMatching(root)).toEqual([]);
+    expect(processesNaming(root)).toEqual([]);
     await fs.rm(root, { recursive: true, force: true });
   });
 
@@ -74,7 +76,7 @@ describe("local provider: sandbox, snapshots, restore", () => {
   });
 
   it("seeds the same data for the same scale", async () => {
-    const other = await tempRoot("sandbox-twin");
+    const other = await tempDir("sandbox-twin", { walkable: true });
     const twin = new LocalProvider({
       root: other,
       environment: localEnv({ backupInterval: 1e12 }),
@@ -150,10 +152,10 @@ describe("local provider: sandbox, snapshots, restore", () => {
     });
 
     const dataDir = path.join(root, ".drill", "runs", "run-restore", "pgdata");
-    expect(processesMatching(dataDir)).toHaveLength(1);
+    expect(processesNaming(dataDir)).toHaveLength(1);
     await copy.dispose();
     await copy.dispose();
-    expect(processesMatching(dataDir)).toEqual([]);
+    expect(processesNaming(dataDir)).toEqual([]);
     await expect(fs.stat(path.join(root, ".drill", "runs", "run-restore"))).rejects.toThrow();
   });
 
@@ -170,7 +172,7 @@ describe("local provider: sandbox, snapshots, restore", () => {
     await expect(attempt).rejects.toThrow();
     await dispose!();
     const runDir = path.join(root, ".drill", "runs", "run-abort");
-    expect(processesMatching(runDir)).toEqual([]);
+    expect(processesNaming(runDir)).toEqual([]);
     await expect(fs.stat(runDir)).rejects.toThrow();
   });
 
@@ -180,7 +182,7 @@ describe("local provider: sandbox, snapshots, restore", () => {
       db.query("update orders set created_at = created_at - interval '10 hours'"),
     );
     await provider.release();
-    expect(processesMatching(sandboxPaths(root).dataDir)).toEqual([]);
+    expect(processesNaming(sandboxPaths(root).dataDir)).toEqual([]);
     // The port used last is taken now: prepare must pick another.
     const blocker = net.createServer();
     await new Promise<void>((r) => blocker.listen(prepared.primaryPort as number, "127.0.0.1", r));

@@ -6,14 +6,15 @@ import { createLogger } from "../../src/log.js";
 import { notifyRun } from "../../src/notify/notify.js";
 import { publishReport } from "../../src/notify/report-link.js";
 import { makeProject } from "../helpers/project.js";
-import { record, startS3 } from "../history/helpers.js";
+import { record } from "../history/helpers.js";
+import { startS3rver } from "../helpers/s3rver.js";
 import { startReceiver } from "./receiver.js";
 
 /**
  * With the S3 history store, each posted run links its HTML report by a pre-signed URL: stored
  * in the private bucket beside the record, readable with the link, not without it.
  */
-let s3: Awaited<ReturnType<typeof startS3>>;
+let s3: Awaited<ReturnType<typeof startS3rver>>;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
 let project: Project;
 let stopped = false;
@@ -24,7 +25,7 @@ const log = createLogger(
 );
 
 beforeAll(async () => {
-  s3 = await startS3("drill-runs");
+  s3 = await startS3rver(["drill-runs"]);
   receiver = await startReceiver();
   // The store takes credentials from the SDK's default chain; s3rver accepts only this pair.
   process.env.AWS_ACCESS_KEY_ID = s3.client.credentials.accessKeyId;

@@ -4,9 +4,11 @@ import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunRecord } from "../../src/types.js";
-import { makeProject, runCli, serversUnder } from "../helpers/project.js";
+import { makeProject, runCli } from "../helpers/project.js";
+import { seedSandbox } from "../helpers/seeded-sandbox.js";
 import { boxes, launch, open } from "./browser.js";
 import { runRecord } from "./records.js";
+import { processesNaming } from "../helpers/processes.js";
 
 let root: string;
 let real: RunRecord;
@@ -43,6 +45,7 @@ steps:
         - sql: { name: no negative payments, query: "select count(*) from payments where amount < 0", expect: 0 }
 `,
   });
+  await seedSandbox(root);
   const run = await runCli(["run", "small", "--json"], { cwd: root });
   expect(run.code, run.stderr).toBe(0);
   real = JSON.parse(run.stdout) as RunRecord;
@@ -55,7 +58,7 @@ steps:
 
 afterAll(async () => {
   await browser?.close();
-  expect(serversUnder(root)).toEqual([]);
+  expect(processesNaming(root)).toEqual([]);
   await rm(root, { recursive: true, force: true });
 });
 

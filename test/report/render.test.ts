@@ -1,11 +1,11 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderHtmlReport } from "../../src/report/html.js";
 import { boxes, launch, open, type Opened } from "./browser.js";
 import { failedRunWithHistory, HOSTILE } from "./records.js";
+import { tempDir } from "../helpers/temp.js";
 
 let browser: Browser;
 let dir: string;
@@ -15,7 +15,7 @@ const { record, history } = failedRunWithHistory();
 
 beforeAll(async () => {
   browser = await launch();
-  dir = await mkdtemp(join(tmpdir(), "drill-report-"));
+  dir = await tempDir("report");
   file = join(dir, "report.html");
   await writeFile(file, renderHtmlReport(record, history, { generatedAt: new Date(0) }));
   opened = await open(browser, file);
@@ -23,7 +23,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 describe("the HTML report in Chromium", () => {

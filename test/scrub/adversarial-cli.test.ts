@@ -7,9 +7,11 @@ import { sandboxPassword } from "../../src/providers/local/sandbox.js";
 import type { ConnectionInfo, RunRecord } from "../../src/types.js";
 import { runMain } from "../helpers/io.js";
 import { makeProject, REPO } from "../helpers/project.js";
-import { localEnv, noop, processesMatching, signal } from "../local/util.js";
+import { seedSandbox } from "../helpers/seeded-sandbox.js";
+import { localEnv, noop, signal } from "../local/util.js";
 import { dataDump } from "./dump.js";
 import { SECRET, q } from "./fixture.js";
+import { processesNaming } from "../helpers/processes.js";
 
 /**
  * The adversarial fixture through `drill run`: production (the local sandbox) gains the fixture's
@@ -37,6 +39,7 @@ beforeAll(async () => {
       "",
     ].join("\n"),
   });
+  await seedSandbox(root);
   const provider = new LocalProvider({ root, environment: localEnv() });
   try {
     const prepared = await provider.prepare({ signal: signal(), progress: noop });
@@ -64,7 +67,7 @@ afterAll(async () => {
   await new Promise((r) => setTimeout(r, 1100));
   await runMain(["cleanup"], root).catch(() => {});
   await runMain(["sandbox", "reset"], root).catch(() => {});
-  expect(processesMatching(root)).toEqual([]);
+  expect(processesNaming(root)).toEqual([]);
   await fs.rm(root, { recursive: true, force: true });
 });
 

@@ -7,7 +7,9 @@ import { sandboxPassword } from "../../src/providers/local/sandbox.js";
 import type { RunRecord } from "../../src/types.js";
 import { runMain } from "../helpers/io.js";
 import { makeProject, REPO } from "../helpers/project.js";
-import { localEnv, noop, processesMatching, signal } from "../local/util.js";
+import { seedSandbox } from "../helpers/seeded-sandbox.js";
+import { localEnv, noop, signal } from "../local/util.js";
+import { processesNaming } from "../helpers/processes.js";
 
 /**
  * `drill run` on the local sandbox whose production has two more databases than the shop:
@@ -49,6 +51,7 @@ beforeAll(async () => {
       "{ scrubber: shop, scrubbers: { analytics: misfit, shop: analytics } }",
     ),
   });
+  await seedSandbox(root);
   // Production gains two databases before the snapshot the runs restore.
   const provider = new LocalProvider({ root, environment: localEnv() });
   try {
@@ -79,7 +82,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  expect(processesMatching(root)).toEqual([]);
+  expect(processesNaming(root)).toEqual([]);
   await fs.rm(root, { recursive: true, force: true });
 });
 

@@ -17,9 +17,10 @@ import { parseWith } from "../../src/definitions/zod-issues.js";
 import { scrubberSchema } from "../../src/definitions/scrubber.js";
 import { fakeIo, runMain } from "../helpers/io.js";
 import { makeProject } from "../helpers/project.js";
+import { seedSandbox } from "../helpers/seeded-sandbox.js";
 import { startTestCluster } from "../helpers/cluster.js";
-import { processesMatching } from "../local/util.js";
 import { makeDatabase, q } from "./fixture.js";
+import { processesNaming } from "../helpers/processes.js";
 
 const PG_DUMP = "/usr/lib/postgresql/15/bin/pg_dump";
 const hasPgDump = await fs.access(PG_DUMP).then(
@@ -35,10 +36,11 @@ const root = await makeProject({
     "",
   ].join("\n"),
 });
+await seedSandbox(root);
 
 afterAll(async () => {
   await fs.rm(root, { recursive: true, force: true });
-  expect(processesMatching(root)).toEqual([]);
+  expect(processesNaming(root)).toEqual([]);
 });
 
 const drill = (...args: string[]) => runMain(args, root);
@@ -103,7 +105,7 @@ it("writes a draft listing every column, with personal data guessed and explaine
   expect(again.stderr).toMatch(/scrubbers\/sandbox\.yaml already exists; refusing to overwrite it/);
   expect(await fs.readFile(file, "utf8")).toBe(text);
   // Nothing left running: the copy was disposed and the sandbox primary released.
-  expect(processesMatching(root)).toEqual([]);
+  expect(processesNaming(root)).toEqual([]);
 });
 
 it("an unknown environment is bad input", async () => {
@@ -132,7 +134,7 @@ it("--drill restores as the drill's snapshot restore does and names the draft af
   const text = await fs.readFile(path.join(root, "scrubbers", "shop-restore.yaml"), "utf8");
   expect(text).toMatch(/^# Draft scrubber for drill "shop-restore", .* from snapshot /);
   expect(text).toMatch(/^ {4}email: \{ fake: internet\.email, unique: true \} # /m);
-  expect(processesMatching(root)).toEqual([]);
+  expect(processesNaming(root)).toEqual([]);
 
   const again = await drill("scrubber", "init", "--drill", "shop-restore");
   expect(again.code).toBe(2);
@@ -211,7 +213,7 @@ describe.skipIf(!hasPgDump)("drafts from a pg_dump archive and from every databa
     expect(text).toMatch(/^ {4}body: \{ text: \{\} \} # free text with .*people's names/m);
     expect(originals.length).toBeGreaterThan(1000);
     expect(originals.filter((v) => text.includes(v))).toEqual([]);
-    expect(processesMatching(root)).toEqual([]);
+    expect(processesNaming(root)).toEqual([]);
   });
 
   it("Ctrl-C during the restore: exit 130, the copy removed, no file written", async () => {
@@ -248,7 +250,7 @@ describe.skipIf(!hasPgDump)("drafts from a pg_dump archive and from every databa
     expect(code).toBe(130);
     expect(err).toMatch(/interrupted by SIGINT/);
     await expect(fs.stat(path.join(root, out))).rejects.toThrow();
-    expect(processesMatching(root)).toEqual([]);
+    expect(processesNaming(root)).toEqual([]);
     expect(await fs.readdir(runsDir(root)).catch(() => [])).toEqual([]);
   });
 

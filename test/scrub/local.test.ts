@@ -7,10 +7,12 @@ import { LocalProvider } from "../../src/providers/local/provider.js";
 import type { RestoredCopy } from "../../src/providers/types.js";
 import { scrubDatabase } from "../../src/scrub/scrub.js";
 import { REPO } from "../helpers/project.js";
-import { localEnv, noop, processesMatching, signal, tempRoot } from "../local/util.js";
+import { seededRoot } from "../helpers/seeded-sandbox.js";
+import { localEnv, noop, signal } from "../local/util.js";
 import { SECRET, q, scrubberOf } from "./fixture.js";
+import { processesNaming } from "../helpers/processes.js";
 
-const root = await tempRoot("scrub-local");
+const root = await seededRoot("scrub-local");
 const provider = new LocalProvider({ root, environment: localEnv() });
 let copy: RestoredCopy | undefined;
 
@@ -18,7 +20,7 @@ afterAll(async () => {
   await copy?.dispose();
   await provider.release();
   await fs.rm(root, { recursive: true, force: true });
-  expect(processesMatching(root)).toEqual([]);
+  expect(processesNaming(root)).toEqual([]);
 });
 
 /** Every file under `dir`, as one list of buffers. */

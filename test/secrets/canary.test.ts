@@ -10,8 +10,10 @@ import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BASE } from "../hostile/mutate.js";
-import { makeProject, runCli, serversUnder, type CliResult } from "../helpers/project.js";
+import { makeProject, runCli, type CliResult } from "../helpers/project.js";
+import { seedSandbox } from "../helpers/seeded-sandbox.js";
 import { startReceiver } from "../notify/receiver.js";
+import { processesNaming } from "../helpers/processes.js";
 
 const marker = (what: string) => `canary${what}${randomBytes(8).toString("hex")}`;
 const M = {
@@ -83,6 +85,7 @@ beforeAll(async () => {
       `        - sql: { name: fails on purpose, query: "select count(*) from customers", expect: 0 }`,
     ),
   });
+  await seedSandbox(root);
   env = {
     DRILL_LOG_LEVEL: "debug",
     SLACK_WEBHOOK_URL: receiver.url(`/services/T000/B000/${M.slack}`),
@@ -118,7 +121,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await receiver?.close();
   if (root) {
-    expect(serversUnder(root)).toEqual([]);
+    expect(processesNaming(root)).toEqual([]);
     await rm(root, { recursive: true, force: true });
   }
 });

@@ -1,13 +1,14 @@
 import { execFile } from "node:child_process";
-import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cp, rm, writeFile } from "node:fs/promises";
 import { existsSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, expect, it } from "vitest";
 import { clusterHome } from "../../src/providers/local/home.js";
 import type { RunRecord } from "../../src/types.js";
-import { REPO, serversUnder, withoutNpmConfig } from "../helpers/project.js";
+import { REPO, withoutNpmConfig } from "../helpers/project.js";
+import { processesNaming } from "../helpers/processes.js";
+import { tempDir } from "../helpers/temp.js";
 
 const run = promisify(execFile);
 
@@ -16,14 +17,13 @@ const run = promisify(execFile);
  * installed into an empty folder with production dependencies only, from npm's cache where it
  * can. Then the commands a newcomer types: --help, validate, and the quickstart drill.
  */
-const work = await mkdtemp(join(tmpdir(), "drill-pack-"));
+const work = await tempDir("pack");
 const app = join(work, "app");
 afterAll(async () => {
   // The folder is private (0700), so root's runs keep their clusters under the temp dir.
   const clusters = clusterHome(app);
-  expect(serversUnder(app)).toEqual([]);
-  expect(serversUnder(clusters)).toEqual([]);
-  await rm(work, { recursive: true, force: true });
+  expect(processesNaming(app)).toEqual([]);
+  expect(processesNaming(clusters)).toEqual([]);
   await rm(clusters, { recursive: true, force: true });
 });
 

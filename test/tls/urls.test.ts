@@ -1,17 +1,15 @@
 import { rootCertificates } from "node:tls";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { pgEnv } from "../../src/db.js";
 import { connectionFromUrl } from "../../src/pg-url.js";
-import { project, removeProjects } from "../definitions/helpers.js";
+import { makeProject } from "../helpers/project.js";
 import { runMain } from "../helpers/io.js";
-
-afterAll(removeProjects);
 
 const SECRET = "s3cr3t-pw";
 
 describe("postgres URLs drill is given", () => {
   it("drill validate: sslmodes that fall back to plain text, unknown parameters, verify-ca without a CA", async () => {
-    const root = await project({
+    const root = await makeProject({
       "config/drill.yaml": `environments: { sandbox: { provider: local } }
 history: { store: postgres, url: "\${HISTORY_URL}" }
 `,
