@@ -1,5 +1,4 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
-import { escapeLiteral } from "pg";
 import { quoteIdent, type Queryable } from "./db.js";
 import { platformError } from "./errors.js";
 
@@ -48,6 +47,8 @@ export interface LoginRole {
  * The password travels as a SCRAM verifier, so it never appears in statement text or a log.
  */
 export async function ensureLoginRole(db: Queryable, spec: LoginRole): Promise<string> {
+  // The driver's escaping, imported on use: this module sits in the chunk `drill validate` loads.
+  const { escapeLiteral } = await import("pg");
   const password = randomBytes(24).toString("hex");
   const role = quoteIdent(spec.name);
   // NOSUPERUSER, NOREPLICATION and NOBYPASSRLS may only be written by a superuser, even when
