@@ -184,12 +184,12 @@ export interface NameScan {
 /**
  * Text with no capital letter can only hold names that start without one: when no text the rules
  * read has a capital, only such names are looked up, and none when there are none (two scans,
- * each stopping at the first row found). On a connection of their own, started before the pools
+ * each stopping at the first row found). On connections of their own, started before the pools
  * are drawn: the server scans while this process draws and loads the pools on the main one
  * (sharing that connection, the pools' loads queued behind the scans: 1M rows, 0.3 s lost).
  */
 export function scanForNames(
-  open: <T>(fn: (db: Queryable) => Promise<T>) => Promise<T>,
+  open: <T>(fn: (db: Queryable) => Promise<T>, signal?: AbortSignal) => Promise<T>,
   env: CompileEnv,
   plans: TablePlan[],
 ): Promise<NameScan | undefined> {
@@ -208,14 +208,21 @@ export function scanForNames(
     }
     return false;
   };
-  const scan = open(async (db) => {
-    const capitals = await any(
-      db,
-      (r) => [...valueRules(r)].some(looksForNames),
-      "~ '[[:upper:]]'",
-    );
-    const lowerFirst = capitals || (await any(db, isNameColumn, "!~ '^[[:upper:]]'"));
-    return { capitals, lowerFirst };
+  // Both scans at once, each on its own connection: when text has capitals (the usual case, found
+  // in the first rows) the name scan is not needed and is ended; the server notices the closed
+  // connection within client_connection_check_interval, so it does not run on under the rewrite.
+  const unneeded = new AbortController();
+  const lowerFirst = open(async (db) => {
+    await db.query("set client_connection_check_interval = '50ms'");
+    return any(db, isNameColumn, "!~ '^[[:upper:]]'");
+  }, unneeded.signal);
+  lowerFirst.catch(() => {});
+  const scan = open((db) =>
+    any(db, (r) => [...valueRules(r)].some(looksForNames), "~ '[[:upper:]]'"),
+  ).then(async (capitals) => {
+    if (!capitals) return { capitals, lowerFirst: await lowerFirst };
+    unneeded.abort();
+    return { capitals, lowerFirst: true };
   });
   // Awaited by buildNameLookup; this keeps a failure while the pools load from going unhandled.
   scan.catch(() => {});

@@ -141,7 +141,15 @@ export async function scrubDatabase(
 
       async function rewriteAll(): Promise<ScrubReport> {
         opts.progress(`drawing ${pools.all.length} fake pool(s)`);
-        const names = scanForNames((fn) => withSession(conn, fn, session), env, work);
+        const names = scanForNames(
+          (fn, signal) =>
+            withSession(conn, fn, {
+              ...session,
+              signal: signal ? AbortSignal.any([opts.signal, signal]) : opts.signal,
+            }),
+          env,
+          work,
+        );
         await loadPools(db, pools.all, keys);
         await buildNameLookup(db, env, work, compiled, names);
 
