@@ -24,23 +24,24 @@ export const comparison = strict({
 export type Comparison = z.output<typeof comparison>;
 
 /** `>= 1 and < 5`, `between 1 and 10`. */
-export function describeComparison(c: Comparison): string {
+export function describeComparison(comparison: Comparison): string {
   const parts: string[] = [];
   // Lower bounds first, as one reads a range.
-  if (c.gt !== undefined) parts.push(`> ${c.gt}`);
-  if (c.gte !== undefined) parts.push(`>= ${c.gte}`);
-  if (c.lt !== undefined) parts.push(`< ${c.lt}`);
-  if (c.lte !== undefined) parts.push(`<= ${c.lte}`);
-  if (c.between !== undefined) parts.push(`between ${c.between[0]} and ${c.between[1]}`);
+  if (comparison.gt !== undefined) parts.push(`> ${comparison.gt}`);
+  if (comparison.gte !== undefined) parts.push(`>= ${comparison.gte}`);
+  if (comparison.lt !== undefined) parts.push(`< ${comparison.lt}`);
+  if (comparison.lte !== undefined) parts.push(`<= ${comparison.lte}`);
+  if (comparison.between !== undefined)
+    parts.push(`between ${comparison.between[0]} and ${comparison.between[1]}`);
   return parts.join(" and ");
 }
 
-export function holds(c: Comparison, x: number): boolean {
+export function holds(comparison: Comparison, x: number): boolean {
   return (
-    (c.lt === undefined || x < c.lt) &&
-    (c.lte === undefined || x <= c.lte) &&
-    (c.gt === undefined || x > c.gt) &&
-    (c.gte === undefined || x >= c.gte) &&
-    (c.between === undefined || (x >= c.between[0] && x <= c.between[1]))
+    (comparison.lt === undefined || x < comparison.lt) &&
+    (comparison.lte === undefined || x <= comparison.lte) &&
+    (comparison.gt === undefined || x > comparison.gt) &&
+    (comparison.gte === undefined || x >= comparison.gte) &&
+    (comparison.between === undefined || (x >= comparison.between[0] && x <= comparison.between[1]))
   );
 }

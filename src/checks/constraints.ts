@@ -110,18 +110,20 @@ async function listConstraints(db: Queryable): Promise<Constraint[]> {
  * `only` mirrors what PostgreSQL itself enforces: a foreign key binds the rows of its own table
  * (all partitions when partitioned), a NO INHERIT check only the table, others its children too.
  */
-function violationQuery(c: Constraint): string {
-  const table = `${quoteIdent(c.schema)}.${quoteIdent(c.table)}`;
-  if (c.type === "c") {
+function violationQuery(constraint: Constraint): string {
+  const table = `${quoteIdent(constraint.schema)}.${quoteIdent(constraint.table)}`;
+  if (constraint.type === "c") {
     // The expression is PostgreSQL's own deparse of the catalog, not text from a drill file.
-    return `select count(*) as n from ${c.noInherit ? "only " : ""}${table} where not (${c.expr})`;
+    return `select count(*) as n from ${constraint.noInherit ? "only " : ""}${table} where not (${constraint.expr})`;
   }
-  const ref = `${quoteIdent(c.refSchema!)}.${quoteIdent(c.refTable!)}`;
-  const cols = c.columns.map((col) => `c.${quoteIdent(col)}`);
-  const match = cols.map((col, i) => `p.${quoteIdent(c.refColumns![i]!)} = ${col}`).join(" and ");
-  const missing = `not exists (select 1 from ${c.refPartitioned ? "" : "only "}${ref} p where ${match})`;
-  const from = `from ${c.partitioned ? "" : "only "}${table} c`;
-  const where = c.matchFull
+  const ref = `${quoteIdent(constraint.refSchema!)}.${quoteIdent(constraint.refTable!)}`;
+  const cols = constraint.columns.map((col) => `c.${quoteIdent(col)}`);
+  const match = cols
+    .map((col, i) => `p.${quoteIdent(constraint.refColumns![i]!)} = ${col}`)
+    .join(" and ");
+  const missing = `not exists (select 1 from ${constraint.refPartitioned ? "" : "only "}${ref} p where ${match})`;
+  const from = `from ${constraint.partitioned ? "" : "only "}${table} c`;
+  const where = constraint.matchFull
     ? `not (${cols.map((x) => `${x} is null`).join(" and ")})
        and (${cols.map((x) => `${x} is null`).join(" or ")} or ${missing})`
     : `${cols.map((x) => `${x} is not null`).join(" and ")} and ${missing}`;

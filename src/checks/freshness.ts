@@ -7,7 +7,7 @@ import { CheckFailure, defineCheck } from "./types.js";
 
 /**
  * The newest value of a timestamp column, aged against the snapshot's time (how much data the
- * snapshot itself had not caught: the RPO the issue defines) or against now. Its age in
+ * snapshot itself had not caught: the RPO) or against now. Its age in
  * `details.ageMs` is what verify reports as the measured RPO.
  */
 export const freshness = defineCheck({

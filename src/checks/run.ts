@@ -5,6 +5,7 @@ import type { Clock, ConnectionInfo } from "../types.js";
 import { ensureCheckReader } from "./read-only-role.js";
 import { checkKinds } from "./registry.js";
 import { CheckFailure, type CheckContext, type CheckOutput, type CheckRecord } from "./types.js";
+import { mapLimit } from "../pool.js";
 
 export interface RunChecksOptions extends Omit<CheckContext, "now" | "timeoutMs" | "checkReader"> {
   concurrency: number;
@@ -24,23 +25,16 @@ export async function runChecks(
   checks: [string, unknown][],
   opts: RunChecksOptions,
 ): Promise<CheckRecord[]> {
-  const results: CheckRecord[] = new Array(checks.length);
   // Made once per run, on the first sql check that asks; a failure errors each sql check.
   let reader: Promise<ConnectionInfo> | undefined;
   const checkReader = () => (reader ??= ensureCheckReader(opts.admin));
-  let next = 0;
   let done = 0;
-  const worker = async () => {
-    while (next < checks.length) {
-      const i = next++;
-      const [kind, options] = checks[i]!;
-      results[i] = await runOne(kind, options, opts, checkReader);
-      done++;
-      opts.progress(`${done}/${checks.length} checks`);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(opts.concurrency, checks.length) }, worker));
-  return results;
+  return mapLimit(checks, opts.concurrency, async ([kind, options]) => {
+    const result = await runOne(kind, options, opts, checkReader);
+    done++;
+    opts.progress(`${done}/${checks.length} checks`);
+    return result;
+  });
 }
 
 async function runOne(

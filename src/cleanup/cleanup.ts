@@ -94,18 +94,18 @@ async function settle(scope: CleanupScope, found: Leftover[], opts: CleanupOptio
   return out;
 }
 
-async function settleOne(scope: CleanupScope, l: Leftover, opts: CleanupOptions) {
+async function settleOne(scope: CleanupScope, leftover: Leftover, opts: CleanupOptions) {
   const item: CleanupItem = {
-    kind: l.kind,
-    what: l.what,
-    why: l.why,
-    ...(l.runId ? { runId: l.runId } : {}),
-    action: l.action ?? "remove",
+    kind: leftover.kind,
+    what: leftover.what,
+    why: leftover.why,
+    ...(leftover.runId ? { runId: leftover.runId } : {}),
+    action: leftover.action ?? "remove",
     status: "listed",
   };
   if (!scope.dryRun) {
     try {
-      await l.remove();
+      await leftover.remove();
       item.status = "removed";
     } catch (e) {
       Object.assign(item, { status: "failed", error: msg(e) });

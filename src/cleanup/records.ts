@@ -1,7 +1,7 @@
 import { stat } from "node:fs/promises";
 import { hostname } from "node:os";
 import { openHistory } from "../history/open.js";
-import { drillOfRunId } from "../history/store.js";
+import { drillOfRunId } from "../run-id.js";
 import { RUN_TTL_MS } from "../providers/local/owner.js";
 import { RECORD_SCHEMA_VERSION, type RunRecord } from "../types.js";
 import { runningFile } from "../state/layout.js";

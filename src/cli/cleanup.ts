@@ -12,12 +12,12 @@ export interface CleanupFlags {
 
 const DONE = { remove: "removed", stop: "stopped", record: "recorded" } as const;
 
-const verb = (i: CleanupItem) =>
-  i.status === "removed"
-    ? DONE[i.action]
-    : i.status === "listed"
-      ? `would ${i.action}`
-      : `could not ${i.action}`;
+const verb = (item: CleanupItem) =>
+  item.status === "removed"
+    ? DONE[item.action]
+    : item.status === "listed"
+      ? `would ${item.action}`
+      : `could not ${item.action}`;
 
 /**
  * `drill cleanup [--dry-run] [--environment NAME]`: one line per thing found. Exit 0 when all of

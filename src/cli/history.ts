@@ -67,7 +67,7 @@ export function historyTable(runs: RunRecord[]): string[] {
 }
 
 /** `4m 12s`, with `!` when the objective was missed; `-` when not measured. */
-function judged(m: Measurement | undefined): string {
-  if (!m || m.value === null) return "-";
-  return `${formatDuration(m.value)}${m.met === false ? " !" : ""}`;
+function judged(measured: Measurement | undefined): string {
+  if (!measured || measured.value === null) return "-";
+  return `${formatDuration(measured.value)}${measured.met === false ? " !" : ""}`;
 }

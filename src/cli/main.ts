@@ -3,6 +3,7 @@ import { DrillError, type ExitCode } from "../errors.js";
 import { writeLine, type Io } from "./io.js";
 import { program } from "./program.js";
 import { errorText } from "../redact.js";
+import { sleep } from "../sleep.js";
 
 /**
  * The CLI entry: the only place that turns errors into exit codes. `bin/drill.js` hands the code
@@ -71,9 +72,7 @@ const ABANDON_FLUSH_MS = 2000;
  */
 export async function exitWhenFlushed(code: number, limitMs?: number): Promise<never> {
   const both = Promise.all([flushed(process.stdout), flushed(process.stderr)]);
-  await (limitMs === undefined
-    ? both
-    : Promise.race([both, new Promise((r) => setTimeout(r, limitMs))]));
+  await (limitMs === undefined ? both : Promise.race([both, sleep(limitMs)]));
   process.exit(code);
 }
 

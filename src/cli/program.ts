@@ -11,7 +11,7 @@ export const VERSION = "0.1.0";
 
 /**
  * The command tree. Each action imports its command module when it runs, so `drill --help`
- * and `drill validate` never load the AWS SDK, faker, pg or the engine (cold start, issue #9).
+ * and `drill validate` never load the AWS SDK, faker, pg or the engine (cold start).
  */
 export function program(io: Io, done: (code: ExitCode) => void): Command {
   const log = async (): Promise<Logger> =>

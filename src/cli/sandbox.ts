@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { LocalEnvironment } from "../definitions/config.js";
-import { newRunId } from "../engine/ids.js";
+import { newRunId } from "../run-id.js";
 import { DrillError, type ExitCode } from "../errors.js";
 import { formatAge, formatBytes, treeSize } from "../providers/local/files.js";
 import { killPostmasters, postmasterPids } from "../providers/local/processes.js";

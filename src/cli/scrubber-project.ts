@@ -16,9 +16,9 @@ import { writeLine, type Io } from "./io.js";
  * A draft is what a missing or broken scrubber needs: the drill's scrub step naming a scrubber
  * not written yet, or a scrubber whose secret is unset, must not stop `scrubber init --drill`.
  */
-const aboutScrubbers = (p: Problem) =>
-  p.file.startsWith("scrubbers/") ||
-  (/\.scrub\.scrubber$/.test(p.path) && /unknown scrubber/.test(p.message));
+const aboutScrubbers = (problem: Problem) =>
+  problem.file.startsWith("scrubbers/") ||
+  (/\.scrub\.scrubber$/.test(problem.path) && /unknown scrubber/.test(problem.message));
 
 /**
  * The project as `drill scrubber init` needs it: config, and the one drill named (no scrubber).

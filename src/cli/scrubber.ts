@@ -1,7 +1,7 @@
 import { mkdir, open, stat } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
 import { DrillError, inputError, type ExitCode } from "../errors.js";
-import { newRunId } from "../engine/ids.js";
+import { newRunId } from "../run-id.js";
 import type { Logger } from "../log.js";
 import { createProvider } from "../providers/index.js";
 import type { RestoredCopy } from "../providers/types.js";

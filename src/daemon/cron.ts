@@ -132,8 +132,8 @@ function nearestWeekday(y: number, m: number, target: number): number {
   return target;
 }
 
-function matchesDayOfMonth(f: ParsedFields, y: number, m: number, d: number): boolean {
-  return f.dayOfMonth.some((v) => {
+function matchesDayOfMonth(fields: ParsedFields, y: number, m: number, d: number): boolean {
+  return fields.dayOfMonth.some((v) => {
     if (v === d) return true;
     if (v === "L") return d === lastDay(y, m);
     if (typeof v !== "string") return false;
@@ -144,9 +144,9 @@ function matchesDayOfMonth(f: ParsedFields, y: number, m: number, d: number): bo
   });
 }
 
-function matchesDayOfWeek(f: ParsedFields, y: number, m: number, d: number): boolean {
+function matchesDayOfWeek(fields: ParsedFields, y: number, m: number, d: number): boolean {
   const wd = weekdayOf(y, m, d);
-  return f.dayOfWeek.some((v) => {
+  return fields.dayOfWeek.some((v) => {
     if (typeof v === "number") return v % 7 === wd;
     const nth = /^([0-7])#([1-5])$/.exec(v);
     if (nth) return Number(nth[1]) % 7 === wd && Math.floor((d - 1) / 7) + 1 === Number(nth[2]);

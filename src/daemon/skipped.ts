@@ -1,5 +1,5 @@
 import type { Project } from "../definitions/project.js";
-import { newRunId } from "../engine/ids.js";
+import { newRunId } from "../run-id.js";
 import type { HistoryStore } from "../history/store.js";
 import type { Logger } from "../log.js";
 import { RECORD_SCHEMA_VERSION, type RunRecord } from "../types.js";

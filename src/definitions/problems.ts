@@ -41,18 +41,21 @@ export const printable = (text: string): string =>
     c === "\n" ? "\\n" : c === "\r" ? "\\r" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
 
-export function formatProblem(p: Problem): string {
-  return printable(formatRaw(p));
+export function formatProblem(problem: Problem): string {
+  return printable(formatRaw(problem));
 }
 
-function formatRaw(p: Problem): string {
-  let where = p.file;
-  if (where !== "" && p.line !== undefined) {
-    where += `:${p.line}`;
-    if (p.col !== undefined) where += `:${p.col}`;
+function formatRaw(problem: Problem): string {
+  let where = problem.file;
+  if (where !== "" && problem.line !== undefined) {
+    where += `:${problem.line}`;
+    if (problem.col !== undefined) where += `:${problem.col}`;
   }
-  if (where === "") return p.path === "" ? p.message : `${p.path}: ${p.message}`;
-  return p.path === "" ? `${where}: ${p.message}` : `${where} ${p.path}: ${p.message}`;
+  if (where === "")
+    return problem.path === "" ? problem.message : `${problem.path}: ${problem.message}`;
+  return problem.path === ""
+    ? `${where}: ${problem.message}`
+    : `${where} ${problem.path}: ${problem.message}`;
 }
 
 /** By file, then line and column; problems without a line come first in their file. */

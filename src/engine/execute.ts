@@ -12,7 +12,7 @@ import { createProvider } from "../providers/index.js";
 import type { RunResources } from "../steps/types.js";
 import { systemClock, type Clock, type RunRecord } from "../types.js";
 import type { EventListener } from "./events.js";
-import { newRunId } from "./ids.js";
+import { newRunId } from "../run-id.js";
 import { runDrill, type RunResult } from "./runner.js";
 import { errorText } from "../redact.js";
 import { withEnvironment } from "../state/environment.js";

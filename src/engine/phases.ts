@@ -1,4 +1,5 @@
 import { formatDuration } from "../duration.js";
+import { median } from "../report/fit.js";
 import type { Measurements, RunRecord, StepRecord } from "../types.js";
 import { measurement } from "./objectives.js";
 
@@ -56,11 +57,5 @@ export function findRegressions(current: Measurements, history: RunRecord[]): Re
   return regressions;
 }
 
-export const describeRegression = (r: Regression) =>
-  `${r.phase} took ${formatDuration(r.durationMs)}, ${r.slowerByPct}% slower than the median ${formatDuration(r.medianMs)} of the last ${r.runs} passed runs`;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
+export const describeRegression = (regression: Regression) =>
+  `${regression.phase} took ${formatDuration(regression.durationMs)}, ${regression.slowerByPct}% slower than the median ${formatDuration(regression.medianMs)} of the last ${regression.runs} passed runs`;

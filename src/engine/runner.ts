@@ -11,7 +11,7 @@ import {
 } from "../types.js";
 import { Deferred } from "./deferred.js";
 import type { EventListener } from "./events.js";
-import { newRunId } from "./ids.js";
+import { newRunId } from "../run-id.js";
 import { measurement, missedObjectives } from "./objectives.js";
 import { describeRegression, findRegressions, PHASES, phaseMeasurements } from "./phases.js";
 import { preflight } from "./preflight.js";

@@ -2,6 +2,7 @@ import type { RDSClient } from "@aws-sdk/client-rds";
 import { inputError, platformError } from "../errors.js";
 import type { FailoverPair, FailoverResult } from "../providers/types.js";
 import type { ConnectionInfo } from "../types.js";
+import { sleep } from "../sleep.js";
 
 /** What to fail over: an RDS Multi-AZ instance, or an Aurora cluster (optionally to a reader). */
 export type AwsFailoverTarget =
@@ -20,8 +21,6 @@ export interface AwsEvent {
   at: string;
   message: string;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * RDS Multi-AZ: `RebootDBInstance { ForceFailover }`; Aurora: `FailoverDBCluster`. Waits until

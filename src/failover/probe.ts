@@ -2,6 +2,7 @@ import type { Clock, ConnectionInfo } from "../types.js";
 import { systemClock } from "../types.js";
 import { pgClientConfig, quoteTable } from "../db.js";
 import { summarize, type ProbeReport } from "./report.js";
+import { sleep } from "../sleep.js";
 
 export type { ProbeReport } from "./report.js";
 export { summarize } from "./report.js";
@@ -27,8 +28,7 @@ export interface ProbeWrite {
   node: string;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const nodeName = (c: ConnectionInfo) => `${c.host}:${c.port}`;
+const nodeName = (conn: ConnectionInfo) => `${conn.host}:${conn.port}`;
 
 /** The probe table: sequenced ids, the commit time the server saw. */
 export function probeTableSql(table: string): string {

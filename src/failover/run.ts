@@ -6,6 +6,7 @@ import type { FailoverMode, FailoverPair } from "../providers/types.js";
 import type { ConnectionInfo } from "../types.js";
 import { probeTableSql, WriteProbe, type ProbeReport } from "./probe.js";
 import { dropStaleProbes, PROBE_PREFIX, probeComment } from "./stale-probes.js";
+import { sleep } from "../sleep.js";
 
 export interface FailoverSettings {
   mode: FailoverMode;
@@ -36,8 +37,6 @@ export interface FailoverOutcome {
   promoteMs: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /**
  * Fail the pair over under a write probe and judge what clients saw: downtime (last
  * acknowledged write before → first after) and acknowledged writes the new primary lacks.
@@ -45,7 +44,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export async function failoverUnderProbe(
   pair: FailoverPair,
-  s: FailoverSettings,
+  settings: FailoverSettings,
   io: FailoverIo,
 ): Promise<FailoverOutcome> {
   const table = `${PROBE_PREFIX}${randomBytes(4).toString("hex")}`;
@@ -63,13 +62,13 @@ export async function failoverUnderProbe(
     io.progress(`dropped ${staleProbesDropped.length} probe table(s) a killed run left`);
   io.defer(`probe table ${table}`, () =>
     dropTable(pair.primary(), table).catch((e: unknown) => {
-      if (s.production) throw e;
+      if (settings.production) throw e;
     }),
   );
 
   const probe = new WriteProbe({
     nodes: () => pair.nodes(),
-    writesPerSecond: s.writesPerSecond,
+    writesPerSecond: settings.writesPerSecond,
     table,
   });
   const stopProbe = () => void probe.stop();
@@ -78,16 +77,20 @@ export async function failoverUnderProbe(
   let result: Awaited<ReturnType<FailoverPair["failover"]>>;
   let replication: Awaited<ReturnType<FailoverPair["replication"]>>;
   let steady: boolean;
-  const resumeTimeoutMs = Math.max(60_000, 2 * (s.maxDowntimeMs ?? 0));
+  const resumeTimeoutMs = Math.max(60_000, 2 * (settings.maxDowntimeMs ?? 0));
   try {
     probe.start();
-    io.progress(`probe writing ${s.writesPerSecond}/s`);
-    await warmUp(probe, s, io.signal);
+    io.progress(`probe writing ${settings.writesPerSecond}/s`);
+    await warmUp(probe, settings, io.signal);
     await io.beforeTrigger?.();
     replication = await pair.replication();
-    result = await pair.failover(s.mode);
+    result = await pair.failover(settings.mode);
     io.progress(`promoted in ${formatDuration(result.promoteMs)}; waiting for steady writes`);
-    steady = await probe.waitUntilSteady(result.completedAt, s.steadyMs ?? 2000, resumeTimeoutMs);
+    steady = await probe.waitUntilSteady(
+      result.completedAt,
+      settings.steadyMs ?? 2000,
+      resumeTimeoutMs,
+    );
     await probe.stop();
     report = await probe.report(pair.primary(), result.triggeredAt);
   } finally {
@@ -100,18 +103,18 @@ export async function failoverUnderProbe(
   const findings: string[] = [];
   if (!steady)
     findings.push(`writes did not resume steadily within ${formatDuration(resumeTimeoutMs)}`);
-  if (s.lostWrites !== undefined && report.lostWrites > s.lostWrites) {
+  if (settings.lostWrites !== undefined && report.lostWrites > settings.lostWrites) {
     findings.push(
-      `${report.lostWrites} acknowledged writes lost (ids ${report.lostIds.join(", ")}${report.lostWrites > report.lostIds.length ? ", …" : ""}), expected at most ${s.lostWrites}`,
+      `${report.lostWrites} acknowledged writes lost (ids ${report.lostIds.join(", ")}${report.lostWrites > report.lostIds.length ? ", …" : ""}), expected at most ${settings.lostWrites}`,
     );
   }
   if (
-    s.maxDowntimeMs !== undefined &&
+    settings.maxDowntimeMs !== undefined &&
     report.downtimeMs !== null &&
-    report.downtimeMs > s.maxDowntimeMs
+    report.downtimeMs > settings.maxDowntimeMs
   ) {
     findings.push(
-      `downtime ${formatDuration(report.downtimeMs)} exceeds maxDowntime ${formatDuration(s.maxDowntimeMs)} (resolution ${report.resolutionMs}ms)`,
+      `downtime ${formatDuration(report.downtimeMs)} exceeds maxDowntime ${formatDuration(settings.maxDowntimeMs)} (resolution ${report.resolutionMs}ms)`,
     );
   }
   return {
@@ -121,7 +124,7 @@ export async function failoverUnderProbe(
     promoteMs: result.promoteMs,
     details: {
       pair: pair.description,
-      mode: s.mode,
+      mode: settings.mode,
       standby: pair.details,
       replicationBefore: replication,
       promoteMs: result.promoteMs,
@@ -135,8 +138,11 @@ export async function failoverUnderProbe(
 }
 
 /** Enough acknowledged writes that "the last write before" means something. */
-async function warmUp(probe: WriteProbe, s: FailoverSettings, signal: AbortSignal) {
-  const want = Math.max(3, Math.ceil((s.writesPerSecond * (s.warmupMs ?? 1000)) / 1000));
+async function warmUp(probe: WriteProbe, settings: FailoverSettings, signal: AbortSignal) {
+  const want = Math.max(
+    3,
+    Math.ceil((settings.writesPerSecond * (settings.warmupMs ?? 1000)) / 1000),
+  );
   const deadline = Date.now() + 30_000;
   while (probe.acked.length < want) {
     signal.throwIfAborted();

@@ -73,11 +73,13 @@ function localTime(at: number, timeZone: string): { day: number; minute: number 
   };
 }
 
-export function insideWindow(w: Window, at: number, defaultZone = "UTC"): boolean {
-  const { day, minute } = localTime(at, w.timeZone ?? defaultZone);
-  if (w.startMin < w.endMin) return w.days.has(day) && minute >= w.startMin && minute < w.endMin;
+export function insideWindow(allowed: Window, at: number, defaultZone = "UTC"): boolean {
+  const { day, minute } = localTime(at, allowed.timeZone ?? defaultZone);
+  if (allowed.startMin < allowed.endMin)
+    return allowed.days.has(day) && minute >= allowed.startMin && minute < allowed.endMin;
   // Past midnight: the evening part belongs to the listed day, the morning part to the day after.
   return (
-    (w.days.has(day) && minute >= w.startMin) || (w.days.has((day + 6) % 7) && minute < w.endMin)
+    (allowed.days.has(day) && minute >= allowed.startMin) ||
+    (allowed.days.has((day + 6) % 7) && minute < allowed.endMin)
   );
 }

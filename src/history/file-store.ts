@@ -2,7 +2,8 @@ import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { privateDir, writeFileAtomic } from "../private-files.js";
 import type { RunRecord } from "../types.js";
-import { drillOfRunId, newestFirst, type HistoryStore } from "./store.js";
+import { drillOfRunId } from "../run-id.js";
+import { newestFirst, type HistoryStore } from "./store.js";
 
 /** One JSON file per run under `<dir>/<drill>/<run id>.json`, written atomically (temp + rename). */
 export class FileHistoryStore implements HistoryStore {

@@ -20,7 +20,7 @@ type Query = <R extends object = Record<string, unknown>>(
 
 /**
  * Run records in a table (`<prefix>runs`, one JSONB row per run), created on first use. Daemon
- * replicas sharing this store also take their leases here (src/history/pg-leases.ts).
+ * replicas sharing this store also take their leases here (src/daemon/coordinator.ts).
  */
 export class PgHistoryStore implements HistoryStore {
   readonly kind = "postgres";

@@ -1,7 +1,8 @@
 import type { S3Client, S3ClientConfig } from "@aws-sdk/client-s3";
 import { platformError } from "../errors.js";
 import type { RunRecord } from "../types.js";
-import { drillOfRunId, newestFirst, type HistoryStore } from "./store.js";
+import { drillOfRunId } from "../run-id.js";
+import { newestFirst, type HistoryStore } from "./store.js";
 
 export interface S3StoreOptions {
   /** `s3://bucket/prefix`. */

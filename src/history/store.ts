@@ -26,12 +26,6 @@ export interface HistoryStore {
 export const latest = async (store: HistoryStore, drill?: string) =>
   (await store.list(drill, { limit: 1 }))[0];
 
-/** `20261128-165900-orders-restore-adcf` → `orders-restore` (see src/engine/ids.ts). */
-export function drillOfRunId(id: string): string | undefined {
-  const m = /^\d{8}-\d{6}-([a-z0-9][a-z0-9_-]*)-[0-9a-f]+$/.exec(id);
-  return m?.[1];
-}
-
 /** Newest first, then by id so equal start times keep one order everywhere. */
 export const newestFirst = (a: RunRecord, b: RunRecord) =>
   b.startedAt.localeCompare(a.startedAt) || b.id.localeCompare(a.id);

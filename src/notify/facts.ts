@@ -93,8 +93,8 @@ function judged(label: string, x: Measurement) {
   return { label, text: `${value}${objective}${verdict(x.met)}`, met: x.met };
 }
 
-function judgedExtra(label: string, x: Measurement) {
-  const { text } = judged(label, x);
+function judgedExtra(label: string, measured: Measurement) {
+  const { text } = judged(label, measured);
   return { label, text };
 }
 

@@ -5,6 +5,7 @@ import { systemClock, type Clock, type RunRecord } from "../types.js";
 import { outboxFor, type Outbox, type OutboxEntry } from "./outbox.js";
 import { payloadFor, type Notice } from "./payloads.js";
 import { outboxBackoff, postOnce, type Fetch } from "./post.js";
+import { sleep } from "../sleep.js";
 
 export interface NotifyOptions {
   log: Logger;
@@ -76,10 +77,10 @@ async function send(
     nextAttemptAt: clock.now() + CLAIM_MS,
   });
   const delays = opts.retryDelays ?? DEFAULT_DELAYS;
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const pause = opts.sleep ?? sleep;
   let error: string | undefined;
   for (let attempt = 0; attempt <= delays.length; attempt++) {
-    if (attempt > 0) await sleep(delays[attempt - 1]!);
+    if (attempt > 0) await pause(delays[attempt - 1]!);
     error = await attemptEntry(project, entry, opts);
     if (error === undefined) return { channel, delivered: true };
   }

@@ -31,35 +31,39 @@ export function payloadFor(channel: Channel, about: RunRecord | Notice, reportUr
 }
 
 /** Slack incoming webhook: Block Kit, with `text` as the notification fallback. */
-export function slackMessage(f: RunFacts) {
-  const blocks: object[] = [{ type: "header", text: { type: "plain_text", text: f.title } }];
-  const fields = [...f.objectives, ...f.extras].map((x) => ({
+export function slackMessage(facts: RunFacts) {
+  const blocks: object[] = [{ type: "header", text: { type: "plain_text", text: facts.title } }];
+  const fields = [...facts.objectives, ...facts.extras].map((x) => ({
     type: "mrkdwn",
     text: `*${x.label}*\n${escapeSlack(x.text)}`,
   }));
   // Slack allows at most 10 fields per section.
   for (let i = 0; i < fields.length; i += 10)
     blocks.push({ type: "section", fields: fields.slice(i, i + 10) });
-  if (f.failedChecks.length > 0)
+  if (facts.failedChecks.length > 0)
     blocks.push(
-      section(`*Failed checks*\n${f.failedChecks.map((c) => `• ${escapeSlack(c)}`).join("\n")}`),
+      section(
+        `*Failed checks*\n${facts.failedChecks.map((c) => `• ${escapeSlack(c)}`).join("\n")}`,
+      ),
     );
-  if (f.findings.length > 0 && !f.passed)
-    blocks.push(section(`*Findings*\n${f.findings.map((c) => `• ${escapeSlack(c)}`).join("\n")}`));
-  if (f.reportUrl)
+  if (facts.findings.length > 0 && !facts.passed)
+    blocks.push(
+      section(`*Findings*\n${facts.findings.map((c) => `• ${escapeSlack(c)}`).join("\n")}`),
+    );
+  if (facts.reportUrl)
     blocks.push({
       type: "actions",
       elements: [
         {
           type: "button",
           text: { type: "plain_text", text: "Open the report" },
-          url: f.reportUrl,
+          url: facts.reportUrl,
           action_id: "drill-report",
         },
       ],
     });
-  blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: escapeSlack(f.footer) }] });
-  return { text: f.title, blocks };
+  blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: escapeSlack(facts.footer) }] });
+  return { text: facts.title, blocks };
 }
 
 /** Teams workflow webhook ("When a Teams webhook request is received"): an Adaptive Card. */

@@ -8,14 +8,16 @@ import type { ConnectionInfo } from "../types.js";
  * a screen, a log or a record; the team connects with `PGPASSFILE=<file> psql …`. Returns that
  * command line (it holds no secret).
  */
-export async function writeKeptPgpass(file: string, c: ConnectionInfo): Promise<string> {
+export async function writeKeptPgpass(file: string, conn: ConnectionInfo): Promise<string> {
   await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   const esc = (v: string) => v.replace(/[\\:]/g, (m) => `\\${m}`);
-  const line = [c.host, String(c.port), c.database, c.user, c.password ?? ""].map(esc).join(":");
+  const line = [conn.host, String(conn.port), conn.database, conn.user, conn.password ?? ""]
+    .map(esc)
+    .join(":");
   await fs.writeFile(file, `${line}\n`, { mode: 0o600 });
   // writeFile keeps the mode of a file that already existed: make sure.
   await fs.chmod(file, 0o600);
-  return `PGPASSFILE=${file}${await tlsVariables(file, c)} psql -h ${c.host} -p ${c.port} -U ${c.user} ${c.database}`;
+  return `PGPASSFILE=${file}${await tlsVariables(file, conn)} psql -h ${conn.host} -p ${conn.port} -U ${conn.user} ${conn.database}`;
 }
 
 /**
@@ -23,8 +25,8 @@ export async function writeKeptPgpass(file: string, c: ConnectionInfo): Promise<
  * to. A CA held as text (the RDS bundle) is written beside the password file, named by its
  * content, so every kept copy shares one and no cleanup is owed.
  */
-async function tlsVariables(file: string, c: ConnectionInfo): Promise<string> {
-  const tls = c.tls;
+async function tlsVariables(file: string, conn: ConnectionInfo): Promise<string> {
+  const tls = conn.tls;
   if (!tls) return "";
   let ca = tls.caFile;
   if (!ca && tls.ca !== undefined && tls.mode !== "require") {

@@ -220,8 +220,8 @@ export function forecastRto(records: RunRecord[], opts: ForecastOptions = {}): F
   };
 }
 
-const phasesOf = (r: RunRecord) =>
-  FORECAST_PHASES.filter((p) => r.steps.some((s) => s.kind === p && s.outcome !== "skipped"));
+const phasesOf = (record: RunRecord) =>
+  FORECAST_PHASES.filter((p) => record.steps.some((s) => s.kind === p && s.outcome !== "skipped"));
 
 const say = (headline: string, detail?: string) => ({
   headline,

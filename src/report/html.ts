@@ -83,19 +83,19 @@ ${body.join("\n")}
 const section = (id: string, title: string, content: string) =>
   `<section id="${id}"><h2>${esc(title)}</h2>${content}</section>`;
 
-function header(r: RunRecord): string {
-  const checks = checksOf(r);
+function header(record: RunRecord): string {
+  const checks = checksOf(record);
   const passed = checks.filter((c) => c.outcome === "passed").length;
   const tile = (label: string, value: string, missed = false) =>
     `<div class="tile${missed ? " missed" : ""}"><span class="muted">${esc(label)}</span><strong>${esc(value)}</strong></div>`;
   const objective = (name: "rtoMs" | "rpoMs", label: string) => {
-    const m = r.measurements[name];
+    const m = record.measurements[name];
     if (!m) return "";
     const value = m.value === null ? "not measured" : formatDuration(m.value);
     const of = m.objective === null ? "" : ` / ${formatDuration(m.objective)}`;
     return tile(`${label} (measured / objective)`, `${value}${of}`, m.met === false);
   };
-  return `<header><h1><span class="drill">${esc(r.drill)}</span>${badge(r.outcome)}</h1>
-<div class="meta">run ${esc(r.id)} · started ${esc(utc(r.startedAt))} · environment ${esc(r.environment)} (${esc(r.provider)})</div>
-<div class="tiles">${objective("rtoMs", "RTO")}${objective("rpoMs", "RPO")}${tile("checks passed", `${passed} of ${checks.length}`, passed < checks.length)}${tile("duration", formatDuration(r.durationMs))}</div></header>`;
+  return `<header><h1><span class="drill">${esc(record.drill)}</span>${badge(record.outcome)}</h1>
+<div class="meta">run ${esc(record.id)} · started ${esc(utc(record.startedAt))} · environment ${esc(record.environment)} (${esc(record.provider)})</div>
+<div class="tiles">${objective("rtoMs", "RTO")}${objective("rpoMs", "RPO")}${tile("checks passed", `${passed} of ${checks.length}`, passed < checks.length)}${tile("duration", formatDuration(record.durationMs))}</div></header>`;
 }

@@ -48,12 +48,12 @@ export function checksTable(checks: CheckResult[]): string {
 }
 
 /** A bullet bar: how much of its objective a measurement used (past the tick is missed). */
-function bullet(m: Measurement): string {
-  if (m.value === null || m.objective === null || m.objective <= 0) return "";
-  const ratio = m.value / m.objective;
+function bullet(measured: Measurement): string {
+  if (measured.value === null || measured.objective === null || measured.objective <= 0) return "";
+  const ratio = measured.value / measured.objective;
   const full = Math.max(1, ratio) * 1.1;
   const w = (r: number) => num((r / full) * 160);
-  const colour = m.met === false ? "var(--failed)" : "var(--passed)";
+  const colour = measured.met === false ? "var(--failed)" : "var(--passed)";
   return `<svg class="bullet" viewBox="0 0 160 14" width="160" height="14" role="img" aria-label="${esc(`${Math.round(ratio * 100)}% of the objective`)}"><rect x="0" y="3" width="160" height="8" fill="var(--track)"/><rect class="bullet-value" x="0" y="3" width="${w(Math.max(ratio, 0.005))}" height="8" fill="${colour}"/><line x1="${w(1)}" x2="${w(1)}" y1="0" y2="14" stroke="var(--ink)" stroke-width="2"/></svg>`;
 }
 

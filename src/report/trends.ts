@@ -77,8 +77,8 @@ export function rtoChart(runs: RunRecord[], currentId: string): string {
 
 /** restore, scrub and verify stacked per run: which phase the RTO goes to, and which one grows. */
 export function phasesChart(runs: RunRecord[], currentId: string): string {
-  const phaseMs = (r: RunRecord, p: string) => r.measurements[`${p}Ms`]?.value ?? 0;
-  const total = (r: RunRecord) => FORECAST_PHASES.reduce((t, p) => t + phaseMs(r, p), 0);
+  const phaseMs = (record: RunRecord, p: string) => record.measurements[`${p}Ms`]?.value ?? 0;
+  const total = (record: RunRecord) => FORECAST_PHASES.reduce((t, p) => t + phaseMs(record, p), 0);
   const used = FORECAST_PHASES.filter((p) => runs.some((r) => phaseMs(r, p) > 0));
   const f = frame(runs, Math.max(1, ...runs.map(total)), currentId);
   const width = Math.min(36, ((W - LEFT - RIGHT) / Math.max(1, runs.length)) * 0.6);

@@ -138,17 +138,18 @@ export async function readCatalog(db: Queryable): Promise<TableInfo[]> {
  * Rewritten in place (scratch copy, TRUNCATE, INSERT back) rather than swapped: a partition tree
  * or an inheritance tree cannot be dropped and renamed, and generated columns must be recomputed.
  */
-export const rewrittenInPlace = (t: TableInfo): boolean =>
-  t.partitions !== undefined ||
-  (t.inheritsFrom?.length ?? 0) > 0 ||
-  t.hasChildren === true ||
-  t.columns.some((c) => c.generated === true);
+export const rewrittenInPlace = (table: TableInfo): boolean =>
+  table.partitions !== undefined ||
+  (table.inheritsFrom?.length ?? 0) > 0 ||
+  table.hasChildren === true ||
+  table.columns.some((c) => c.generated === true);
 
 /** Text-like columns (where PII hides in `keep` columns): strings, json, jsonb. */
-export const isTextual = (c: ColumnInfo): boolean =>
-  c.category === "S" || c.typeName === "json" || c.typeName === "jsonb";
+export const isTextual = (column: ColumnInfo): boolean =>
+  column.category === "S" || column.typeName === "json" || column.typeName === "jsonb";
 
-export const isJson = (c: ColumnInfo): boolean => c.typeName === "json" || c.typeName === "jsonb";
+export const isJson = (column: ColumnInfo): boolean =>
+  column.typeName === "json" || column.typeName === "jsonb";
 
 /** `public.customers` shown as `customers`, other schemas qualified. */
 export const displayName = (t: { schema: string; name: string }): string =>

@@ -14,7 +14,7 @@ type Options = Pick<z.output<typeof scrubSchema>, "scrubber" | "scrubbers">;
  * named twice, and each scrubber's rules fit its database's tables. Every problem at once, one
  * located line each (the drill's for databases, the scrubber's for rules), exit 2.
  */
-export async function preflightDatabases(o: Options, ctx: PreflightContext): Promise<void> {
+export async function preflightDatabases(options: Options, ctx: PreflightContext): Promise<void> {
   const lines: string[] = [];
   const hints = new Set<string>();
   const drillProblem = (database: string, message: string) => {
@@ -42,8 +42,8 @@ export async function preflightDatabases(o: Options, ctx: PreflightContext): Pro
     }
   };
 
-  if (o.scrubber) await check(o.scrubber, undefined, "production");
-  const mapped = Object.entries(o.scrubbers ?? {});
+  if (options.scrubber) await check(options.scrubber, undefined, "production");
+  const mapped = Object.entries(options.scrubbers ?? {});
   const databases = mapped.length > 0 ? await ctx.sourceDatabases?.() : undefined;
   for (const [database, name] of mapped) {
     if (databases && !databases.names.includes(database)) {
@@ -51,10 +51,10 @@ export async function preflightDatabases(o: Options, ctx: PreflightContext): Pro
         database,
         `database "${database}" does not exist in production (databases: ${databases.names.join(", ") || "none"})`,
       );
-    } else if (databases && o.scrubber && database === databases.own) {
+    } else if (databases && options.scrubber && database === databases.own) {
       drillProblem(
         database,
-        `database "${database}" is production's own, already scrubbed by \`scrubber: ${o.scrubber}\` (name each database once)`,
+        `database "${database}" is production's own, already scrubbed by \`scrubber: ${options.scrubber}\` (name each database once)`,
       );
     } else {
       await check(name, database, `production's database ${database}`);

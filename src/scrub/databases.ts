@@ -38,7 +38,7 @@ interface Found {
 }
 
 /** A database with nothing in it (an unused `postgres`) needs no scrubber; anything in it is data. */
-const isEmpty = (d: Found) => d.tables === 0 && !d.largeObjects;
+const isEmpty = (found: Found) => found.tables === 0 && !found.largeObjects;
 
 /**
  * Scrub every database of a restored copy: each one a scrubber names with that scrubber (its own
@@ -131,16 +131,16 @@ function unclassified(data: Found[], own: string, other: "drop" | "fail"): strin
   return `${data.length} database(s) not classified: ${list}; name each in the scrub step's \`scrubbers: { <database>: <scrubber> }\` or set \`otherDatabases: drop\``;
 }
 
-const describe = (d: Found) =>
-  d.tables === null
+const describe = (found: Found) =>
+  found.tables === null
     ? "does not allow connections"
-    : [`${d.tables} table(s)`, ...(d.largeObjects ? ["large objects"] : [])].join(", ");
+    : [`${found.tables} table(s)`, ...(found.largeObjects ? ["large objects"] : [])].join(", ");
 
-const unscrubbed = (d: Found, outcome: DatabaseReport["outcome"]) => ({
-  database: d.name,
+const unscrubbed = (found: Found, outcome: DatabaseReport["outcome"]) => ({
+  database: found.name,
   scrubber: null,
   outcome,
-  tables: d.tables ?? 0,
+  tables: found.tables ?? 0,
   rows: 0,
 });
 

@@ -20,15 +20,16 @@ const EMPTY: ColumnSample = { values: [], elements: [], docs: [] };
  * values decide when they show something, the name when they do not; a rule always fits the type.
  */
 export function guessColumn(
-  c: ColumnInfo,
+  column: ColumnInfo,
   sample: ColumnSample | undefined,
   ctx: GuessContext,
 ): Suggestion {
   const s = sample ?? EMPTY;
-  if (c.typeName === "oid") return largeObjectColumn(c, ctx);
-  if (isArray(c)) return arrayColumn(c, s.elements, ctx);
-  if (c.typeName === "json" || c.typeName === "jsonb") return jsonColumn(c, s.docs, ctx);
-  const g = scalar(c, s.values, ctx);
+  if (column.typeName === "oid") return largeObjectColumn(column, ctx);
+  if (isArray(column)) return arrayColumn(column, s.elements, ctx);
+  if (column.typeName === "json" || column.typeName === "jsonb")
+    return jsonColumn(column, s.docs, ctx);
+  const g = scalar(column, s.values, ctx);
   return g.pii && ctx.unique && g.rule.startsWith("{ fake:")
     ? { ...g, rule: g.rule.replace(/(, unique: true)? }$/, ", unique: true }") }
     : g;
@@ -77,16 +78,17 @@ function scalar(c: ColumnInfo, values: string[], ctx: GuessContext): Suggestion 
   return { ...chosen, why };
 }
 
-function fits(rule: string, c: ColumnInfo): boolean {
+function fits(rule: string, column: ColumnInfo): boolean {
   if (rule === "null" || rule === "keep") return true;
-  if (rule.startsWith("{ shiftDate")) return c.category === "D";
-  if (rule.startsWith("{ fake: internet.ip")) return c.category === "S" || c.category === "I";
-  return c.category === "S";
+  if (rule.startsWith("{ shiftDate")) return column.category === "D";
+  if (rule.startsWith("{ fake: internet.ip"))
+    return column.category === "S" || column.category === "I";
+  return column.category === "S";
 }
 
 /** Element type of an array column, enough to judge its elements like a column of their own. */
-function elementOf(c: ColumnInfo): ColumnInfo {
-  const typeName = c.typeName.replace(/^_/, "");
+function elementOf(column: ColumnInfo): ColumnInfo {
+  const typeName = column.typeName.replace(/^_/, "");
   const category = ["inet", "cidr"].includes(typeName)
     ? "I"
     : ["date", "timestamp", "timestamptz"].includes(typeName)
@@ -94,16 +96,16 @@ function elementOf(c: ColumnInfo): ColumnInfo {
       : ["text", "varchar", "bpchar", "citext", "name"].includes(typeName)
         ? "S"
         : "X";
-  return { ...c, type: c.type.slice(0, -2), typeName, category, notNull: false };
+  return { ...column, type: column.type.slice(0, -2), typeName, category, notNull: false };
 }
 
-function arrayColumn(c: ColumnInfo, elements: string[], ctx: GuessContext): Suggestion {
-  const g = scalar(elementOf(c), elements, { ...ctx, unique: false });
+function arrayColumn(column: ColumnInfo, elements: string[], ctx: GuessContext): Suggestion {
+  const g = scalar(elementOf(column), elements, { ...ctx, unique: false });
   if (!g.pii) return g;
   if (g.rule === "keep") return g;
   // A whole identifier per element: the array goes (or is hashed element by element).
   if (g.rule === "null")
-    return c.notNull
+    return column.notNull
       ? { rule: "{ each: { hash: {} } }", why: `each element ${g.why} (NOT NULL)`, pii: true }
       : { rule: "null", why: `each element ${g.why}`, pii: true };
   const inner = g.rule.replace(", unique: true }", " }");
@@ -111,7 +113,7 @@ function arrayColumn(c: ColumnInfo, elements: string[], ctx: GuessContext): Sugg
 }
 
 /** A rule per path holding personal data; the rest of each document stays (and is scanned). */
-function jsonColumn(c: ColumnInfo, docs: unknown[], ctx: GuessContext): Suggestion {
+function jsonColumn(column: ColumnInfo, docs: unknown[], ctx: GuessContext): Suggestion {
   const found: { path: string; g: Suggestion }[] = [];
   for (const [path, values] of jsonLeaves(docs)) {
     const key =
@@ -119,7 +121,13 @@ function jsonColumn(c: ColumnInfo, docs: unknown[], ctx: GuessContext): Suggesti
         .split(".")
         .filter((p) => !/^\d+$/.test(p))
         .at(-1) ?? path;
-    const leaf: ColumnInfo = { ...c, name: key, type: "text", category: "S", typeName: "text" };
+    const leaf: ColumnInfo = {
+      ...column,
+      name: key,
+      type: "text",
+      category: "S",
+      typeName: "text",
+    };
     const g = scalar(leaf, values, { ...ctx, unique: false });
     if (g.pii && g.rule !== "keep") found.push({ path, g });
   }
@@ -130,7 +138,7 @@ function jsonColumn(c: ColumnInfo, docs: unknown[], ctx: GuessContext): Suggesti
           why: `json: no personal data seen in ${docs.length} sampled documents`,
           pii: false,
         }
-      : suggestByName(c);
+      : suggestByName(column);
   const rules = found.map(
     ({ path, g }) => `${JSON.stringify(path)}: ${g.rule.replace(", unique: true }", " }")}`,
   );
@@ -169,9 +177,9 @@ export const yamlKey = (k: string) =>
   /^[A-Za-z_][A-Za-z0-9_.$-]*$/.test(k) ? k : JSON.stringify(k);
 
 /** One column of a draft or a run-time block: the rule, and why as a comment. */
-export const columnLine = (column: string, g: Suggestion): string =>
+export const columnLine = (column: string, suggestion: Suggestion): string =>
   // A reason names types and paths from the backup: a line break there would end the comment.
-  `    ${yamlKey(column)}: ${g.rule} # ${g.why.replace(/[\p{Cc}\u2028\u2029]/gu, " ")}`;
+  `    ${yamlKey(column)}: ${suggestion.rule} # ${suggestion.why.replace(/[\p{Cc}\u2028\u2029]/gu, " ")}`;
 
 /** The decision a database with large objects needs, as a line of the scrubber. */
 export function largeObjectsLine(count: number, oidColumns: string[]): string {

@@ -17,8 +17,10 @@ export interface Probe {
   elsewhereOnly?: boolean;
 }
 
-const sampledRule = (r: ElementRule): boolean =>
-  r !== null && r !== "keep" && ("fake" in r || "hash" in r || "mask" in r || "template" in r);
+const sampledRule = (rule: ElementRule): boolean =>
+  rule !== null &&
+  rule !== "keep" &&
+  ("fake" in rule || "hash" in rule || "mask" in rule || "template" in rule);
 
 /**
  * Scrubbed values worth remembering: fakes, hashes, masks, templates; and the strings a rule
@@ -73,11 +75,11 @@ const TEXT_ARRAYS = new Set(
 );
 
 /** SQL: a text-like column as text (strings, json, arrays of them, hstore, xml, tsvector), or undefined. */
-export function textOf(c: ColumnInfo, ref: string): string | undefined {
-  if (c.category === "S" || TEXT_TYPES.has(c.typeName)) return `${ref}::text`;
-  if (c.category === "A" && TEXT_ARRAYS.has(c.typeName)) return `${ref}::text`;
+export function textOf(column: ColumnInfo, ref: string): string | undefined {
+  if (column.category === "S" || TEXT_TYPES.has(column.typeName)) return `${ref}::text`;
+  if (column.category === "A" && TEXT_ARRAYS.has(column.typeName)) return `${ref}::text`;
   // Lexemes in the order they were written, so a name's words stand side by side again.
-  if (c.typeName === "tsvector")
+  if (column.typeName === "tsvector")
     return `(select string_agg(x.lexeme, ' ' order by x.positions[1], x.lexeme) from unnest(${ref}) x)`;
   return undefined;
 }
@@ -86,16 +88,21 @@ export function textOf(c: ColumnInfo, ref: string): string | undefined {
  * How the scan treats a text-like column: as kept, as transformed in parts, or not at all
  * (replaced whole, or generated: recomputed from scrubbed columns, its fakes' patterns are no leak).
  */
-function scanAs(rule: ColumnRule | undefined, c: ColumnInfo): "kept" | "partly" | undefined {
-  if (c.generated) return undefined;
+function scanAs(rule: ColumnRule | undefined, column: ColumnInfo): "kept" | "partly" | undefined {
+  if (column.generated) return undefined;
   if (rule === undefined || rule === "keep") return "kept";
   if (rule === null || typeof rule !== "object") return undefined;
   if ("each" in rule) return rule.each === "keep" ? "kept" : "partly";
   return "text" in rule || "json" in rule ? "partly" : undefined;
 }
 
-const source = (table: TableInfo, c: ColumnInfo, v: string, transformed: boolean): TextSource => ({
-  label: `${displayName(table)}.${c.name}`,
+const source = (
+  table: TableInfo,
+  column: ColumnInfo,
+  v: string,
+  transformed: boolean,
+): TextSource => ({
+  label: `${displayName(table)}.${column.name}`,
   sql: `select null::text as key, ${v} as v from ${table.qualified} t`,
   transformed,
 });

@@ -50,7 +50,8 @@ export async function sampleHashes(
 }
 
 /** `from` an array's elements (alias `u(e)`), for probes of `each` columns. */
-const elements = (p: Probe, join: string) => (p.unnest ? `${join} unnest(${p.unnest}) u(e)` : "");
+const elements = (probe: Probe, join: string) =>
+  probe.unnest ? `${join} unnest(${probe.unnest}) u(e)` : "";
 
 /** After the rewrite: rows per probe whose value hashes to a sampled original (fakes from a pool excepted). */
 export async function findSampled(

@@ -63,8 +63,9 @@ export async function keptLookalikes(
 }
 
 /** Scalar columns a whole-value guess can judge: text, dates, network addresses. */
-const judged = (c: ColumnInfo) =>
-  !c.type.endsWith("[]") && (c.category === "S" || c.category === "D" || c.category === "I");
+const judged = (column: ColumnInfo) =>
+  !column.type.endsWith("[]") &&
+  (column.category === "S" || column.category === "D" || column.category === "I");
 
-export const lookalikeFinding = (l: Lookalike): string =>
-  `leak: ${l.label} is kept but its values look like ${l.what} (judged on ${l.sampled} sampled values): classify the column, or allow them with allowPatterns: [${l.kind}]`;
+export const lookalikeFinding = (lookalike: Lookalike): string =>
+  `leak: ${lookalike.label} is kept but its values look like ${lookalike.what} (judged on ${lookalike.sampled} sampled values): classify the column, or allow them with allowPatterns: [${lookalike.kind}]`;

@@ -23,18 +23,24 @@ function* valueRules(rule: ColumnRule): Generator<ElementRule> {
   else yield rule;
 }
 
-const rulesOf = (s: Scrubber) =>
-  Object.values(s.tables).flatMap((cols) => Object.values(cols).flatMap((r) => [...valueRules(r)]));
+const rulesOf = (scrubber: Scrubber) =>
+  Object.values(scrubber.tables).flatMap((cols) =>
+    Object.values(cols).flatMap((r) => [...valueRules(r)]),
+  );
 
 /** A `text` rule replacing known names (named, or all kinds by default). */
-const looksForNames = (r: ElementRule): boolean =>
-  r !== null &&
-  typeof r === "object" &&
-  "text" in r &&
-  (r.text.names === true || Object.values(r.text).every((v) => v === undefined));
+const looksForNames = (rule: ElementRule): boolean =>
+  rule !== null &&
+  typeof rule === "object" &&
+  "text" in rule &&
+  (rule.text.names === true || Object.values(rule.text).every((v) => v === undefined));
 
-const isNameColumn = (r: ColumnRule | undefined): r is { fake: string } =>
-  r !== null && typeof r === "object" && r !== undefined && "fake" in r && NAME_FAKES.has(r.fake);
+const isNameColumn = (rule: ColumnRule | undefined): rule is { fake: string } =>
+  rule !== null &&
+  typeof rule === "object" &&
+  rule !== undefined &&
+  "fake" in rule &&
+  NAME_FAKES.has(rule.fake);
 
 /**
  * What rules compile against in one run: keys, pools, the fakes some rule marks unique (every

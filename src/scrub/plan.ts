@@ -202,5 +202,5 @@ function templateProblem(
   return undefined;
 }
 
-export const isSimple = (r: ColumnRule): r is SimpleRule =>
-  !(r !== null && typeof r === "object" && "json" in r);
+export const isSimple = (rule: ColumnRule): rule is SimpleRule =>
+  !(rule !== null && typeof rule === "object" && "json" in rule);

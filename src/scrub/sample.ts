@@ -18,15 +18,20 @@ const MAX_JSON = 65_536;
 /** Elements read per array value. */
 const MAX_ELEMENTS = 10;
 
-export const isArray = (c: ColumnInfo): boolean => c.type.endsWith("[]");
-const sampled = (c: ColumnInfo) =>
-  isArray(c) || isJson(c) || c.category === "S" || c.category === "D" || c.category === "I";
+export const isArray = (column: ColumnInfo): boolean => column.type.endsWith("[]");
+const sampled = (column: ColumnInfo) =>
+  isArray(column) ||
+  isJson(column) ||
+  column.category === "S" ||
+  column.category === "D" ||
+  column.category === "I";
 
-function expression(c: ColumnInfo): string {
-  const col = `t.${quoteIdent(c.name)}`;
-  if (isArray(c))
+function expression(column: ColumnInfo): string {
+  const col = `t.${quoteIdent(column.name)}`;
+  if (isArray(column))
     return `(select json_agg(left(e::text, ${MAX_TEXT})) from (select e from unnest(${col}) e where e is not null limit ${MAX_ELEMENTS}) s)`;
-  if (isJson(c)) return `case when octet_length(${col}::text) <= ${MAX_JSON} then ${col}::text end`;
+  if (isJson(column))
+    return `case when octet_length(${col}::text) <= ${MAX_JSON} then ${col}::text end`;
   return `left(${col}::text, ${MAX_TEXT})`;
 }
 

@@ -91,9 +91,9 @@ export async function checkLeaks(
   scrubber: Scrubber,
   compiled: Map<TablePlan, CompiledTable>,
 ): Promise<LeakReport> {
-  const poolsOf = (p: Probe) => {
-    const plan = scan.plans.find((x) => x.table === p.table);
-    return (plan && compiled.get(plan)?.pools.get(p.column.name)) ?? [];
+  const poolsOf = (probe: Probe) => {
+    const plan = scan.plans.find((x) => x.table === probe.table);
+    return (plan && compiled.get(plan)?.pools.get(probe.column.name)) ?? [];
   };
   // Canary rows are copies of real rows: removed first, so no leak is counted twice.
   const survived = await survivingCanaries(db, scan.canaries);

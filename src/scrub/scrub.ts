@@ -16,6 +16,7 @@ import { captureCrossTable, captureTable, type TableDefinition } from "./preserv
 import { rewriteTable } from "./rewrite.js";
 import { rewriteFailure } from "./rewrite-failure.js";
 import { compileTable, type CompiledTable } from "./sql.js";
+import { mapLimit } from "../pool.js";
 
 export interface ScrubOptions {
   /** Shown in messages: `scrubbers/shop.yaml`; with `locate`, rules are named by line. */
@@ -163,7 +164,7 @@ export async function scrubDatabase(
         const started = performance.now();
         await inTransaction(db, [...cross.dropViews, ...cross.dropForeignKeys]);
         const units = rewriteUnits(work, (t) => !defs.has(t));
-        const done = await runPool(units, opts.workers, ({ plan: t, leaf }) =>
+        const done = await mapLimit(units, opts.workers, ({ plan: t, leaf }) =>
           withSession(
             conn,
             async (w) => {
@@ -258,18 +259,4 @@ async function inTransaction(db: Queryable, statements: string[]): Promise<void>
     await db.query("rollback").catch(() => {});
     throw e;
   }
-}
-
-/** Run `fn` over items with at most `n` at once, results in input order; first error wins. */
-async function runPool<T, R>(items: T[], n: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(n, items.length)) }, worker));
-  return out;
 }

@@ -29,11 +29,11 @@ const BY_NAME: [RegExp, string, string][] = [
 ];
 
 /** Guess from a column's name and type alone (the scrub step's "suggested rule"). */
-export function suggestByName(c: ColumnInfo): Suggestion {
-  const name = c.name.toLowerCase();
+export function suggestByName(column: ColumnInfo): Suggestion {
+  const name = column.name.toLowerCase();
   for (const [re, rule, why] of BY_NAME) {
     if (!re.test(name)) continue;
-    if (rule.startsWith("{ shiftDate") && c.category !== "D") continue;
+    if (rule.startsWith("{ shiftDate") && column.category !== "D") continue;
     return { rule, why, pii: true };
   }
   return { rule: "keep", why: "nothing in the name suggests personal data", pii: false };
@@ -85,7 +85,7 @@ const SHARE = 0.6;
  * shows, or too few values were sampled to judge.
  */
 export function suggestByValues(
-  c: ColumnInfo,
+  column: ColumnInfo,
   values: readonly string[],
   opts: ValueOptions = {},
 ): Suggestion | undefined {
@@ -93,12 +93,12 @@ export function suggestByValues(
   if (sample.length < 5) return undefined;
   const why = (what: string) => `looks like ${what} (sampled ${sample.length} values)`;
   const share = (test: (v: string) => boolean) => sample.filter(test).length / sample.length;
-  if (c.category === "D") return birthDates(sample, opts.now ?? new Date(), why);
-  if (c.typeName === "inet" || c.typeName === "cidr")
+  if (column.category === "D") return birthDates(sample, opts.now ?? new Date(), why);
+  if (column.typeName === "inet" || column.typeName === "cidr")
     return share((v) => v.includes(":")) >= 0.5
       ? { rule: "{ fake: internet.ipv6 }", why: why("IPv6 addresses"), pii: true }
       : { rule: "{ fake: internet.ip }", why: why("IP addresses"), pii: true };
-  if (c.category !== "S") return undefined;
+  if (column.category !== "S") return undefined;
   if (share(looksLike.email) >= SHARE)
     return { rule: "{ fake: internet.email }", why: why("emails"), pii: true };
   if (share(looksLike.card) >= SHARE)

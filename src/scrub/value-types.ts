@@ -35,10 +35,10 @@ const CATEGORIES: Record<string, string> = {
 };
 
 /** The element type of an array column (`text[]` → text), or undefined for anything else. */
-export function elementOf(c: ColumnInfo): ValueType | undefined {
-  if (!c.type.endsWith("[]") || !c.typeName.startsWith("_")) return undefined;
-  const typeName = c.typeName.slice(1);
-  return { type: c.type.slice(0, -2), typeName, category: CATEGORIES[typeName] ?? "U" };
+export function elementOf(column: ColumnInfo): ValueType | undefined {
+  if (!column.type.endsWith("[]") || !column.typeName.startsWith("_")) return undefined;
+  const typeName = column.typeName.slice(1);
+  return { type: column.type.slice(0, -2), typeName, category: CATEGORIES[typeName] ?? "U" };
 }
 
 export const IP_FAKES = ["internet.ip", "internet.ipv4", "internet.ipv6"];

@@ -5,6 +5,7 @@ import { DrillError } from "../errors.js";
 import { privateDir } from "../private-files.js";
 import { lockFile, statePaths } from "./layout.js";
 import { ownStamp, stampAlive, type ProcessStamp } from "./liveness.js";
+import { sleep } from "../sleep.js";
 
 /** Who holds a lock: a run, or a command that needs an environment to itself. */
 export interface Holder {
@@ -66,7 +67,7 @@ export async function acquireLock(
   await privateDir(dirname(file));
   const me: LockOwner = { ...(await ownStamp()), ...holder };
   for (let attempt = 0; attempt < 20; attempt++) {
-    if (attempt > 0) await new Promise((r) => setTimeout(r, 50));
+    if (attempt > 0) await sleep(50);
     try {
       const fh = await open(file, "wx", 0o600);
       await fh.writeFile(JSON.stringify(me));

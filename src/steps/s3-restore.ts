@@ -78,14 +78,14 @@ export const s3Restore = defineStep({
   },
 });
 
-async function runS3Restore(o: Options, ctx: StepContext, store: ObjectStore) {
-  const asOf = o.asOf === "latest" ? "latest" : new Date(o.asOf);
+async function runS3Restore(options: Options, ctx: StepContext, store: ObjectStore) {
+  const asOf = options.asOf === "latest" ? "latest" : new Date(options.asOf);
   const start = ctx.clock.now();
-  ctx.progress(`listing versions of ${o.source}`);
-  const { objects, versioned, versionsListed } = await store.versionsAsOf(o.source, asOf);
+  ctx.progress(`listing versions of ${options.source}`);
+  const { objects, versioned, versionsListed } = await store.versionsAsOf(options.source, asOf);
   const bucket = await store.createStagingBucket({
     runId: ctx.runId,
-    prefix: o.stagingBucketPrefix,
+    prefix: options.stagingBucketPrefix,
     drill: ctx.drill.name,
     environment: ctx.drill.environment,
     now: ctx.clock.now(),
@@ -94,16 +94,16 @@ async function runS3Restore(o: Options, ctx: StepContext, store: ObjectStore) {
   ctx.defer(`staging bucket ${name}`, () => bucket.remove());
   const bytes = objects.reduce((n, c) => n + c.size, 0);
   const copyAt = ctx.clock.now();
-  await store.copy(o.source, name, objects, {
-    concurrency: o.concurrency,
+  await store.copy(options.source, name, objects, {
+    concurrency: options.concurrency,
     signal: ctx.signal,
     progress: ctx.progress,
   });
   const copyMs = Math.max(1, ctx.clock.now() - copyAt);
-  ctx.progress(`verifying ${objects.length} objects (${o.verify})`);
-  const check = await store.verify(o.source, name, objects, o.verify);
+  ctx.progress(`verifying ${objects.length} objects (${options.verify})`);
+  const check = await store.verify(options.source, name, objects, options.verify);
   const details = {
-    source: o.source,
+    source: options.source,
     asOf: asOf === "latest" ? "latest" : asOf.toISOString(),
     stagingBucket: name,
     bucketTagged: bucket.tagged,
@@ -115,7 +115,7 @@ async function runS3Restore(o: Options, ctx: StepContext, store: ObjectStore) {
     objectsPerSecond: Number(((objects.length * 1000) / copyMs).toFixed(1)),
     bytesPerSecond: Math.round((bytes * 1000) / copyMs),
     verify: {
-      mode: o.verify,
+      mode: options.verify,
       objects: check.objects,
       sha256Computed: check.computed,
       mismatches: check.mismatches.length,

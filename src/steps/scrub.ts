@@ -158,21 +158,22 @@ export const scrub = defineStep({
 type ScrubOptions = z.output<typeof scrubSchema>;
 
 /** Without `keep` a database nobody classified fails the step; with it, it is dropped. */
-const otherDatabases = (o: ScrubOptions) => o.otherDatabases ?? (o.keep ? "drop" : "fail");
+const otherDatabases = (options: ScrubOptions) =>
+  options.otherDatabases ?? (options.keep ? "drop" : "fail");
 
 /**
  * Each database to scrub with its scrubber: `scrubber` for the connection's database first, then
  * `scrubbers` in the order written. A database named twice is the user's mistake (exit 2).
  */
 export function scrubbersOf(
-  o: ScrubOptions,
+  options: ScrubOptions,
   own: string,
   resources: RunResources,
 ): Map<string, DatabaseScrubber> {
   const out = new Map<string, DatabaseScrubber>();
   const entries = [
-    ...(o.scrubber ? [[own, o.scrubber] as const] : []),
-    ...Object.entries(o.scrubbers ?? {}),
+    ...(options.scrubber ? [[own, options.scrubber] as const] : []),
+    ...Object.entries(options.scrubbers ?? {}),
   ];
   if (entries.length === 0)
     throw inputError("NO_SCRUBBER", "scrub: give `scrubber`, `scrubbers`, or both");

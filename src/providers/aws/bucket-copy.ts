@@ -5,10 +5,11 @@ import { inputError } from "../../errors.js";
 import type { Chosen } from "./bucket-versions.js";
 import { call } from "./errors.js";
 import { listAll } from "./s3-url.js";
+import { mapLimit } from "../../pool.js";
 
 /** `key/with spaces` → `key/with%20spaces`: S3 wants the copy source URL-encoded, slashes kept. */
-export const copySource = (bucket: string, c: Chosen) =>
-  `${bucket}/${c.key.split("/").map(encodeURIComponent).join("/")}${c.versionId && c.versionId !== "null" ? `?versionId=${encodeURIComponent(c.versionId)}` : ""}`;
+export const copySource = (bucket: string, object: Chosen) =>
+  `${bucket}/${object.key.split("/").map(encodeURIComponent).join("/")}${object.versionId && object.versionId !== "null" ? `?versionId=${encodeURIComponent(object.versionId)}` : ""}`;
 
 const MAX_SINGLE_COPY = 5 * 1024 ** 3;
 
@@ -26,23 +27,17 @@ export async function copyAll(
       "S3_OBJECT_TOO_LARGE",
       `${big.key} is over 5 GiB: multipart copies are not supported yet`,
     );
-  let next = 0;
   let done = 0;
-  const worker = async () => {
-    while (next < chosen.length) {
-      o.signal.throwIfAborted();
-      const c = chosen[next++]!;
-      await call(`copying ${c.key}`, () =>
-        s3.send(
-          new CopyObjectCommand({ Bucket: to, Key: c.key, CopySource: copySource(from, c) }),
-          { abortSignal: o.signal },
-        ),
-      );
-      if (++done % 50 === 0 || done === chosen.length)
-        o.progress(`copied ${done}/${chosen.length} objects`);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(o.concurrency, chosen.length) }, worker));
+  await mapLimit(chosen, o.concurrency, async (c) => {
+    o.signal.throwIfAborted();
+    await call(`copying ${c.key}`, () =>
+      s3.send(new CopyObjectCommand({ Bucket: to, Key: c.key, CopySource: copySource(from, c) }), {
+        abortSignal: o.signal,
+      }),
+    );
+    if (++done % 50 === 0 || done === chosen.length)
+      o.progress(`copied ${done}/${chosen.length} objects`);
+  });
 }
 
 async function sha256(

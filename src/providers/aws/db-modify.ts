@@ -95,9 +95,9 @@ export async function setSecurityGroups(
 ): Promise<{ ms: number; ready: DbState | undefined }> {
   const wanted = [...new Set(groups)];
   const sorted = [...wanted].sort().join();
-  const active = (s: DbState) =>
-    s.securityGroups.every((g) => g.status === "active") &&
-    s.securityGroups
+  const active = (state: DbState) =>
+    state.securityGroups.every((g) => g.status === "active") &&
+    state.securityGroups
       .map((g) => g.id)
       .sort()
       .join() === sorted;

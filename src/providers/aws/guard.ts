@@ -39,10 +39,6 @@ export function keptUntil(tags: Tag[] | undefined, now = Date.now()): string | u
   return until !== undefined && Date.parse(until) > now ? until : undefined;
 }
 
-/** Run ids hold the drill name: 20261128-163012-orders-restore-3f9a. */
-export const drillOfRunId = (runId: string): string =>
-  /^\d{8}-\d{6}-(.+)-[0-9a-f]{4}$/.exec(runId)?.[1] ?? "unknown";
-
 /** RDS identifiers: letters, digits, single hyphens, at most 63, starting with a letter. */
 export function stagingIdentifier(runId: string): string {
   const id = `drill-${runId}`

@@ -19,10 +19,10 @@ export interface CreateSpec {
 const opt = <K extends string, V>(key: K, v: V | undefined) =>
   (v === undefined ? {} : { [key]: v }) as Partial<Record<K, V>>;
 
-export function instanceRestoreParams(env: AwsEnvironment, s: CreateSpec) {
+export function instanceRestoreParams(env: AwsEnvironment, spec: CreateSpec) {
   const st = env.staging;
   const common = {
-    DBInstanceClass: s.instanceClass,
+    DBInstanceClass: spec.instanceClass,
     DBSubnetGroupName: st.subnetGroup,
     VpcSecurityGroupIds: st.securityGroups,
     ...opt("DBParameterGroupName", st.parameterGroup),
@@ -32,27 +32,27 @@ export function instanceRestoreParams(env: AwsEnvironment, s: CreateSpec) {
     DeletionProtection: false,
     AutoMinorVersionUpgrade: false,
     CopyTagsToSnapshot: false,
-    Tags: s.tags,
+    Tags: spec.tags,
   };
-  if ("snapshot" in s.from) {
+  if ("snapshot" in spec.from) {
     return {
       command: "RestoreDBInstanceFromDBSnapshot" as const,
-      input: { DBInstanceIdentifier: s.id, DBSnapshotIdentifier: s.from.snapshot, ...common },
+      input: { DBInstanceIdentifier: spec.id, DBSnapshotIdentifier: spec.from.snapshot, ...common },
     };
   }
-  const t = s.from.pointInTime;
+  const t = spec.from.pointInTime;
   return {
     command: "RestoreDBInstanceToPointInTime" as const,
     input: {
       SourceDBInstanceIdentifier: productionId(env),
-      TargetDBInstanceIdentifier: s.id,
+      TargetDBInstanceIdentifier: spec.id,
       ...(t === "latest" ? { UseLatestRestorableTime: true } : { RestoreTime: new Date(t) }),
       ...common,
     },
   };
 }
 
-export function clusterRestoreParams(env: AwsEnvironment, s: CreateSpec) {
+export function clusterRestoreParams(env: AwsEnvironment, spec: CreateSpec) {
   const st = env.staging;
   const common = {
     DBSubnetGroupName: st.subnetGroup,
@@ -62,25 +62,25 @@ export function clusterRestoreParams(env: AwsEnvironment, s: CreateSpec) {
     ...opt("StorageType", st.storageType),
     DeletionProtection: false,
     CopyTagsToSnapshot: false,
-    Tags: s.tags,
+    Tags: spec.tags,
   };
-  if ("snapshot" in s.from) {
+  if ("snapshot" in spec.from) {
     return {
       command: "RestoreDBClusterFromSnapshot" as const,
       input: {
-        DBClusterIdentifier: s.id,
-        SnapshotIdentifier: s.from.snapshot,
-        Engine: s.engine,
-        ...opt("EngineVersion", s.engineVersion),
+        DBClusterIdentifier: spec.id,
+        SnapshotIdentifier: spec.from.snapshot,
+        Engine: spec.engine,
+        ...opt("EngineVersion", spec.engineVersion),
         ...common,
       },
     };
   }
-  const t = s.from.pointInTime;
+  const t = spec.from.pointInTime;
   return {
     command: "RestoreDBClusterToPointInTime" as const,
     input: {
-      DBClusterIdentifier: s.id,
+      DBClusterIdentifier: spec.id,
       SourceDBClusterIdentifier: productionId(env),
       ...(t === "latest" ? { UseLatestRestorableTime: true } : { RestoreToTime: new Date(t) }),
       ...common,
@@ -89,17 +89,17 @@ export function clusterRestoreParams(env: AwsEnvironment, s: CreateSpec) {
 }
 
 /** Aurora: the cluster has no compute until one instance is created in it. */
-export function clusterInstanceParams(s: CreateSpec) {
+export function clusterInstanceParams(spec: CreateSpec) {
   return {
     command: "CreateDBInstance" as const,
     input: {
-      DBInstanceIdentifier: `${s.id}-1`,
-      DBClusterIdentifier: s.id,
-      Engine: s.engine,
-      DBInstanceClass: s.instanceClass,
+      DBInstanceIdentifier: `${spec.id}-1`,
+      DBClusterIdentifier: spec.id,
+      Engine: spec.engine,
+      DBInstanceClass: spec.instanceClass,
       PubliclyAccessible: false,
       AutoMinorVersionUpgrade: false,
-      Tags: s.tags,
+      Tags: spec.tags,
     },
   };
 }

@@ -34,12 +34,12 @@ export function sourceOf(
 }
 
 /** What was asked, as plain JSON in the plan: a plan made offline is resolved at restore. */
-export const askedOf = (w: Wanted) =>
-  w.kind === "snapshot"
-    ? { snapshot: w.id }
-    : w.kind === "before"
-      ? { before: w.before.toISOString() }
-      : { pointInTime: w.time === "latest" ? "latest" : w.time.toISOString() };
+export const askedOf = (wanted: Wanted) =>
+  wanted.kind === "snapshot"
+    ? { snapshot: wanted.id }
+    : wanted.kind === "before"
+      ? { before: wanted.before.toISOString() }
+      : { pointInTime: wanted.time === "latest" ? "latest" : wanted.time.toISOString() };
 
 export function wantedBack(plan: RestorePlan): Wanted {
   const a = (plan.details.asked ?? {}) as {

@@ -3,7 +3,8 @@ import type { RestoredCopy, RestoreOptions, RestorePlan } from "../types.js";
 import type { AwsClients } from "./clients.js";
 import { costEstimate } from "./cost.js";
 import { restoreDb } from "./db-restore.js";
-import { assertNotProduction, drillOfRunId, runTags, stagingIdentifier } from "./guard.js";
+import { drillOfRunId } from "../../run-id.js";
+import { assertNotProduction, runTags, stagingIdentifier } from "./guard.js";
 import type { CreateSpec } from "./params.js";
 import { plannedCalls } from "./plan.js";
 import { askedOf, describeFrom, sourceOf, wantedBack } from "./plan-source.js";
@@ -90,7 +91,7 @@ export async function restoreDbFromPlan(
   const run = { env, rds, runId: opts.runId, waits: ctx.waits };
   const tags = runTags({
     runId: opts.runId,
-    drill: ctx.drill ?? drillOfRunId(opts.runId),
+    drill: ctx.drill ?? drillOfRunId(opts.runId) ?? "unknown",
     environment: ctx.envName,
     expiresAt: new Date(Date.now() + env.staging.ttl),
   });

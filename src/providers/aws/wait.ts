@@ -1,6 +1,7 @@
 import type { RDSClient } from "@aws-sdk/client-rds";
 import { platformError } from "../../errors.js";
 import { formatDuration } from "../../duration.js";
+import { sleep } from "../../sleep.js";
 
 /** Per-phase limits and waiter polling (seconds, as the SDK waiters take them). */
 export interface WaitSettings {
@@ -145,12 +146,7 @@ export async function pollUntil(
         `${o.phase}: still ${status} after ${formatDuration(elapsed)}`,
       );
     }
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(resolve, delay);
-      o.signal.addEventListener("abort", () => (clearTimeout(t), reject(o.signal.reason)), {
-        once: true,
-      });
-    });
+    await sleep(delay, o.signal);
     delay = Math.min(delay * 2, o.waits.maxDelaySec * 1000);
   }
 }

@@ -1,5 +1,5 @@
 import { promises as fs } from "node:fs";
-import { drillOfRunId } from "../../history/store.js";
+import { drillOfRunId } from "../../run-id.js";
 import { runFolder } from "../../state/layout.js";
 import { ownStamp, type ProcessStamp } from "../../state/liveness.js";
 import { writeFileAtomic } from "./files.js";

@@ -57,12 +57,12 @@ export class LocalPair implements FailoverPair {
     return this.spec.nodes[1 - this.primaryIndex]!;
   }
 
-  private conn(c: Cluster, database = this.spec.database): ConnectionInfo {
-    return c.connection(this.spec.password, database);
+  private conn(cluster: Cluster, database = this.spec.database): ConnectionInfo {
+    return cluster.connection(this.spec.password, database);
   }
 
-  private clientConn(c: Cluster): ConnectionInfo {
-    return { ...this.conn(c), ...this.spec.client };
+  private clientConn(cluster: Cluster): ConnectionInfo {
+    return { ...this.conn(cluster), ...this.spec.client };
   }
 
   primary(): ConnectionInfo {

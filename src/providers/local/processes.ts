@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { pidAlive } from "../../state/liveness.js";
+import { sleep } from "../../sleep.js";
 
 /**
  * Postmasters whose command line names this data folder (pg_ctl starts `postgres -D <dir>`).
@@ -31,8 +32,6 @@ export async function postmasterPids(dataDir: string): Promise<number[]> {
 }
 
 const allAlive = async (pids: number[]) => (await Promise.all(pids.map(pidAlive))).some(Boolean);
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** SIGQUIT (immediate shutdown, children too), then SIGKILL; returns when all are gone. */
 export async function killPostmasters(dataDir: string): Promise<void> {

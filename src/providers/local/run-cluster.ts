@@ -13,6 +13,7 @@ import { clusterLayout } from "../../state/layout.js";
 import { clusterHome, openToServer } from "./home.js";
 import { chownTree, type RunAs } from "./os-user.js";
 import { isKept, readRunLabel, writeRunLabel } from "./owner.js";
+import { sleep } from "../../sleep.js";
 
 export const runsDir = (root: string) => clusterLayout(clusterHome(root)).runs;
 
@@ -79,7 +80,7 @@ export async function waitUntilPrimary(
       signal.throwIfAborted();
       last = e;
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200, signal);
   }
   throw platformError(
     "RECOVERY_TIMEOUT",

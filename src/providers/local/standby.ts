@@ -9,6 +9,7 @@ import type { Cluster } from "./cluster.js";
 import { chownTree, run } from "./os-user.js";
 import { scramVerifier } from "../../roles.js";
 import { Snapshots } from "./snapshots.js";
+import { sleep } from "../../sleep.js";
 
 /** The role standbys stream as: replication only, never the superuser's password on disk. */
 export const REPLICATION_ROLE = "drill_replicator";
@@ -24,8 +25,6 @@ export interface StandbySpec {
   replicationPassword: string;
   signal: AbortSignal;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Make `standby` a streaming replica of the running primary with the snapshot mechanism the

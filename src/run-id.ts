@@ -5,3 +5,9 @@ export function newRunId(drill: string, now: number): string {
   const stamp = new Date(now).toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
   return `${stamp}-${drill}-${randomBytes(2).toString("hex")}`;
 }
+
+/** `20261128-165900-orders-restore-adcf` → `orders-restore`; undefined when `id` is not a run id. */
+export function drillOfRunId(id: string): string | undefined {
+  const m = /^\d{8}-\d{6}-([a-z0-9][a-z0-9_-]*)-[0-9a-f]+$/.exec(id);
+  return m?.[1];
+}
