@@ -87,10 +87,11 @@ function scrubSummary(record: RunRecord): RunFacts["extras"] | undefined {
   return out;
 }
 
-function judged(label: string, x: Measurement) {
-  const value = x.value === null ? "not measured" : formatDuration(x.value);
-  const objective = x.objective === null ? "" : ` (objective ${formatDuration(x.objective)})`;
-  return { label, text: `${value}${objective}${verdict(x.met)}`, met: x.met };
+function judged(label: string, measured: Measurement) {
+  const value = measured.value === null ? "not measured" : formatDuration(measured.value);
+  const objective =
+    measured.objective === null ? "" : ` (objective ${formatDuration(measured.objective)})`;
+  return { label, text: `${value}${objective}${verdict(measured.met)}`, met: measured.met };
 }
 
 function judgedExtra(label: string, measured: Measurement) {

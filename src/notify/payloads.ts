@@ -67,32 +67,39 @@ export function slackMessage(facts: RunFacts) {
 }
 
 /** Teams workflow webhook ("When a Teams webhook request is received"): an Adaptive Card. */
-export function teamsMessage(f: RunFacts) {
+export function teamsMessage(facts: RunFacts) {
   const body: object[] = [
     {
       type: "TextBlock",
       size: "Large",
       weight: "Bolder",
-      text: f.title,
-      color: f.passed ? "Good" : "Attention",
+      text: facts.title,
+      color: facts.passed ? "Good" : "Attention",
       wrap: true,
     },
   ];
-  const facts = [...f.objectives, ...f.extras].map((x) => ({ title: x.label, value: x.text }));
-  if (facts.length > 0) body.push({ type: "FactSet", facts });
-  if (f.failedChecks.length > 0) {
+  const factSet = [...facts.objectives, ...facts.extras].map((x) => ({
+    title: x.label,
+    value: x.text,
+  }));
+  if (factSet.length > 0) body.push({ type: "FactSet", facts: factSet });
+  if (facts.failedChecks.length > 0) {
     body.push({ type: "TextBlock", text: "Failed checks", weight: "Bolder", wrap: true });
     body.push({
       type: "TextBlock",
-      text: f.failedChecks.map((c) => `- ${c}`).join("\n"),
+      text: facts.failedChecks.map((c) => `- ${c}`).join("\n"),
       wrap: true,
     });
   }
-  if (f.findings.length > 0 && !f.passed) {
+  if (facts.findings.length > 0 && !facts.passed) {
     body.push({ type: "TextBlock", text: "Findings", weight: "Bolder", wrap: true });
-    body.push({ type: "TextBlock", text: f.findings.map((c) => `- ${c}`).join("\n"), wrap: true });
+    body.push({
+      type: "TextBlock",
+      text: facts.findings.map((c) => `- ${c}`).join("\n"),
+      wrap: true,
+    });
   }
-  body.push({ type: "TextBlock", text: f.footer, isSubtle: true, size: "Small", wrap: true });
+  body.push({ type: "TextBlock", text: facts.footer, isSubtle: true, size: "Small", wrap: true });
   return {
     type: "message",
     attachments: [
@@ -104,8 +111,12 @@ export function teamsMessage(f: RunFacts) {
           type: "AdaptiveCard",
           version: "1.4",
           body,
-          ...(f.reportUrl
-            ? { actions: [{ type: "Action.OpenUrl", title: "Open the report", url: f.reportUrl }] }
+          ...(facts.reportUrl
+            ? {
+                actions: [
+                  { type: "Action.OpenUrl", title: "Open the report", url: facts.reportUrl },
+                ],
+              }
             : {}),
         },
       },

@@ -92,22 +92,25 @@ export function notesList(record: RunRecord): string {
     : `<ul class="notes">${unique.join("")}</ul>`;
 }
 
-export function forecastSection(f: Forecast): string {
-  const facts: [string, string][] = [["runs with a known size", String(f.runs)]];
-  if (f.sizeBytes !== undefined) facts.push(["restored size now", formatBytes(f.sizeBytes)]);
-  if (f.weeklyGrowth !== undefined) facts.push(["growth per week", formatGrowth(f.weeklyGrowth)]);
-  if (f.projectedRtoMs !== undefined)
-    facts.push(["RTO projected at today's size", formatDuration(f.projectedRtoMs)]);
-  if (f.objectiveMs !== null) facts.push(["RTO objective", formatDuration(f.objectiveMs)]);
-  if (f.crossingSizeBytes !== undefined)
-    facts.push(["size at which it is reached", formatBytes(f.crossingSizeBytes)]);
-  if (f.crossingAt) facts.push(["reached around", f.crossingAt.slice(0, 10)]);
-  const fits = f.phases.map(
+export function forecastSection(forecast: Forecast): string {
+  const facts: [string, string][] = [["runs with a known size", String(forecast.runs)]];
+  if (forecast.sizeBytes !== undefined)
+    facts.push(["restored size now", formatBytes(forecast.sizeBytes)]);
+  if (forecast.weeklyGrowth !== undefined)
+    facts.push(["growth per week", formatGrowth(forecast.weeklyGrowth)]);
+  if (forecast.projectedRtoMs !== undefined)
+    facts.push(["RTO projected at today's size", formatDuration(forecast.projectedRtoMs)]);
+  if (forecast.objectiveMs !== null)
+    facts.push(["RTO objective", formatDuration(forecast.objectiveMs)]);
+  if (forecast.crossingSizeBytes !== undefined)
+    facts.push(["size at which it is reached", formatBytes(forecast.crossingSizeBytes)]);
+  if (forecast.crossingAt) facts.push(["reached around", forecast.crossingAt.slice(0, 10)]);
+  const fits = forecast.phases.map(
     (p) =>
       `<tr><td>${esc(p.phase)}</td><td class="num">${esc(formatDuration(p.interceptMs))}</td><td class="num">${esc(formatDuration(p.msPerByte * 1e9))}</td><td class="num">${p.points}</td></tr>`,
   );
   return [
-    `<p class="forecast ${esc(f.status)}" data-status="${esc(f.status)}">${esc(f.message)}</p>`,
+    `<p class="forecast ${esc(forecast.status)}" data-status="${esc(forecast.status)}">${esc(forecast.message)}</p>`,
     `<dl class="facts">${facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join("")}</dl>`,
     fits.length > 0
       ? `<div class="scroll"><table class="fits"><thead><tr><th>phase</th><th>fixed</th><th>per GB</th><th>runs</th></tr></thead><tbody>${fits.join("")}</tbody></table></div>`

@@ -36,21 +36,21 @@ export function guessColumn(
 }
 
 /** A scalar column (or an element, or a JSON leaf), by name and values. */
-function scalar(c: ColumnInfo, values: string[], ctx: GuessContext): Suggestion {
-  const byName = suggestByName(c);
+function scalar(column: ColumnInfo, values: string[], ctx: GuessContext): Suggestion {
+  const byName = suggestByName(column);
   const opts = { firstNames: ctx.firstNames, ...(ctx.now ? { now: ctx.now } : {}) };
-  const byValues = suggestByValues(c, values, opts);
+  const byValues = suggestByValues(column, values, opts);
   const judged = values.filter((v) => v.trim() !== "").length;
   // Value evidence beats the name: a bare `name` of products is not a person (a `customer_name`
   // is trusted: its people may have names faker's list does not know).
   const knownFirst = values.some((v) => ctx.firstNames.has(v.split(/\s/)[0]!.toLowerCase()));
-  if (!byValues && judged >= 5 && /^name$/i.test(c.name) && !knownFirst)
+  if (!byValues && judged >= 5 && /^name$/i.test(column.name) && !knownFirst)
     return {
       rule: "keep",
       why: `${byName.why}, but no sampled value looks like one (sampled ${judged}): review`,
       pii: false,
     };
-  if (!byValues && judged >= 5 && /_name$/i.test(c.name) && !byName.pii)
+  if (!byValues && judged >= 5 && /_name$/i.test(column.name) && !byName.pii)
     return {
       rule: "keep",
       why: `ends in _name, but no sampled value looks like a person's name (sampled ${judged}): review`,
@@ -62,18 +62,18 @@ function scalar(c: ColumnInfo, values: string[], ctx: GuessContext): Suggestion 
       why:
         judged > 0
           ? `nothing personal in its name or ${judged} sampled values`
-          : `${c.type}: ${byName.why}`,
+          : `${column.type}: ${byName.why}`,
     };
   const chosen = byValues ?? byName;
   const why = byValues && byName.pii ? `${byName.why}; ${byValues.why}` : chosen.why;
   if (!chosen.pii) return chosen;
-  if (!fits(chosen.rule, c))
+  if (!fits(chosen.rule, column))
     return {
       rule: "keep",
-      why: `${why}, but a ${c.type} column cannot take ${chosen.rule}: review`,
+      why: `${why}, but a ${column.type} column cannot take ${chosen.rule}: review`,
       pii: true,
     };
-  if (chosen.rule === "null" && c.notNull)
+  if (chosen.rule === "null" && column.notNull)
     return { rule: "{ hash: {} }", why: `${why} (NOT NULL: hashed, not nulled)`, pii: true };
   return { ...chosen, why };
 }
@@ -149,11 +149,11 @@ function jsonColumn(column: ColumnInfo, docs: unknown[], ctx: GuessContext): Sug
   };
 }
 
-function largeObjectColumn(c: ColumnInfo, ctx: GuessContext): Suggestion {
+function largeObjectColumn(column: ColumnInfo, ctx: GuessContext): Suggestion {
   if (ctx.largeObjects === 0)
     return { rule: "keep", why: "oid column; the database has no large objects", pii: false };
   return {
-    rule: c.notNull ? "keep" : "null",
+    rule: column.notNull ? "keep" : "null",
     why: `oid column: may point at the database's ${ctx.largeObjects} large object(s); see largeObjects`,
     pii: true,
   };

@@ -67,9 +67,10 @@ export async function largeObjectSource(db: Queryable): Promise<TextSource & { c
 /** An oid column (type oid, or the `lo` domain) kept while `largeObjects: drop` unlinks what it points to. */
 export function largeObjectRuleProblem(
   rule: ColumnRule,
-  c: ColumnInfo,
+  column: ColumnInfo,
   scrubber: Scrubber,
 ): string | undefined {
-  if (c.typeName !== "oid" || scrubber.largeObjects !== "drop" || rule !== "keep") return undefined;
+  if (column.typeName !== "oid" || scrubber.largeObjects !== "drop" || rule !== "keep")
+    return undefined;
   return "largeObjects: drop unlinks every large object: this oid column cannot keep its references (use null, or set: a value)";
 }

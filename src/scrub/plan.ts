@@ -134,18 +134,18 @@ function findTable(catalog: TableInfo[], key: string): TableInfo | undefined {
 /** Why `rule` cannot apply to this column, or undefined. */
 function ruleProblem(
   rule: ColumnRule,
-  c: ColumnInfo,
+  column: ColumnInfo,
   table: TableInfo,
   siblings: Record<string, ColumnRule>,
 ): string | undefined {
-  if (c.generated)
+  if (column.generated)
     return `generated column: PostgreSQL recomputes it from the scrubbed columns, it takes no rule (remove it)`;
-  if (rule === null && c.notNull)
+  if (rule === null && column.notNull)
     return `column is NOT NULL: it cannot be set to null (use set, fake or hash)`;
   if (rule === null || rule === "keep") return undefined;
   if ("json" in rule) {
-    if (c.typeName !== "json" && c.typeName !== "jsonb")
-      return `json rules need a json or jsonb column (it is ${c.type})`;
+    if (column.typeName !== "json" && column.typeName !== "jsonb")
+      return `json rules need a json or jsonb column (it is ${column.type})`;
     for (const [path, inner] of Object.entries(rule.json)) {
       const p =
         inner !== null && typeof inner === "object" && "template" in inner
@@ -156,14 +156,14 @@ function ruleProblem(
     return undefined;
   }
   if ("each" in rule) {
-    const element = elementOf(c);
-    if (!element) return `each needs an array column (it is ${c.type})`;
+    const element = elementOf(column);
+    if (!element) return `each needs an array column (it is ${column.type})`;
     const p = valueProblem(rule.each, element, table, siblings);
     return p && `each: ${p}`;
   }
-  if ("set" in rule && rule.set === null && c.notNull)
+  if ("set" in rule && rule.set === null && column.notNull)
     return `column is NOT NULL: it cannot be set to null`;
-  return valueProblem(rule, c, table, siblings);
+  return valueProblem(rule, column, table, siblings);
 }
 
 /** Why a rule cannot apply to a value of type `t` (a column's, or an array element's). */
