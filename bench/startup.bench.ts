@@ -7,8 +7,8 @@ import { DRILL_BIN, REPO } from "../test/helpers/project.js";
 
 /**
  * Cold start of the built CLI (`npm run build` first): `drill --help` and `drill validate`
- * beside `node -e 0` in the same run, interleaved so load on the machine hits all alike. Target
- * (#9): each at most 3x node's own start. test/cli/cold-start.test.ts checks what they load.
+ * beside `node -e 0` in the same run, interleaved so load on the machine hits all alike. Target:
+ * each at most 3x node's own start. test/cli/cold-start.test.ts checks what they load.
  */
 const project = mkdtempSync(join(tmpdir(), "drill-startup-"));
 for (const dir of ["drills", "scrubbers", "config"])

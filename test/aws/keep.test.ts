@@ -15,7 +15,7 @@ import { STAGING_SG, TEAM_SG } from "./fake-ec2.js";
 import { ACCOUNT, awsEnv, fakeRds, makeProvider, restoreOpts } from "./fake-rds.js";
 import { tempDir } from "../helpers/temp.js";
 
-/** Issue 7: scrub's `keep` on AWS: the team's groups attached, the expiry moved, the copy left. */
+/** Scrub's `keep` on AWS: the team's groups attached, the expiry moved, the copy left. */
 const RUN = "20261128-163012-orders-restore-3f9a";
 const ID = stagingIdentifier(RUN);
 const HOUR = 3_600_000;

@@ -9,7 +9,7 @@ import { stagingIdentifier } from "../../src/providers/aws/guard.js";
 import type { RestorePlan } from "../../src/providers/types.js";
 import { awsEnv, fakeRds, makeProvider, restoreOpts } from "./fake-rds.js";
 
-/** Issue 7: an encrypted snapshot shared from a backup account is copied in under our key first. */
+/** An encrypted snapshot shared from a backup account is copied in under our key first. */
 const RUN = "20261128-163012-orders-restore-3f9a";
 const ID = stagingIdentifier(RUN);
 const KEY = "arn:aws:kms:eu-west-1:111111111111:key/0b5c1f3e-aaaa-bbbb-cccc-123456789012";

@@ -7,7 +7,7 @@ import { fromGroup, pgFrom, RUNNER_SG, STAGING_SG } from "./fake-ec2.js";
 import { awsEnv, fakeRds, makeProvider, restoreOpts } from "./fake-rds.js";
 
 /**
- * Issue 7: a restored copy holds production's data until its scrub passes, so the staging
+ * A restored copy holds production's data until its scrub passes, so the staging
  * security groups must admit only the runner; anything else is refused before a copy exists.
  */
 const RUN = "20261128-163012-orders-restore-3f9a";

@@ -10,7 +10,7 @@ import { makeProject, REPO, runCli } from "../helpers/project.js";
 import { seedSandbox } from "../helpers/seeded-sandbox.js";
 import { processesNaming } from "../helpers/processes.js";
 
-/** Issue 3's `keep`: the scrubbed copy outlives the run for the team, then `drill cleanup` takes it. */
+/** Scrub's `keep`: the scrubbed copy outlives the run for the team, then `drill cleanup` takes it. */
 const drill = (name: string, keep: string, extra = "") => `
 name: ${name}
 environment: sandbox

@@ -7,7 +7,7 @@ import { crashProject, entries, runAndKill, type KillPoint } from "./project.js"
 import { processesNaming } from "../helpers/processes.js";
 
 /**
- * Issue 8: SIGKILL `drill run` at 20 moments spread over its run. After each kill, `drill
+ * SIGKILL `drill run` at 20 moments spread over its run. After each kill, `drill
  * cleanup` leaves no server, run folder, lock or running marker; the dead run is in history as
  * `error` ("runner died"); and the next run works: every later killed run gets to its kill point
  * without a failed step, and a full run passes after every PASS_EVERY-th kill and after the last
