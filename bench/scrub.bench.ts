@@ -101,6 +101,20 @@ const time = async (fn: () => Promise<unknown>) => {
   return performance.now() - t0;
 };
 
+/** The scrub as the bench runs it: 4 workers, leak scan off (the baseline has none). */
+const benchScrub = (
+  conn: ConnectionInfo,
+  rules: typeof scrubber,
+  progress: (message: string) => void,
+) =>
+  scrubDatabase(conn, rules, {
+    file: "bench",
+    workers: 4,
+    leakScan: false,
+    signal: new AbortController().signal,
+    progress,
+  });
+
 /** Scrub customers and a tickets table naming them: the tickets table's own rewrite rate. */
 async function ticketsRun(conn: ConnectionInfo, rows: number) {
   await withSession(conn, async (db) => {
@@ -112,13 +126,7 @@ async function ticketsRun(conn: ConnectionInfo, rows: number) {
   });
   let report: Awaited<ReturnType<typeof scrubDatabase>> | undefined;
   const totalMs = await time(async () => {
-    report = await scrubDatabase(conn, withTickets, {
-      file: "bench",
-      workers: 4,
-      leakScan: false,
-      signal: new AbortController().signal,
-      progress: () => {},
-    });
+    report = await benchScrub(conn, withTickets, () => {});
   });
   expect(report!.findings).toEqual([]);
   const [named] = await withSession(
@@ -159,13 +167,7 @@ it("scrub vs CREATE TABLE AS + md5 baseline", async () => {
       await withSession(conn, fresh);
       const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
       const d = await time(async () => {
-        report = await scrubDatabase(conn, scrubber, {
-          file: "bench",
-          workers: 4,
-          leakScan: false,
-          signal: new AbortController().signal,
-          progress: trace(`${rows} rows, round ${round + 1}`),
-        });
+        report = await benchScrub(conn, scrubber, trace(`${rows} rows, round ${round + 1}`));
       });
       clearInterval(sampler);
       drillMs = Math.min(drillMs, d);
