@@ -1,6 +1,7 @@
 import { withSession, type Queryable } from "../../src/db.js";
 import type { Scrubber } from "../../src/definitions/scrubber.js";
 import { scrubberSchema } from "../../src/definitions/scrubber.js";
+import type { ScrubOptions } from "../../src/scrub/scrub.js";
 import type { ConnectionInfo } from "../../src/types.js";
 
 export const SECRET = "test-secret-0123456789";
@@ -91,3 +92,12 @@ export async function makeDatabase(
 
 export const q = <R>(conn: ConnectionInfo, sql: string, values?: unknown[]) =>
   withSession(conn, async (db: Queryable) => (await db.query<R>(sql, values)).rows);
+
+/** How the value tests scrub: two workers, the leak scan on (patterns, no canaries). */
+export const scrubOptions = (file: string): ScrubOptions => ({
+  file,
+  workers: 2,
+  leakScan: { sample: 5000, patterns: true, canaries: false },
+  signal: new AbortController().signal,
+  progress: () => {},
+});

@@ -3,7 +3,7 @@ import { scrubDatabase } from "../../src/scrub/scrub.js";
 import type { ConnectionInfo } from "../../src/types.js";
 import { useTestCluster } from "../helpers/cluster.js";
 import { dataDump, survivors } from "./dump.js";
-import { SECRET, makeDatabase, q, scrubberOf } from "./fixture.js";
+import { SECRET, makeDatabase, q, scrubOptions, scrubberOf } from "./fixture.js";
 
 /**
  * Natural keys: `users` holds each address once (unique), `events` and `archive` hold the same
@@ -74,13 +74,7 @@ describe("determinism that keeps joins", () => {
     conn = await makeDatabase(pg.connection, "joins", SQL);
     before = await counts(conn);
     emails = (await q<{ email: string }>(conn, "select email from users")).map((r) => r.email);
-    report = await scrubDatabase(conn, scrubberOf(SCRUBBER), {
-      file: "scrubbers/joins.yaml",
-      workers: 2,
-      leakScan: { sample: 5000, patterns: true, canaries: false },
-      signal: new AbortController().signal,
-      progress: () => {},
-    });
+    report = await scrubDatabase(conn, scrubberOf(SCRUBBER), scrubOptions("scrubbers/joins.yaml"));
   });
 
   it("passes", () => {

@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { scrubDatabase, type ScrubOptions } from "../../src/scrub/scrub.js";
+import { scrubDatabase } from "../../src/scrub/scrub.js";
 import type { ConnectionInfo } from "../../src/types.js";
 import { useTestCluster } from "../helpers/cluster.js";
 import { dataDump, survivors } from "./dump.js";
-import { SECRET, makeDatabase, q, scrubberOf } from "./fixture.js";
+import { SECRET, makeDatabase, q, scrubOptions, scrubberOf } from "./fixture.js";
 
 /** Made-up names (no faker pool holds them), so finding one after the scrub is a leak. */
 const FIRSTS = ["Zorbina", "Quillan", "Maravel", "Ottavex", "Brisenda", "Caldric"];
@@ -57,13 +57,7 @@ const SCRUBBER = {
 
 const pg = useTestCluster();
 
-const opts: ScrubOptions = {
-  file: "scrubbers/names.yaml",
-  workers: 2,
-  leakScan: { sample: 5000, patterns: true, canaries: false },
-  signal: new AbortController().signal,
-  progress: () => {},
-};
+const opts = scrubOptions("scrubbers/names.yaml");
 
 interface Joined {
   id: number;
@@ -131,6 +125,26 @@ describe("known names in free text", () => {
   });
 });
 
+/** Scrub `p.name` (a person's name) and `n.note` (free text): each note with its person's new name. */
+async function scrubNamesAndNotes(conn: ConnectionInfo) {
+  const r = await scrubDatabase(
+    conn,
+    scrubberOf({
+      secret: SECRET,
+      tables: {
+        p: { id: "keep", name: { fake: "person.fullName" } },
+        n: { id: "keep", note: { text: {} } },
+      },
+    }),
+    opts,
+  );
+  expect(r.findings).toEqual([]);
+  return q<{ note: string; name: string }>(
+    conn,
+    "select n.note, p.name from n left join p using (id) order by n.id",
+  );
+}
+
 describe("names that do not start with a capital", () => {
   it("are found too (the capital-letter shortcut is off)", async () => {
     const conn = await makeDatabase(
@@ -141,22 +155,7 @@ describe("names that do not start with a capital", () => {
        create table n (id int primary key, note text);
        insert into n values (1, 'wrote to de Quorvelle'), (2, 'no name here'), (3, 'ping Ysolde Brackwater');`,
     );
-    const r = await scrubDatabase(
-      conn,
-      scrubberOf({
-        secret: SECRET,
-        tables: {
-          p: { id: "keep", name: { fake: "person.fullName" } },
-          n: { id: "keep", note: { text: {} } },
-        },
-      }),
-      opts,
-    );
-    expect(r.findings).toEqual([]);
-    const rows = await q<{ note: string; name: string }>(
-      conn,
-      "select n.note, p.name from n left join p using (id) order by n.id",
-    );
+    const rows = await scrubNamesAndNotes(conn);
     expect(rows[0]!.note).toBe(`wrote to ${rows[0]!.name}`);
     expect(rows[1]!.note).toBe("no name here");
     expect(rows[2]!.note).toBe(`ping ${rows[1]!.name}`);
@@ -171,22 +170,7 @@ describe("names that do not start with a capital", () => {
        create table n (id int primary key, note text);
        insert into n values (1, 'wrote to van quorvelle'), (2, 'no name here');`,
     );
-    const r = await scrubDatabase(
-      conn,
-      scrubberOf({
-        secret: SECRET,
-        tables: {
-          p: { id: "keep", name: { fake: "person.fullName" } },
-          n: { id: "keep", note: { text: {} } },
-        },
-      }),
-      opts,
-    );
-    expect(r.findings).toEqual([]);
-    const rows = await q<{ note: string; name: string }>(
-      conn,
-      "select n.note, p.name from n left join p using (id) order by n.id",
-    );
+    const rows = await scrubNamesAndNotes(conn);
     expect(rows[0]!.note).toBe(`wrote to ${rows[0]!.name}`);
     expect(rows[1]!.note).toBe("no name here");
   });

@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { DrillError } from "../../src/errors.js";
-import { scrubDatabase, type ScrubOptions } from "../../src/scrub/scrub.js";
+import { scrubDatabase } from "../../src/scrub/scrub.js";
 import type { ConnectionInfo } from "../../src/types.js";
 import { useTestCluster } from "../helpers/cluster.js";
 import { dataDump, survivors } from "./dump.js";
-import { SECRET, makeDatabase, q, scrubberOf } from "./fixture.js";
+import { SECRET, makeDatabase, q, scrubOptions, scrubberOf } from "./fixture.js";
 
 /**
  * PII inside values: IBANs in free text, array elements, network addresses, and json keys no
@@ -69,13 +69,7 @@ const RULES = {
 
 const pg = useTestCluster();
 
-const opts: ScrubOptions = {
-  file: "scrubbers/values.yaml",
-  workers: 2,
-  leakScan: { sample: 5000, patterns: true, canaries: false },
-  signal: new AbortController().signal,
-  progress: () => {},
-};
+const opts = scrubOptions("scrubbers/values.yaml");
 
 type Row = Record<string, unknown>;
 
