@@ -1,5 +1,6 @@
 import { withSession, type Queryable } from "../../db.js";
 import { platformError } from "../../errors.js";
+import { errorText } from "../../redact.js";
 import { assertNoServerPowers, ensureLoginRole, PIN_SEARCH_PATH } from "../../roles.js";
 import type { ConnectionInfo } from "../../types.js";
 
@@ -143,7 +144,7 @@ async function adminSession<T>(
     if (e instanceof Error && e.name === "DrillError") throw e;
     throw platformError(
       "HAND_OVER_FAILED",
-      `could not hand the restored copy over to the working role ${WORKING_ROLE} (database ${conn.database}): ${e instanceof Error ? e.message : String(e)}`,
+      `could not hand the restored copy over to the working role ${WORKING_ROLE} (database ${conn.database}): ${errorText(e)}`,
       "drill runs the copy's own code only as a role that is not a superuser",
       e,
     );
