@@ -22,6 +22,9 @@ steps:
   - failover:
       target: staging
       mode: crash
+      # Asynchronous replication may lose a write acknowledged just before the crash (seen once
+      # in CI under load): that is the setting's nature, not what this test is about.
+      synchronous: true
       probe: { writesPerSecond: 50 }
       expect: { maxDowntime: 30s, lostWrites: 0 }
 `;
