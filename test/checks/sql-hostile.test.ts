@@ -29,9 +29,10 @@ beforeAll(async () => {
   await admin("create table t (id int primary key)");
   await admin("insert into t select generate_series(1, 5)");
   // A function from a tampered backup: owned by the superuser (restores use --no-owner), it
-  // runs a program for whoever calls it if that caller may.
+  // runs a program for whoever calls it if that caller may. The program reads COPY's output
+  // first: one that exits before COPY has written fails the COPY with a broken pipe.
   await admin(`create function evil(p text) returns int language plpgsql as $$
-    begin execute format('copy (select 1) to program %L', 'touch ' || p); return 1; end $$`);
+    begin execute format('copy (select 1) to program %L', 'cat >/dev/null; touch ' || p); return 1; end $$`);
   markers = await tempDir("sql-hostile");
   await chmod(markers, 0o777); // the server (user postgres) must be able to make the marker
 }, 60_000);
