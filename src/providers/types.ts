@@ -8,15 +8,80 @@ import type { ObjectStore } from "./object-store.js";
  * and failover only see the ConnectionInfo.
  */
 export type RestoreSource =
-  | { kind: "snapshot"; snapshot: string } // "latest" or an id
+  // `target`: replay the archived WAL after the snapshot up to it (local sandbox only).
+  | { kind: "snapshot"; snapshot: string; target?: RecoveryTarget } // "latest" or an id
   | { kind: "before"; before: Date }
   | { kind: "pointInTime"; time: "latest" | Date }
   // Absolute path (resolved against the project) or s3://; `format: "plain"` lets SQL text in.
-  | { kind: "archive"; path: string; format?: "plain" };
+  | { kind: "archive"; path: string; format?: "plain" }
+  | PhysicalBackupSource;
+
+/**
+ * Where WAL replay stops (recovery_target_*, then promote). `latest`: every segment the archive
+ * holds. A relative time ("2h ago") is resolved against the run's clock before it gets here.
+ */
+export type RecoveryTarget =
+  | { kind: "latest" }
+  | { kind: "time"; time: Date }
+  | { kind: "lsn"; lsn: string }
+  | { kind: "name"; name: string };
+
+/** What a physical copy is entered as: its bootstrap superuser and the database to work on. */
+export interface PhysicalCopyRoles {
+  /** The backup's superuser drill connects as first, over a private socket (default postgres). */
+  superuser: string;
+  /** The database the copy's connection names (default postgres). */
+  database: string;
+}
+
+/** pgBackRest, Barman and pg_basebackup -Ft backups: restored into a local cluster, then replayed. */
+export type PhysicalBackupSource = PhysicalCopyRoles & { target: RecoveryTarget } & (
+    | {
+        kind: "pgbackrest";
+        stanza: string;
+        /** A pgbackrest.conf path (absolute), or the repository given inline. */
+        config: PgBackRestConfig;
+        /** "latest" or a backup label. */
+        set: string;
+      }
+    | {
+        kind: "barman";
+        server: string;
+        /** barman.conf (absolute path). */
+        config: string;
+        /** "latest" or a backup id. */
+        backup: string;
+      }
+    | {
+        kind: "basebackup";
+        /** base.tar[.gz] of pg_basebackup -Ft (absolute path, or s3://bucket/key). */
+        base: string;
+        /** WAL as archive_command or pg_receivewal writes it (absolute folder, or s3://bucket/prefix/). */
+        wal: string;
+      }
+  );
+
+export type PgBackRestConfig =
+  | { file: string }
+  | { repoPath: string }
+  | {
+      s3: {
+        bucket: string;
+        endpoint: string;
+        region: string;
+        /** The repository's path inside the bucket (repo1-path), default /. */
+        repoPath?: string;
+        uriStyle?: "host" | "path";
+        /** A CA file for an endpoint with a private CA (repo1-storage-ca-file). */
+        caFile?: string;
+      };
+    };
+
+export type RestoreSourceKind = "snapshot" | "archive" | PhysicalBackupSource["kind"];
 
 /** What a restore would use, resolved without creating anything (for `drill plan`). */
 export interface RestorePlan {
-  source: { kind: "snapshot" | "archive"; id: string; takenAt?: string };
+  source: { kind: RestoreSourceKind; id: string; takenAt?: string };
   /** Shown to the user: "snapshot 20261128T163000Z (taken 2h ago) → new cluster on port 54321". */
   description: string;
   details: Record<string, unknown>;

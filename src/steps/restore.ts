@@ -4,6 +4,17 @@ import { columnRef, stepBase, strict } from "../definitions/common.js";
 import { quoteIdent, quoteTable, withSession } from "../db.js";
 import type { RestoreSource } from "../providers/types.js";
 import { defineStep } from "./types.js";
+import { backupSourceOf, backupSources, recoveryTarget, targetSchema } from "./restore-backups.js";
+
+const SOURCES = [
+  "snapshot",
+  "before",
+  "archive",
+  "pointInTime",
+  "pgbackrest",
+  "barman",
+  "basebackup",
+] as const;
 
 const from = strict({
   snapshot: z.string().min(1).optional().meta({ description: '"latest" or a snapshot id' }),
@@ -33,17 +44,19 @@ const from = strict({
       z.iso.datetime({ offset: true, message: 'expected "latest" or an ISO 8601 time' }),
     ])
     .optional()
-    .meta({ description: 'aws: "latest" restorable time or an ISO 8601 time' }),
+    .meta({
+      description:
+        '"latest" or an ISO 8601 time: aws restores the instance to it; local replays the sandbox\'s WAL archive from the newest snapshot before it',
+    }),
+  ...backupSources,
 })
-  .refine(
-    (f) =>
-      [f.snapshot, f.before, f.archive, f.pointInTime].filter((v) => v !== undefined).length === 1,
-    { message: "give exactly one of snapshot, before, archive, pointInTime" },
-  )
+  .refine((f) => SOURCES.filter((k) => f[k] !== undefined).length === 1, {
+    message: `give exactly one of ${SOURCES.join(", ")}`,
+  })
   .refine((f) => f.format === undefined || f.archive !== undefined, {
     message: "format applies to an archive: from: { archive: …, format: plain }",
   })
-  .meta({ description: "what to restore: exactly one of snapshot, before, archive, pointInTime" });
+  .meta({ description: `what to restore: exactly one of ${SOURCES.join(", ")}` });
 
 /**
  * A relative archive path that leaves the project once normalised (`../../etc/passwd`,
@@ -57,22 +70,40 @@ export function climbsOut(path: string): boolean {
 
 export const restoreSchema = strict({
   from,
+  target: targetSchema.optional(),
   newestData: columnRef.optional().meta({
     description:
       'a timestamp column, "table.column", whose newest value dates the copy: its age when the copy is up is the measured RPO',
   }),
   ...stepBase,
-}).meta({
-  description:
-    "Brings a copy up as a new staging database: the newest snapshot, a snapshot by id or taken before a time, a point in time (AWS), or a pg_dump archive. A drill restores once, before the steps that use the copy.",
-});
+})
+  .refine(
+    (o) =>
+      o.target === undefined ||
+      o.from.pgbackrest !== undefined ||
+      o.from.barman !== undefined ||
+      o.from.basebackup !== undefined ||
+      o.from.snapshot !== undefined,
+    {
+      message:
+        "target applies to a physical backup (pgbackrest, barman, basebackup) or a local snapshot; for a time on aws write from: { pointInTime: … }",
+      path: ["target"],
+    },
+  )
+  .meta({
+    description:
+      "Brings a copy up as a new staging database: the newest snapshot, a snapshot by id or taken before a time, a point in time, a pg_dump archive, or a pgBackRest, Barman or pg_basebackup backup replayed to a target. A drill restores once, before the steps that use the copy.",
+  });
 
 export type RestoreOptionsSchema = z.output<typeof restoreSchema>;
 
 export function sourceOf(
   o: RestoreOptionsSchema,
   resolvePath: (p: string) => string,
+  now = Date.now(),
 ): RestoreSource {
+  const backup = backupSourceOf(o.from, recoveryTarget(o.target, now));
+  if (backup) return backup;
   if (o.from.archive !== undefined) {
     const a = o.from.archive;
     return {
@@ -86,7 +117,11 @@ export function sourceOf(
     return { kind: "pointInTime", time: time === "latest" ? "latest" : new Date(time) };
   }
   if (o.from.before !== undefined) return { kind: "before", before: new Date(o.from.before) };
-  return { kind: "snapshot", snapshot: o.from.snapshot ?? "latest" };
+  return {
+    kind: "snapshot",
+    snapshot: o.from.snapshot ?? "latest",
+    ...(o.target !== undefined ? { target: recoveryTarget(o.target, now) } : {}),
+  };
 }
 
 export const restore = defineStep({
@@ -94,14 +129,19 @@ export const restore = defineStep({
   schema: restoreSchema,
   defaultTimeoutMs: 30 * 60_000,
   measures: ["rpoMs"],
-  // An archive is not production; a snapshot or a point in time is read from it.
-  touchesProduction: (o) => o.from.archive === undefined,
+  // An archive or a backup tool's repository is not production; a snapshot or a point in time is
+  // read from it.
+  touchesProduction: (o) =>
+    o.from.archive === undefined &&
+    o.from.pgbackrest === undefined &&
+    o.from.barman === undefined &&
+    o.from.basebackup === undefined,
   async plan(o, ctx) {
     const plan = await ctx.provider.planRestore(sourceOf(o, ctx.resolvePath));
     return { source: plan.source, plan: plan.description, ...plan.details };
   },
   async run(o, ctx) {
-    const plan = await ctx.provider.planRestore(sourceOf(o, ctx.resolvePath));
+    const plan = await ctx.provider.planRestore(sourceOf(o, ctx.resolvePath, ctx.clock.now()));
     ctx.progress(plan.description);
     const copy = await ctx.provider.restore(plan, {
       runId: ctx.runId,

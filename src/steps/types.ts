@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import type { ConnectionInfo, Clock } from "../types.js";
-import type { Provider, SourceDatabases } from "../providers/types.js";
+import type { Provider, RestoreSourceKind, SourceDatabases } from "../providers/types.js";
 import type { Drill } from "../definitions/drill.js";
 import type { Logger } from "../log.js";
 import type { Scrubber } from "../definitions/scrubber.js";
@@ -30,7 +30,7 @@ export interface Target {
   /** The copy's superuser where `connection` is not one (see RestoredCopy.admin). */
   admin?: ConnectionInfo;
   /** What was restored: snapshot id and the time it was taken, or the archive. */
-  source: { kind: "snapshot" | "archive"; id: string; takenAt?: string };
+  source: { kind: RestoreSourceKind; id: string; takenAt?: string };
   /** When the copy became reachable (epoch ms). */
   readyAt: number;
 }

@@ -13,6 +13,7 @@ import type {
 } from "../types.js";
 import { defaultClients, type AwsClients } from "./clients.js";
 import { call } from "./errors.js";
+import { inputError } from "../../errors.js";
 import { awsFailoverPairFor } from "./failover.js";
 import { assertInstanceClass } from "./guard.js";
 import { s3ObjectStore } from "./object-store.js";
@@ -111,6 +112,14 @@ export class AwsProvider implements Provider {
         source.path,
         this.opts.offline ? undefined : await this.clients.s3(),
         source.format,
+      );
+    }
+    if (source.kind === "pgbackrest" || source.kind === "barman" || source.kind === "basebackup") {
+      // TODO(#16, this session): delegate to the local provider's backup restore.
+      throw inputError(
+        "BACKUP_SOURCE_LOCAL_ONLY",
+        `a ${source.kind} backup is restored by the local provider`,
+        "use an environment with provider: local",
       );
     }
     const instanceClass = this.instanceClass();

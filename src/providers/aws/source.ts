@@ -36,8 +36,19 @@ export type Wanted =
   | { kind: "before"; before: Date }
   | { kind: "pointInTime"; time: "latest" | Date };
 
-export function wantedOf(source: Exclude<RestoreSource, { kind: "archive" }>): Wanted {
-  if (source.kind === "snapshot") return { kind: "snapshot", id: source.snapshot };
+export function wantedOf(
+  source: Extract<RestoreSource, { kind: "snapshot" | "before" | "pointInTime" }>,
+): Wanted {
+  if (source.kind === "snapshot") {
+    if (source.target) {
+      throw inputError(
+        "TARGET_UNSUPPORTED",
+        "aws cannot replay WAL onto a snapshot (target:)",
+        "restore a point in time instead: from: { pointInTime: <ISO time> }",
+      );
+    }
+    return { kind: "snapshot", id: source.snapshot };
+  }
   return source;
 }
 

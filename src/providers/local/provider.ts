@@ -133,6 +133,19 @@ export class LocalProvider implements Provider {
         "use from: { snapshot: latest } or { before: <time> }",
       );
     }
+    if (
+      source.kind === "pgbackrest" ||
+      source.kind === "barman" ||
+      source.kind === "basebackup" ||
+      (source.kind === "snapshot" && source.target)
+    ) {
+      // TODO(#16, this session): recovery/ restores these; until it lands they are refused.
+      throw inputError(
+        "BACKUP_SOURCE_UNSUPPORTED",
+        `the ${this.name} provider cannot restore ${source.kind === "snapshot" ? "a snapshot to a target" : `a ${source.kind} backup`} yet`,
+        "use from: { snapshot } or { archive }",
+      );
+    }
     if (source.kind === "archive") {
       const { format, size } = await detectArchiveFormat(source.path, source.format);
       return {
