@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serverUser, run } from "../../src/providers/local/os-user.js";
+import { chownTree, serverUser, run } from "../../src/providers/local/os-user.js";
 import {
   pgbackrestSource,
   type PgBackRestSource,
@@ -31,7 +31,13 @@ describe("pgBackRest source", () => {
 
   beforeAll(async () => {
     repo = await startPgBackRestRepo();
-    await repo.sql("create table t (id int)");
+    // A tablespace outside production's data folder: the restore must map it into the run folder.
+    const as = await serverUser();
+    const ts = path.join(repo.dir, "ts");
+    await fs.mkdir(ts, { mode: 0o700 });
+    if (as) await fs.chown(ts, as.uid, as.gid);
+    await repo.sql(`create tablespace ts location '${ts}'`);
+    await repo.sql("create table t (id int) tablespace ts");
     first = await repo.backup("full");
     await repo.sql("insert into t values (1)");
     second = await repo.backup("incr");
@@ -60,6 +66,12 @@ describe("pgBackRest source", () => {
     // The incremental set finished after this time, so replay must start from the full one.
     const atFirst = { kind: "time", time: new Date(firstStop) } as const;
     expect((await source({}, atFirst).plan(signal)).set.id).toBe(first);
+  });
+
+  it("reads the repository from a pgbackrest.conf too", async () => {
+    const plan = await source({ config: { file: repo.config } }).plan(signal);
+    expect(plan.set.id).toBe(second);
+    expect(plan.details).toMatchObject({ repository: repo.config, stanza: "main" });
   });
 
   it("refuses an unknown label, a misspelt stanza and a target before every backup (exit 2)", async () => {
@@ -99,6 +111,35 @@ describe("pgBackRest source", () => {
     });
   });
 
+  it("reports a repository it cannot read and a failed restore in one line (exit 3)", async () => {
+    const closed = await tempDir("pgbr-closed");
+    await expect(source({ config: { repoPath: closed } }).plan(signal)).rejects.toMatchObject({
+      exitCode: 3,
+      code: "PGBACKREST_REPO_FAILED",
+      message: expect.stringContaining("Permission denied"),
+    });
+    const as = await serverUser();
+    const dir = await tempDir("pgbr-busy", { walkable: true });
+    const dataDir = path.join(dir, "data");
+    await fs.mkdir(dataDir, { mode: 0o700 });
+    await fs.writeFile(path.join(dataDir, "postmaster.pid"), "1\n");
+    if (as) await chownTree(dir, as);
+    const src = source();
+    const failed = await src
+      .layDown(await src.plan(signal), {
+        dataDir,
+        spoolDir: dir,
+        as,
+        target: { kind: "latest" },
+        signal,
+        progress: () => {},
+      })
+      .catch((e: unknown) => e as { exitCode: number; code: string; message: string });
+    expect(failed).toMatchObject({ exitCode: 3, code: "PGBACKREST_FAILED" });
+    expect(failed.message).toMatch(/^pgbackrest restore failed for .*postmaster/);
+    expect(failed.message).not.toContain("\n");
+  });
+
   it("lists the archive's segments", async () => {
     const names = await source().listWal(signal);
     const plan = await source().plan(signal);
@@ -133,6 +174,11 @@ describe("pgBackRest source", () => {
     expect(progress[0]).toContain(`restoring pgBackRest set ${first}`);
     expect(laid.details).toMatchObject({ set: first, version: "2.45" });
     expect(laid.env).toBeUndefined();
+    const links = await fs.readdir(path.join(dataDir, "pg_tblspc"));
+    expect(links).toHaveLength(1);
+    const target = await fs.readlink(path.join(dataDir, "pg_tblspc", links[0]!));
+    expect(target).toBe(path.join(spoolDir, "tablespaces", "ts"));
+    expect((await fs.readdir(target)).some((n) => n.startsWith("PG_15_"))).toBe(true);
 
     const fetch = (name: string) =>
       laid.fetchWal.replace("%f", name).replace("%p", path.join(spoolDir, "got"));
