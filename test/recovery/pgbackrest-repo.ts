@@ -11,7 +11,12 @@ import { tempDir } from "../helpers/temp.js";
  * returns its label; `sql()` runs a statement on production.
  */
 export async function startPgBackRestRepo(
-  opts: { stanza?: string; repoLines?: string[]; env?: Record<string, string> } = {},
+  opts: {
+    stanza?: string;
+    repoLines?: string[];
+    env?: Record<string, string>;
+    conf?: string[];
+  } = {},
 ) {
   const stanza = opts.stanza ?? "main";
   const dir = await tempDir("pgbr", { walkable: true });
@@ -52,6 +57,7 @@ export async function startPgBackRestRepo(
       `archive_command = '${pgbr} archive-push %p'`,
       // The test segments stay small and few; a switch is what hands one to the archive.
       "archive_timeout = 0",
+      ...(opts.conf ?? []),
     ],
   });
   const { connection } = cluster;

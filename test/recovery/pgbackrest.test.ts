@@ -125,7 +125,7 @@ describe("pgBackRest source", () => {
     await fs.writeFile(path.join(dataDir, "postmaster.pid"), "1\n");
     if (as) await chownTree(dir, as);
     const src = source();
-    const failed = await src
+    const failed: unknown = await src
       .layDown(await src.plan(signal), {
         dataDir,
         spoolDir: dir,
@@ -134,10 +134,11 @@ describe("pgBackRest source", () => {
         signal,
         progress: () => {},
       })
-      .catch((e: unknown) => e as { exitCode: number; code: string; message: string });
+      .catch((e: unknown) => e);
     expect(failed).toMatchObject({ exitCode: 3, code: "PGBACKREST_FAILED" });
-    expect(failed.message).toMatch(/^pgbackrest restore failed for .*postmaster/);
-    expect(failed.message).not.toContain("\n");
+    const message = (failed as Error).message;
+    expect(message).toMatch(/^pgbackrest restore failed for .*postmaster/);
+    expect(message).not.toContain("\n");
   });
 
   it("lists the archive's segments", async () => {
