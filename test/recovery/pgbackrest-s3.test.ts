@@ -3,8 +3,15 @@ import path from "node:path";
 import S3rver from "s3rver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serverUser, run } from "../../src/providers/local/os-user.js";
-import { pgbackrestSource } from "../../src/providers/local/recovery/pgbackrest.js";
+import { withSession } from "../../src/db.js";
+import { LocalProvider } from "../../src/providers/local/provider.js";
+import {
+  pgbackrestSource,
+  type PgBackRestSource,
+} from "../../src/providers/local/recovery/pgbackrest.js";
 import { issue, makeCa } from "../helpers/pki.js";
+import { makeProject } from "../helpers/project.js";
+import { localEnv } from "../local/util.js";
 import { tempDir } from "../helpers/temp.js";
 import { startPgBackRestRepo, type PgBackRestRepo } from "./pgbackrest-repo.js";
 
@@ -59,28 +66,25 @@ describe("pgBackRest source on an S3 repository (s3rver over TLS)", () => {
     await server?.close();
   });
 
-  const source = () =>
-    pgbackrestSource(
-      {
-        kind: "pgbackrest",
-        stanza: "main",
-        config: {
-          s3: {
-            bucket: "backups",
-            endpoint,
-            region: "us-east-1",
-            repoPath: "/pg",
-            uriStyle: "path",
-            caFile,
-          },
-        },
-        set: "latest",
-        superuser: "postgres",
-        database: "postgres",
-        target: { kind: "latest" },
+  const request = (): PgBackRestSource => ({
+    kind: "pgbackrest",
+    stanza: "main",
+    config: {
+      s3: {
+        bucket: "backups",
+        endpoint,
+        region: "us-east-1",
+        repoPath: "/pg",
+        uriStyle: "path",
+        caFile,
       },
-      { env: creds },
-    );
+    },
+    set: "latest",
+    superuser: "postgres",
+    database: "postgres",
+    target: { kind: "latest" },
+  });
+  const source = () => pgbackrestSource(request(), { env: creds });
 
   it("plans, lists and lays down from the bucket; archive-get needs the credentials in its env", async () => {
     const plan = await source().plan(signal);
@@ -113,5 +117,32 @@ describe("pgBackRest source on an S3 repository (s3rver over TLS)", () => {
     await expect(run("/bin/sh", ["-c", cmd], { as })).rejects.toThrow();
     await run("/bin/sh", ["-c", cmd], { as, env: laid.env! });
     expect((await fs.stat(path.join(spoolDir, "got"))).size).toBe(16 * 1024 * 1024);
+  });
+
+  it("restores through the provider with the credentials only in the server's environment", async () => {
+    await repo.sql("create table t as select 1 as id");
+    await repo.switchWal();
+    const root = await makeProject({});
+    const provider = new LocalProvider({ root, environment: localEnv() });
+    const saved = { ...process.env };
+    Object.assign(process.env, creds);
+    let dispose: (() => Promise<void>) | undefined;
+    try {
+      const plan = await provider.planRestore(request());
+      const copy = await provider.restore(plan, {
+        runId: `pgbr-s3-${process.pid}`,
+        signal,
+        progress: () => {},
+        onCreated: (d) => (dispose = d),
+      });
+      const rows = await withSession(copy.connection, (db) => db.query("select id from t"));
+      expect(rows.rows).toEqual([{ id: 1 }]);
+      expect(JSON.stringify(copy.details)).not.toContain("S3RVER");
+      const leaked = await run("grep", ["-rl", "S3RVER", root]).catch(() => ({ stdout: "" }));
+      expect(leaked.stdout).toBe("");
+    } finally {
+      process.env = saved;
+      await dispose?.();
+    }
   });
 });
