@@ -49,13 +49,25 @@ export interface RepoOptions {
 const HOST = /^[A-Za-z0-9][A-Za-z0-9.-]*(:\d{1,5})?$/;
 const PLAIN = /^[A-Za-z0-9][A-Za-z0-9.-]*$/;
 
+/**
+ * pgBackRest's own variables set for drill (PGBACKREST_REPO1_CIPHER_PASS for an encrypted
+ * repository): passed on like the S3 credentials, since the tool runs with a clean environment.
+ */
+const ownVariables = (env: NodeJS.ProcessEnv): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(env).filter(
+      (e): e is [string, string] => e[0].startsWith("PGBACKREST_") && e[1] !== undefined,
+    ),
+  );
+
 /** The options for a repository given by file or inline; S3 credentials from the environment. */
 export function repoOptions(config: PgBackRestConfig, env: NodeJS.ProcessEnv): RepoOptions {
-  if ("file" in config) return { args: [`--config=${config.file}`], env: {}, where: config.file };
+  const own = ownVariables(env);
+  if ("file" in config) return { args: [`--config=${config.file}`], env: own, where: config.file };
   if ("repoPath" in config) {
     return {
       args: ["--no-config", `--repo1-path=${config.repoPath}`],
-      env: {},
+      env: own,
       where: config.repoPath,
     };
   }
@@ -95,6 +107,7 @@ export function repoOptions(config: PgBackRestConfig, env: NodeJS.ProcessEnv): R
       ...(s3.caFile ? [`--repo1-storage-ca-file=${s3.caFile}`] : []),
     ],
     env: {
+      ...own,
       PGBACKREST_REPO1_S3_KEY: key,
       PGBACKREST_REPO1_S3_KEY_SECRET: secret,
       ...(env.AWS_SESSION_TOKEN ? { PGBACKREST_REPO1_S3_TOKEN: env.AWS_SESSION_TOKEN } : {}),
