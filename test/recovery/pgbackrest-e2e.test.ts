@@ -3,7 +3,8 @@ import { withSession } from "../../src/db.js";
 import { LocalProvider } from "../../src/providers/local/provider.js";
 import type { RecoveryTarget, RestoredCopy } from "../../src/providers/types.js";
 import { sleep } from "../../src/sleep.js";
-import { makeProject } from "../helpers/project.js";
+import { makeProject, runCli } from "../helpers/project.js";
+import { tempDir } from "../helpers/temp.js";
 import { localEnv } from "../local/util.js";
 import { startPgBackRestRepo, type PgBackRestRepo } from "./pgbackrest-repo.js";
 
@@ -96,5 +97,54 @@ describe("restore from pgBackRest, replayed to a target", () => {
     const { stdout } = await repo.tool("repo-ls", "--recurse", "archive");
     expect(stdout).toContain("000000010000000000000001");
     expect(stdout).not.toMatch(/\/00000002[0-9A-F]{16}|00000002\.history/);
+  });
+
+  describe("drill plan", () => {
+    let root: string;
+    const drill = (name: string, set: string, target: string) =>
+      [
+        `name: ${name}`,
+        "environment: sandbox",
+        "steps:",
+        "  - restore:",
+        `      from: { pgbackrest: { stanza: main, config: { repoPath: ${repo.repo} }, set: ${set} } }`,
+        `      target: ${target}`,
+        "",
+      ].join("\n");
+
+    beforeAll(async () => {
+      root = await makeProject({
+        "config/drill.yaml": "environments:\n  sandbox: { provider: local }\n",
+        "drills/pitr.yaml": drill("pitr", "latest", `{ time: "${t.toISOString()}" }`),
+        "drills/typo.yaml": drill("typo", "20200101-000000F", "latest"),
+      });
+    });
+
+    it("shows the chosen set, when it finished and the WAL range", async () => {
+      const r = await runCli(["plan", "pitr"], { cwd: root });
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(
+        new RegExp(
+          `set ${label} \\(full, finished \\d{4}-[^)]+\\) \\+ WAL [0-9A-F]{24} to [0-9A-F]{24}`,
+        ),
+      );
+      expect(r.stdout).toContain(`replayed to ${t.toISOString()}`);
+    });
+
+    it("names the known labels for an unknown one (exit 2)", async () => {
+      const r = await runCli(["plan", "typo"], { cwd: root });
+      expect(r.code).toBe(2);
+      expect(r.stdout + r.stderr).toContain(`known: latest, ${label}`);
+    });
+
+    it("says to install pgbackrest when it is not on PATH (exit 3)", async () => {
+      const r = await runCli(["plan", "pitr"], {
+        cwd: root,
+        env: { PATH: await tempDir("empty-path") },
+      });
+      expect(r.code).toBe(3);
+      expect(r.stdout + r.stderr).toContain("apt-get install pgbackrest");
+    });
   });
 });
