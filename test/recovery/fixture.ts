@@ -43,6 +43,8 @@ export async function makeBaseBackupFixture(): Promise<BaseBackupFixture> {
   const sql = <T extends object = Record<string, unknown>>(q: string) =>
     withSession(c, async (db) => (await db.query<T & Record<string, unknown>>(q)).rows);
   await sql("create table t (id int primary key, tag text not null)");
+  // The backup carries a postgresql.auto.conf: the copy must drop it, naming only the setting.
+  await sql("alter system set work_mem = '7MB'");
   const backupDir = path.join(dir, "backup");
   await run(
     path.join(PG_BIN, "pg_basebackup"),
