@@ -30,12 +30,12 @@ describe("restore from pg_basebackup + WAL", () => {
     await removeTempDirs();
   });
 
-  const restore = async (target: RecoveryTarget, wal = f.wal) => {
+  const restore = async (target: RecoveryTarget, wal = f.wal, superuser = "postgres") => {
     const plan = await provider.planRestore({
       kind: "basebackup",
       base: f.base,
       wal,
-      superuser: "postgres",
+      superuser,
       database: "postgres",
       target,
     });
@@ -63,7 +63,7 @@ describe("restore from pg_basebackup + WAL", () => {
     );
 
   it("replays to a time: A present, B absent, reached RPO = T − A's commit", async () => {
-    const { plan, copy, progress } = await restore({ kind: "time", time: f.t });
+    const { plan, copy, progress } = await restore({ kind: "time", time: f.t }, f.wal, "boss");
     expect(plan.description).toContain("pg_basebackup base.tar");
     expect(await tags(copy)).toEqual(["A"]);
     const rec = copy.details.recovery as Record<string, unknown>;
@@ -76,6 +76,22 @@ describe("restore from pg_basebackup + WAL", () => {
     expect(progress.some((p) => p.startsWith("replaying WAL: segment"))).toBe(true);
     // The copy is handed over: its connection is the working role, not the backup's superuser.
     expect(copy.connection.user).toBe("drill_owner");
+    expect(copy.admin?.user).toBe("boss");
+    const owner = await withSession(copy.admin!, async (db) => {
+      const { rows } = await db.query<{ o: string }>(
+        "select tableowner as o from pg_tables where tablename = 't'",
+      );
+      return rows[0]?.o;
+    });
+    expect(owner).toBe("drill_owner");
+  }, 60_000);
+
+  it("a superuser the backup does not have is one exit-2 line", async () => {
+    const err = await restore({ kind: "latest" }, f.wal, "nobody").catch((e: unknown) => e);
+    expect((err as DrillError).exitCode).toBe(2);
+    expect((err as DrillError).message).toBe(
+      "the backup has no role nobody: name its superuser with superuser:",
+    );
   }, 60_000);
 
   it("replays to latest: A and B", async () => {

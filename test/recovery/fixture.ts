@@ -45,6 +45,8 @@ export async function makeBaseBackupFixture(): Promise<BaseBackupFixture> {
   await sql("create table t (id int primary key, tag text not null)");
   // The backup carries a postgresql.auto.conf: the copy must drop it, naming only the setting.
   await sql("alter system set work_mem = '7MB'");
+  // A bootstrap superuser that is not `postgres`, as a managed or renamed install has.
+  await sql("create role boss superuser login");
   const backupDir = path.join(dir, "backup");
   await run(
     path.join(PG_BIN, "pg_basebackup"),
