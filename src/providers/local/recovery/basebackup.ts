@@ -96,7 +96,7 @@ export function basebackupSource(source: BaseBackup, now: () => number): Physica
         set,
         wal: range,
         description: `pg_basebackup ${path.basename(base)} (${formatBytes(st.size)}, PostgreSQL ${version}${when ? `, ${formatAge(now() - Date.parse(when))} ago` : ""}) + WAL ${range.first ?? "none"} to ${range.last ?? "none"} → new cluster`,
-        details: { base, wal, label: l["LABEL"] ?? null },
+        details: { base, walFolder: wal, label: l["LABEL"] ?? null },
       };
       return plan;
     },
