@@ -105,6 +105,12 @@ describe("restore from pg_basebackup + WAL", () => {
     expect(existsSync(path.join(f.wal, "00000002.history"))).toBe(false);
   }, 60_000);
 
+  it("replays to a restore point: A only, no reached RPO", async () => {
+    const { copy } = await restore({ kind: "name", name: "before-b" });
+    expect(await tags(copy)).toEqual(["A"]);
+    expect((copy.details.recovery as Record<string, unknown>).reachedRpoMs).toBeNull();
+  }, 60_000);
+
   it("a missing segment before the target fails the restore naming it", async () => {
     const gap = await walWithout(f, f.segA);
     const err = await restore({ kind: "time", time: f.t }, gap).catch((e: unknown) => e);

@@ -80,6 +80,7 @@ export async function makeBaseBackupFixture(): Promise<BaseBackupFixture> {
     if (now!.n.getTime() > t.getTime() + 1) break;
     await sleep(2);
   }
+  await sql("select pg_create_restore_point('before-b')");
   await sql("insert into t select g, 'B' from generate_series(101, 200) g");
   const [b] = await sql<{ seg: string }>("select pg_walfile_name(pg_current_wal_lsn()) as seg");
   await switchAndWait(sql);
