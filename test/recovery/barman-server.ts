@@ -1,0 +1,101 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import pg from "pg";
+import { lookupUser, run } from "../../src/providers/local/os-user.js";
+import { startTestCluster, type TestCluster } from "../helpers/cluster.js";
+import { tempDir } from "../helpers/temp.js";
+
+/**
+ * A Barman server for one test file: a throwaway cluster, a barman.conf in a temp folder
+ * (backup_method = postgres, WAL streamed by `barman receive-wal` through a slot), one backup,
+ * then rows A, a time T, rows B, all archived. `stop()` ends receive-wal and the cluster.
+ */
+export interface BarmanServer {
+  config: string;
+  server: string;
+  backupId: string;
+  /** Server time between A's commit and B's. */
+  between: Date;
+  cluster: TestCluster;
+  /** Runs `barman -c <config> <args>` (as root Barman switches to its user). */
+  barman(...args: string[]): Promise<string>;
+  stop(): Promise<void>;
+}
+
+const PG_BIN = "/usr/lib/postgresql/15/bin";
+
+export async function startBarmanServer(): Promise<BarmanServer> {
+  const cluster = await startTestCluster();
+  const dir = await tempDir("barman", { walkable: true });
+  const home = path.join(dir, "barman");
+  await fs.mkdir(home, { mode: 0o700 });
+  const user = await lookupUser("barman");
+  if (user) await fs.chown(home, user.uid, user.gid);
+  const c = cluster.connection;
+  const conninfo = `host=${c.host} port=${c.port} user=${c.user} password=${c.password ?? ""}`;
+  const config = path.join(dir, "barman.conf");
+  await fs.writeFile(
+    config,
+    [
+      "[barman]",
+      "barman_user = barman",
+      `barman_home = ${home}`,
+      `log_file = ${home}/barman.log`,
+      "",
+      "[pg]",
+      `conninfo = ${conninfo} dbname=postgres`,
+      `streaming_conninfo = ${conninfo}`,
+      "backup_method = postgres",
+      "streaming_archiver = on",
+      "slot_name = barman",
+      `path_prefix = ${PG_BIN}`,
+      "",
+    ].join("\n"),
+    { mode: 0o644 },
+  );
+  const barman = async (...args: string[]) =>
+    (await run("barman", ["-c", config, ...args], { cwd: dir })).stdout;
+
+  let receiver: ChildProcess | undefined;
+  const stop = async () => {
+    await barman("receive-wal", "--stop", "pg").catch(() => undefined);
+    if (receiver && receiver.exitCode === null) {
+      const exited = new Promise((r) => receiver!.once("exit", r));
+      receiver.kill("SIGTERM");
+      await exited;
+    }
+    await cluster.stop();
+  };
+  try {
+    await barman("receive-wal", "--create-slot", "pg");
+    receiver = spawn("barman", ["-c", config, "receive-wal", "pg"], { stdio: "ignore" });
+    await barman("switch-wal", "--force", "--archive", "pg");
+    await barman("backup", "--wait", "pg");
+    const listed = JSON.parse(await barman("-f", "json", "list-backups", "pg")) as {
+      pg: { backup_id: string }[];
+    };
+    const backupId = listed.pg[0]!.backup_id;
+    const between = await writeRows(cluster);
+    await barman("switch-wal", "--force", "--archive", "pg");
+    return { config, server: "pg", backupId, between, cluster, barman, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+/** A committed, then the server's clock read (T), then B committed: T lies between them. */
+async function writeRows(cluster: TestCluster): Promise<Date> {
+  const db = new pg.Client(cluster.connection);
+  await db.connect();
+  try {
+    await db.query("create table marks (name text primary key, at timestamptz default now())");
+    await db.query("insert into marks (name) values ('A')");
+    const { rows } = await db.query<{ t: Date }>("select clock_timestamp() as t");
+    await db.query("insert into marks (name) values ('B')");
+    return rows[0]!.t;
+  } finally {
+    await db.end();
+  }
+}
