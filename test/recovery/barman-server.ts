@@ -8,13 +8,14 @@ import { tempDir } from "../helpers/temp.js";
 
 /**
  * A Barman server for one test file: a throwaway cluster, a barman.conf in a temp folder
- * (backup_method = postgres, WAL streamed by `barman receive-wal` through a slot), one backup,
- * then rows A, a time T, rows B, all archived. `stop()` ends receive-wal and the cluster.
+ * (backup_method = postgres, WAL streamed by `barman receive-wal` through a slot): backup 1,
+ * row A, a time T, row B, backup 2, row C, all archived. `stop()` ends receive-wal and the cluster.
  */
 export interface BarmanServer {
   config: string;
   server: string;
-  backupId: string;
+  /** Oldest first: the first before A, the second after B. */
+  backupIds: [string, string];
   /** Server time between A's commit and B's. */
   between: Date;
   cluster: TestCluster;
@@ -70,31 +71,57 @@ export async function startBarmanServer(): Promise<BarmanServer> {
   try {
     await barman("receive-wal", "--create-slot", "pg");
     receiver = spawn("barman", ["-c", config, "receive-wal", "pg"], { stdio: "ignore" });
+    // A segment switched before pg_receivewal connects is never streamed: wait for it.
+    await untilStreaming(cluster, receiver);
     await barman("switch-wal", "--force", "--archive", "pg");
     await barman("backup", "--wait", "pg");
+    const between = await writeRows(cluster, ["A"], ["B"]);
+    await barman("backup", "--wait", "pg");
+    await writeRows(cluster, ["C"]);
+    await barman("switch-wal", "--force", "--archive", "pg");
     const listed = JSON.parse(await barman("-f", "json", "list-backups", "pg")) as {
       pg: { backup_id: string }[];
     };
-    const backupId = listed.pg[0]!.backup_id;
-    const between = await writeRows(cluster);
-    await barman("switch-wal", "--force", "--archive", "pg");
-    return { config, server: "pg", backupId, between, cluster, barman, stop };
+    const ids = listed.pg.map((b) => b.backup_id).sort();
+    const backupIds: [string, string] = [ids[0]!, ids[1]!];
+    return { config, server: "pg", backupIds, between, cluster, barman, stop };
   } catch (e) {
     await stop();
     throw e;
   }
 }
 
-/** A committed, then the server's clock read (T), then B committed: T lies between them. */
-async function writeRows(cluster: TestCluster): Promise<Date> {
+/** Rows `before` committed, the server's clock read (T), rows `after` committed: T is between. */
+async function writeRows(cluster: TestCluster, before: string[], after: string[] = []) {
   const db = new pg.Client(cluster.connection);
   await db.connect();
   try {
-    await db.query("create table marks (name text primary key, at timestamptz default now())");
-    await db.query("insert into marks (name) values ('A')");
+    await db.query(
+      "create table if not exists marks (name text primary key, at timestamptz default now())",
+    );
+    for (const name of before) await db.query("insert into marks (name) values ($1)", [name]);
     const { rows } = await db.query<{ t: Date }>("select clock_timestamp() as t");
-    await db.query("insert into marks (name) values ('B')");
+    for (const name of after) await db.query("insert into marks (name) values ($1)", [name]);
     return rows[0]!.t;
+  } finally {
+    await db.end();
+  }
+}
+
+async function untilStreaming(cluster: TestCluster, receiver: ChildProcess): Promise<void> {
+  const db = new pg.Client(cluster.connection);
+  await db.connect();
+  try {
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
+      const { rows } = await db.query(
+        "select 1 from pg_stat_replication where state = 'streaming' and application_name like 'barman%'",
+      );
+      if (rows.length > 0) return;
+      if (receiver.exitCode !== null)
+        throw new Error(`barman receive-wal exited ${receiver.exitCode}`);
+      await db.query("select pg_sleep(0.1)");
+    }
+    throw new Error("barman receive-wal did not start streaming in 30 s");
   } finally {
     await db.end();
   }

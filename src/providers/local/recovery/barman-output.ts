@@ -20,6 +20,8 @@ export interface BarmanBackupInfo {
   endTime?: string;
   beginWal?: string;
   endWal?: string;
+  /** Where the backup is consistent from (end_lsn, `0/4000000`). */
+  endLsn?: string;
   timeline?: number;
   /** server_version_num of the backed-up server (150020). */
   versionNum: number;
@@ -102,6 +104,7 @@ export function parseBackupInfo(stdout: string, server: string): BarmanBackupInf
   set("endTime", isoOf(text(base.end_time)));
   set("beginWal", text(base.begin_wal));
   set("endWal", text(base.end_wal));
+  set("endLsn", text(base.end_lsn));
   set("timeline", num(base.timeline));
   set("bytes", num(base.disk_usage_bytes));
   return info;
@@ -142,4 +145,10 @@ export function barmanUser(conf: string): string {
     if (m && section === "barman") return m[1]!;
   }
   return "barman";
+}
+
+/** An LSN (`16/B374D848`) as a number that orders. */
+export function lsnValue(lsn: string): bigint {
+  const [hi = "0", lo = "0"] = lsn.split("/");
+  return (BigInt(`0x${hi}`) << 32n) + BigInt(`0x${lo}`);
 }

@@ -5,6 +5,7 @@ import type { PhysicalBackupSource } from "../../types.js";
 import { formatAge, formatBytes } from "../files.js";
 import { lookupUser, run, type RunAs, type RunResult } from "../os-user.js";
 import * as out from "./barman-output.js";
+import { chooseBarmanBackup } from "./barman-choose.js";
 import { layDownWithBarman } from "./barman-recover.js";
 import type { BackupPlan, PhysicalSource } from "./types.js";
 
@@ -93,42 +94,7 @@ async function planBarman(
   source: BarmanSourceOptions,
   signal: AbortSignal,
 ): Promise<BackupPlan> {
-  const listed = await cli.run(["list-backups", source.server], signal);
-  const backups = out.parseBackups(listed.stdout, source.server);
-  const done = backups.filter((b) => b.status === "DONE");
-  const chosen =
-    source.backup === "latest" ? done.at(-1) : backups.find((b) => b.id === source.backup);
-  if (!chosen) {
-    if (source.backup === "latest") {
-      throw platformError(
-        "BARMAN_NO_BACKUP",
-        `Barman server "${source.server}" has no finished backup`,
-        `take one: barman -c ${source.config} backup ${source.server}`,
-      );
-    }
-    const known = done.map((b) => b.id);
-    throw inputError(
-      "BARMAN_BACKUP_UNKNOWN",
-      `barman.backup: unknown backup "${source.backup}" (known: latest${known.length ? `, ${known.join(", ")}` : ""})`,
-      `see barman -c ${source.config} list-backups ${source.server}`,
-    );
-  }
-  if (chosen.status !== "DONE") {
-    throw inputError(
-      "BARMAN_BACKUP_NOT_DONE",
-      `barman.backup: backup "${chosen.id}" is ${chosen.status}, not DONE: it cannot be restored`,
-      `choose a DONE backup (barman list-backups ${source.server}) or latest`,
-    );
-  }
-  const shown = await cli.run(["show-backup", source.server, chosen.id], signal);
-  const info = out.parseBackupInfo(shown.stdout, source.server);
-  if (!info) {
-    throw platformError(
-      "BARMAN_OUTPUT",
-      `barman show-backup ${source.server} ${chosen.id} said nothing drill can read`,
-      "drill reads Barman 3.x's JSON output (barman -f json)",
-    );
-  }
+  const info = await chooseBarmanBackup(cli, source, signal);
   const wal = await walRange(cli, signal);
   const ended = info.endTime ? Date.parse(info.endTime) : undefined;
   const size = info.bytes !== undefined ? `, ${formatBytes(info.bytes)}` : "";
