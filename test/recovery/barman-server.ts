@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import pg from "pg";
-import { lookupUser, run } from "../../src/providers/local/os-user.js";
+import { lookupUser, run, serverUser } from "../../src/providers/local/os-user.js";
 import { startTestCluster, type TestCluster } from "../helpers/cluster.js";
 import { tempDir } from "../helpers/temp.js";
 
@@ -16,6 +16,8 @@ export interface BarmanServer {
   server: string;
   /** Oldest first: the first before A, the second after B. */
   backupIds: [string, string];
+  /** The tablespace `ts` (where the rows are) of the backed-up cluster. */
+  tablespace: string;
   /** Server time between A's commit and B's. */
   between: Date;
   cluster: TestCluster;
@@ -50,6 +52,7 @@ export async function startBarmanServer(): Promise<BarmanServer> {
       "backup_method = postgres",
       "streaming_archiver = on",
       "slot_name = barman",
+      "immediate_checkpoint = true",
       `path_prefix = ${PG_BIN}`,
       "",
     ].join("\n"),
@@ -60,7 +63,6 @@ export async function startBarmanServer(): Promise<BarmanServer> {
 
   let receiver: ChildProcess | undefined;
   const stop = async () => {
-    await barman("receive-wal", "--stop", "pg").catch(() => undefined);
     if (receiver && receiver.exitCode === null) {
       const exited = new Promise((r) => receiver!.once("exit", r));
       receiver.kill("SIGTERM");
@@ -73,7 +75,9 @@ export async function startBarmanServer(): Promise<BarmanServer> {
     receiver = spawn("barman", ["-c", config, "receive-wal", "pg"], { stdio: "ignore" });
     // A segment switched before pg_receivewal connects is never streamed: wait for it.
     await untilStreaming(cluster, receiver);
+    // Barman takes no backup before its archive has received a first segment.
     await barman("switch-wal", "--force", "--archive", "pg");
+    await makeTablespace(cluster, path.join(dir, "ts"));
     await barman("backup", "--wait", "pg");
     const between = await writeRows(cluster, ["A"], ["B"]);
     await barman("backup", "--wait", "pg");
@@ -84,7 +88,16 @@ export async function startBarmanServer(): Promise<BarmanServer> {
     };
     const ids = listed.pg.map((b) => b.backup_id).sort();
     const backupIds: [string, string] = [ids[0]!, ids[1]!];
-    return { config, server: "pg", backupIds, between, cluster, barman, stop };
+    return {
+      config,
+      server: "pg",
+      backupIds,
+      tablespace: path.join(dir, "ts"),
+      between,
+      cluster,
+      barman,
+      stop,
+    };
   } catch (e) {
     await stop();
     throw e;
@@ -122,6 +135,20 @@ async function untilStreaming(cluster: TestCluster, receiver: ChildProcess): Pro
       await db.query("select pg_sleep(0.1)");
     }
     throw new Error("barman receive-wal did not start streaming in 30 s");
+  } finally {
+    await db.end();
+  }
+}
+
+/** A tablespace `ts` (the rows go there): a restore must map it, never write to its location. */
+async function makeTablespace(cluster: TestCluster, location: string): Promise<void> {
+  await fs.mkdir(location, { mode: 0o700 });
+  const as = await serverUser();
+  if (as) await fs.chown(location, as.uid, as.gid);
+  const db = new pg.Client(cluster.connection);
+  await db.connect();
+  try {
+    await db.query(`create tablespace ts location '${location}'`);
   } finally {
     await db.end();
   }

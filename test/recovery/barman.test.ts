@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { run, serverUser } from "../../src/providers/local/os-user.js";
+import { lookupUser, run, serverUser } from "../../src/providers/local/os-user.js";
 import { barmanSource } from "../../src/providers/local/recovery/barman.js";
 import type { BarmanSourceOptions } from "../../src/providers/local/recovery/barman.js";
 import type { BackupPlan } from "../../src/providers/local/recovery/types.js";
@@ -127,6 +127,11 @@ describe("barman lay-down", () => {
       signal,
       progress: () => undefined,
     });
+    // Barman writes as its own user: nothing of its may be in production's tablespace.
+    const barmanUser = await lookupUser("barman");
+    for (const f of await fs.readdir(server.tablespace, { recursive: true })) {
+      expect((await fs.lstat(path.join(server.tablespace, f))).uid).not.toBe(barmanUser?.uid);
+    }
     expect((await fs.readFile(path.join(dataDir, "PG_VERSION"), "utf8")).trim()).toBe("15");
     expect(await fs.readFile(path.join(dataDir, "backup_label"), "utf8")).toContain("START WAL");
     const st = await fs.stat(path.join(dataDir, "base"));
@@ -135,7 +140,14 @@ describe("barman lay-down", () => {
     for (const d of [runDir, spoolDir, dataDir]) {
       expect((await fs.stat(d)).mode & 0o777).toBe(0o700);
     }
-    expect(await fs.readdir(spoolDir)).toEqual(["wal"]);
+    expect((await fs.readdir(spoolDir)).sort()).toEqual(["tablespaces", "wal"]);
+    // The tablespace came along inside the run folder; its original location was left alone.
+    const [oid] = await fs.readdir(path.join(dataDir, "pg_tblspc"));
+    const link = await fs.readlink(path.join(dataDir, "pg_tblspc", oid!));
+    expect(link).toBe(path.join(spoolDir, "tablespaces", oid!));
+    expect(await fs.readdir(link)).toEqual([expect.stringMatching(/^PG_15_/)]);
+    if (as) expect((await fs.stat(link)).uid).toBe(as.uid);
+
     expect(await fs.readdir(path.join(dataDir, "pg_wal"))).toEqual(["archive_status"]);
     expect(laid.details.walSegments).toBeGreaterThanOrEqual(2);
 

@@ -89,13 +89,13 @@ export function parseBackupInfo(stdout: string, server: string): BarmanBackupInf
   const versionNum = num(r.postgresql_version);
   if (!id || versionNum === undefined) return undefined;
   const base = record(r.base_backup_information);
-  const tablespaces = Array.isArray(r.tablespaces)
-    ? r.tablespaces.map((t) => {
-        // Barman prints a tablespace as [name, oid, location].
-        const [name, oid, location] = Array.isArray(t) ? t : [];
-        return { name: String(name), oid: Number(oid), location: String(location) };
-      })
-    : [];
+  const tablespaces = (Array.isArray(r.tablespaces) ? r.tablespaces : []).map((t) => {
+    // 3.4 prints { name, location, oid }; a namedtuple as a list is [name, oid, location].
+    const [name, oid, location] = Array.isArray(t)
+      ? t
+      : [record(t).name, record(t).oid, record(t).location];
+    return { name: String(name), oid: Number(oid), location: String(location) };
+  });
   const info: BarmanBackupInfo = { id, status: text(r.status) ?? "", versionNum, tablespaces };
   const set = <K extends keyof BarmanBackupInfo>(k: K, v: BarmanBackupInfo[K] | undefined) => {
     if (v !== undefined) info[k] = v;
