@@ -18,8 +18,9 @@ export interface BarmanServer {
   backupIds: [string, string];
   /** The tablespace `ts` (where the rows are) of the backed-up cluster. */
   tablespace: string;
-  /** Server time between A's commit and B's. */
+  /** T: a millisecond after A's commit (`commitA`), before B's. */
   between: Date;
+  commitA: Date;
   cluster: TestCluster;
   /** Runs `barman -c <config> <args>` (as root Barman switches to its user). */
   barman(...args: string[]): Promise<string>;
@@ -29,7 +30,7 @@ export interface BarmanServer {
 const PG_BIN = "/usr/lib/postgresql/15/bin";
 
 export async function startBarmanServer(): Promise<BarmanServer> {
-  const cluster = await startTestCluster();
+  const cluster = await startTestCluster({ conf: ["track_commit_timestamp = on"] });
   const dir = await tempDir("barman", { walkable: true });
   const home = path.join(dir, "barman");
   await fs.mkdir(home, { mode: 0o700 });
@@ -79,7 +80,7 @@ export async function startBarmanServer(): Promise<BarmanServer> {
     await barman("switch-wal", "--force", "--archive", "pg");
     await makeTablespace(cluster, path.join(dir, "ts"));
     await barman("backup", "--wait", "pg");
-    const between = await writeRows(cluster, ["A"], ["B"]);
+    const { commit: commitA, t: between } = await writeRows(cluster, ["A"], ["B"]);
     await barman("backup", "--wait", "pg");
     await writeRows(cluster, ["C"]);
     await barman("switch-wal", "--force", "--archive", "pg");
@@ -94,6 +95,7 @@ export async function startBarmanServer(): Promise<BarmanServer> {
       backupIds,
       tablespace: path.join(dir, "ts"),
       between,
+      commitA,
       cluster,
       barman,
       stop,
@@ -104,18 +106,31 @@ export async function startBarmanServer(): Promise<BarmanServer> {
   }
 }
 
-/** Rows `before` committed, the server's clock read (T), rows `after` committed: T is between. */
+/**
+ * Rows `before` committed, then T: a millisecond (the target's precision) after the last one's
+ * commit, then rows `after`, once the server's clock is past T.
+ */
 async function writeRows(cluster: TestCluster, before: string[], after: string[] = []) {
   const db = new pg.Client(cluster.connection);
   await db.connect();
   try {
     await db.query(
-      "create table if not exists marks (name text primary key, at timestamptz default now())",
+      "create table if not exists marks (name text primary key, at timestamptz default now()) tablespace ts",
     );
     for (const name of before) await db.query("insert into marks (name) values ($1)", [name]);
-    const { rows } = await db.query<{ t: Date }>("select clock_timestamp() as t");
+    const { rows } = await db.query<{ ts: Date }>(
+      "select pg_xact_commit_timestamp(xmin) as ts from marks where name = $1",
+      [before.at(-1)],
+    );
+    const commit = rows[0]!.ts;
+    const t = new Date(Math.floor(commit.getTime()) + 1);
+    for (;;) {
+      const now = await db.query<{ n: Date }>("select clock_timestamp() as n");
+      if (now.rows[0]!.n.getTime() > t.getTime() + 1) break;
+      await db.query("select pg_sleep(0.002)");
+    }
     for (const name of after) await db.query("insert into marks (name) values ($1)", [name]);
-    return rows[0]!.t;
+    return { commit, t };
   } finally {
     await db.end();
   }

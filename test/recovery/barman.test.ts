@@ -5,7 +5,12 @@ import { lookupUser, run, serverUser } from "../../src/providers/local/os-user.j
 import { barmanSource } from "../../src/providers/local/recovery/barman.js";
 import type { BarmanSourceOptions } from "../../src/providers/local/recovery/barman.js";
 import type { BackupPlan } from "../../src/providers/local/recovery/types.js";
+import { withSession } from "../../src/db.js";
+import { LocalProvider } from "../../src/providers/local/provider.js";
+import type { RestoredCopy } from "../../src/providers/types.js";
 import { processesNaming } from "../helpers/processes.js";
+import { makeProject } from "../helpers/project.js";
+import { localEnv } from "../local/util.js";
 import { tempDir } from "../helpers/temp.js";
 import { startBarmanServer, type BarmanServer } from "./barman-server.js";
 
@@ -140,7 +145,7 @@ describe("barman lay-down", () => {
     for (const d of [runDir, spoolDir, dataDir]) {
       expect((await fs.stat(d)).mode & 0o777).toBe(0o700);
     }
-    expect((await fs.readdir(spoolDir)).sort()).toEqual(["tablespaces", "wal"]);
+    expect((await fs.readdir(spoolDir)).sort()).toEqual(["fetch-wal-barman", "tablespaces", "wal"]);
     // The tablespace came along inside the run folder; its original location was left alone.
     const [oid] = await fs.readdir(path.join(dataDir, "pg_tblspc"));
     const link = await fs.readlink(path.join(dataDir, "pg_tblspc", oid!));
@@ -167,4 +172,64 @@ describe("barman lay-down", () => {
     );
     await expect(fetch("0000000100000000000000FF")).rejects.toThrow();
   });
+});
+
+describe("barman restore (recovery end to end)", () => {
+  let provider: LocalProvider;
+  const copies: RestoredCopy[] = [];
+  let n = 0;
+  beforeAll(async () => {
+    provider = new LocalProvider({ root: await makeProject({}), environment: localEnv() });
+  });
+  afterAll(async () => {
+    for (const c of copies) await c.dispose();
+  });
+
+  const restore = async (o: Partial<BarmanSourceOptions>) => {
+    const plan = await provider.planRestore(source(o));
+    let dispose: (() => Promise<void>) | undefined;
+    try {
+      const copy = await provider.restore(plan, {
+        runId: `barman-${process.pid}-${n++}`,
+        signal,
+        progress: () => undefined,
+        onCreated: (d) => (dispose = d),
+      });
+      copies.push(copy);
+      const marks = await withSession(copy.connection, async (db) =>
+        (await db.query<{ name: string }>("select name from marks order by 1")).rows.map(
+          (r) => r.name,
+        ),
+      );
+      return { plan, copy, marks };
+    } catch (e) {
+      await dispose?.();
+      throw e;
+    }
+  };
+
+  it("restores to T from the backup before it: A and not B, RPO as expected", async () => {
+    const { plan, copy, marks } = await restore({
+      target: { kind: "time", time: server.between },
+    });
+    expect(plan.source).toMatchObject({ kind: "barman", id: server.backupIds[0] });
+    expect(plan.description).toMatch(/Barman server pg, backup \S+ \(ended .* ago.*\) \+ WAL/);
+    expect(marks).toEqual(["A"]);
+    const rec = copy.details.recovery as Record<string, unknown>;
+    expect(rec.lastReplayedCommit).toBe(server.commitA.toISOString());
+    const expected = server.between.getTime() - server.commitA.getTime();
+    expect(Math.abs((rec.reachedRpoMs as number) - expected)).toBeLessThan(1000);
+  }, 120_000);
+
+  it("restores to latest: A, B and C (C only in WAL after the newest backup)", async () => {
+    const { plan, marks } = await restore({});
+    expect(plan.source.id).toBe(server.backupIds[1]);
+    expect(marks).toEqual(["A", "B", "C"]);
+  }, 120_000);
+
+  it("restores a backup by id and replays everything after it", async () => {
+    const { plan, marks } = await restore({ backup: server.backupIds[0] });
+    expect(plan.source.id).toBe(server.backupIds[0]);
+    expect(marks).toEqual(["A", "B", "C"]);
+  }, 120_000);
 });

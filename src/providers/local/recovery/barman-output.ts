@@ -1,4 +1,5 @@
 import { maskToolOutput } from "../../../redact.js";
+import { SEGMENT } from "./wal-folder.js";
 
 /**
  * Reading what Barman 3.4 says. `barman -f json` wraps every answer in `{ "<server>": … }` and
@@ -121,8 +122,6 @@ function isoOf(t: string | undefined): string | undefined {
 export function walsDirectory(stdout: string, server: string): string | undefined {
   return text(record(parseJson(stdout)?.[server]).wals_directory);
 }
-
-export const SEGMENT = /^[0-9A-F]{24}$/;
 
 /** xlog.db: the segment names (not history or backup files) in catalog order. */
 export function parseXlogDb(content: string): string[] {

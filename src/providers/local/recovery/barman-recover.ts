@@ -3,8 +3,10 @@ import path from "node:path";
 import { platformError } from "../../../errors.js";
 import { chownTree, type RunAs } from "../os-user.js";
 import type { BarmanCli } from "./barman.js";
-import { SEGMENT } from "./barman-output.js";
+import { shq } from "./shell.js";
+import { writeOwned } from "./spool.js";
 import type { BackupPlan, LaidDown, LayDownOptions } from "./types.js";
+import { fetchScript, SEGMENT } from "./wal-folder.js";
 
 /**
  * `barman recover` without a target, locally, into a folder Barman's user owns inside the spool
@@ -14,8 +16,8 @@ import type { BackupPlan, LaidDown, LayDownOptions } from "./types.js";
  * Why copy the WAL at lay-down instead of a restore_command running `barman get-wal`:
  * PostgreSQL runs restore_command as the server user, and Barman refuses every user but its
  * barman_user (root it switches down from), so get-wal would need a sudo rule on the runner and
- * starts a Python process per segment. Copied once, fetching is a plain `cp` that fails for a
- * missing name, and PostgreSQL itself stops at any target (time, LSN, name, latest) — Barman's
+ * starts a Python process per segment. Copied once, fetching is the WAL-folder script every
+ * folder source uses (a `cp` that fails for a missing name), and PostgreSQL itself stops at any target (time, LSN, name, latest) — Barman's
  * own target handling (barman_wal/, a recovery.conf it writes) is not used because recovery
  * writes its own configuration. The cost: every segment after the backup is copied, also those
  * past an early target. `--no-get-wal` overrides a server's `recovery_options = get-wal`.
@@ -59,9 +61,11 @@ export async function layDownWithBarman(
       if (await exists(dir)) await chownTree(dir, o.as);
     }
     await fs.chmod(o.dataDir, 0o700);
+    const script = path.join(o.spoolDir, "fetch-wal-barman");
+    await writeOwned(script, fetchScript(walDir), o.as, 0o700);
     o.progress(`backup ${plan.set.id} laid down with ${segments} WAL segment(s)`);
     return {
-      fetchWal: `cp ${quoteForRestoreCommand(`${walDir}/`)}%f "%p"`,
+      fetchWal: `${shq(script)} %f %p`,
       details: {
         tool: "barman recover",
         backup: plan.set.id,
@@ -74,14 +78,6 @@ export async function layDownWithBarman(
     for (const [dir, mode] of reopen.reverse()) await fs.chmod(dir, mode).catch(() => undefined);
     await fs.rm(staging, { recursive: true, force: true });
   }
-}
-
-/**
- * A path for restore_command: single-quoted for /bin/sh, and `%` doubled because PostgreSQL
- * expands %-escapes before the shell sees the line.
- */
-export function quoteForRestoreCommand(p: string): string {
-  return `'${p.replaceAll("'", `'\\''`).replaceAll("%", "%%")}'`;
 }
 
 /**

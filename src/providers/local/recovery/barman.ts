@@ -8,12 +8,14 @@ import * as out from "./barman-output.js";
 import { chooseBarmanBackup } from "./barman-choose.js";
 import { layDownWithBarman } from "./barman-recover.js";
 import type { BackupPlan, PhysicalSource } from "./types.js";
+import { walRange } from "./wal-folder.js";
 
 export type BarmanSourceOptions = Extract<PhysicalBackupSource, { kind: "barman" }>;
 
 export interface BarmanTools {
   /** The barman executable (a name on PATH or a path); tests point it at a missing one. */
   barman?: string;
+  now?: () => number;
 }
 
 /**
@@ -25,7 +27,7 @@ export function barmanSource(source: BarmanSourceOptions, tools: BarmanTools = {
   const cli = new BarmanCli(tools.barman ?? "barman", source.config, source.server);
   return {
     kind: "barman",
-    plan: (signal) => planBarman(cli, source, signal),
+    plan: (signal) => planBarman(cli, source, signal, tools.now ?? Date.now),
     layDown: (plan, o) =>
       layDownWithBarman(cli, plan, o, { user: () => barmanRunAs(source.config) }),
     listWal: (signal) => listWal(cli, signal),
@@ -93,9 +95,10 @@ async function planBarman(
   cli: BarmanCli,
   source: BarmanSourceOptions,
   signal: AbortSignal,
+  now: () => number,
 ): Promise<BackupPlan> {
   const info = await chooseBarmanBackup(cli, source, signal);
-  const wal = await walRange(cli, signal);
+  const wal = walRange(await listWal(cli, signal), "barman xlog.db");
   const ended = info.endTime ? Date.parse(info.endTime) : undefined;
   const size = info.bytes !== undefined ? `, ${formatBytes(info.bytes)}` : "";
   const walText = wal.first && wal.last ? `WAL ${wal.first} to ${wal.last}` : "no archived WAL";
@@ -109,8 +112,8 @@ async function planBarman(
       ...(info.endWal ? { stopSegment: info.endWal } : {}),
       ...(info.bytes !== undefined ? { bytes: info.bytes } : {}),
     },
-    wal: { ...wal, from: "barman xlog.db" },
-    description: `Barman server ${source.server}, backup ${info.id}${ended !== undefined ? ` (ended ${formatAge(Date.now() - ended)} ago${size})` : ""} + ${walText} → new cluster`,
+    wal,
+    description: `Barman server ${source.server}, backup ${info.id}${ended !== undefined ? ` (ended ${formatAge(now() - ended)} ago${size})` : ""} + ${walText} → new cluster`,
     details: {
       server: source.server,
       config: source.config,
@@ -145,17 +148,6 @@ async function listWal(cli: BarmanCli, signal: AbortSignal): Promise<string[]> {
     );
   });
   return out.parseXlogDb(db);
-}
-
-async function walRange(cli: BarmanCli, signal: AbortSignal) {
-  const names = await listWal(cli, signal);
-  // The newest timeline is the one a restore to `latest` follows.
-  const newest = names.reduce((t, n) => (n.slice(0, 8) > t ? n.slice(0, 8) : t), "");
-  const onIt = names.filter((n) => n.startsWith(newest)).sort();
-  return {
-    ...(onIt.length ? { first: onIt[0]!, last: onIt.at(-1)! } : {}),
-    segments: names.length,
-  };
 }
 
 /** Who Barman will run as: its barman_user, which must exist here. */

@@ -1,5 +1,6 @@
 import { inputError } from "../../../errors.js";
 import type { PhysicalBackupSource } from "../../types.js";
+import { barmanSource } from "./barman.js";
 import { basebackupSource } from "./basebackup.js";
 import type { PhysicalSource } from "./types.js";
 
@@ -18,9 +19,10 @@ export function physicalSource(source: PhysicalBackupSource, ctx: SourceContext)
   switch (source.kind) {
     case "basebackup":
       return basebackupSource(source, ctx.now);
-    case "pgbackrest":
     case "barman":
-      // Filled by the pgBackRest and Barman sources (#16).
+      return barmanSource(source, { now: ctx.now });
+    case "pgbackrest":
+      // Filled by the pgBackRest source (#16).
       throw inputError(
         "BACKUP_SOURCE_UNSUPPORTED",
         `the local provider cannot restore a ${source.kind} backup yet`,
