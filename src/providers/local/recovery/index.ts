@@ -1,5 +1,5 @@
-import { inputError } from "../../../errors.js";
 import type { PhysicalBackupSource } from "../../types.js";
+import { barmanSource } from "./barman.js";
 import { basebackupSource } from "./basebackup.js";
 import { pgbackrestSource } from "./pgbackrest.js";
 import type { PhysicalSource } from "./types.js";
@@ -22,11 +22,6 @@ export function physicalSource(source: PhysicalBackupSource, ctx: SourceContext)
     case "pgbackrest":
       return pgbackrestSource(source);
     case "barman":
-      // Filled by the Barman source (#16).
-      throw inputError(
-        "BACKUP_SOURCE_UNSUPPORTED",
-        `the local provider cannot restore a ${source.kind} backup yet`,
-        "use from: { basebackup }, { snapshot } or { archive }",
-      );
+      return barmanSource(source, { now: ctx.now });
   }
 }
