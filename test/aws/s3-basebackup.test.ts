@@ -113,7 +113,10 @@ describe("restore from pg_basebackup + WAL in S3 (s3rver)", () => {
     expect(Math.abs((rec.reachedRpoMs as number) - expected)).toBeLessThan(1000);
     const s3 = (copy.details.layDown as { s3: Record<string, number> }).s3;
     expect(s3.walFiles).toBeGreaterThanOrEqual(2);
-    expect(s3.baseBytes).toBe((await fs.stat(f.base)).size);
+    const size = (await fs.stat(f.base)).size;
+    expect(s3.baseBytes).toBe(size);
+    // The plan stopped reading the tar once backup_label and PG_VERSION were in.
+    expect(plan.details.baseHeadBytesRead).toBeLessThan(size);
     expect(progress.some((p) => p.startsWith("downloading s3://backups/nightly/base.tar"))).toBe(
       true,
     );
@@ -171,6 +174,48 @@ describe("restore from pg_basebackup + WAL in S3 (s3rver)", () => {
       exitCode: 2,
     });
     expect(await fs.readdir(runsDir(root)).catch(() => [])).toEqual([]);
+  });
+
+  it("a gzipped tar is planned from its streamed head; offline plans name the calls only", async () => {
+    const { gzipSync } = await import("node:zlib");
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: "backups",
+        Key: "gz/base.tar.gz",
+        Body: gzipSync(await fs.readFile(f.base)),
+      }),
+    );
+    const request = {
+      kind: "basebackup" as const,
+      base: "s3://backups/gz/base.tar.gz",
+      wal: "s3://backups/wal/",
+      superuser: "postgres",
+      database: "postgres",
+      target: { kind: "latest" as const },
+    };
+    const plain = await provider.planRestore({ ...request, base: "s3://backups/nightly/base.tar" });
+    const { startSegment, stoppedAt } = plain.details.set as Record<string, string>;
+    expect(startSegment).toMatch(/^[0-9A-F]{24}$/);
+    const plan = await provider.planRestore(request);
+    expect(plan.details.set).toMatchObject({ postgresMajor: 15, startSegment, stoppedAt });
+    const offline = new LocalS3Provider(
+      { root, environment: localEnv() },
+      {
+        offline: true,
+        clients: {
+          s3: () => Promise.reject(new Error("offline must not build a client")),
+          rds: () => Promise.reject(new Error("x")),
+        },
+      },
+    );
+    const described = await offline.planRestore(request);
+    expect(described.description).toContain("[offline: nothing looked up]");
+    expect((described.details.calls as { call: string }[]).map((c) => c.call)).toEqual([
+      "HeadObject",
+      "GetObject",
+      "ListObjectsV2",
+      "GetObject",
+    ]);
   });
 
   it("`drill run` in an aws environment: base and WAL from S3 to T, verified, nothing left", async () => {
