@@ -158,16 +158,21 @@ export function s3BasebackupSource(
         await fs.mkdir(dir, { mode: 0o700 });
         const s3 = await ctx.s3();
         const beside = await namesUnder(s3, base.bucket, baseDir, o.signal);
-        const items = [baseName, "pg_wal.tar", "pg_wal.tar.gz"]
-          .filter((n) => beside.has(n))
-          .map((name) => ({ key: baseDir + name, name, size: beside.get(name)! }));
+        // Saved under fixed names: nothing in the key picks a path in the spool.
+        const local = baseName.endsWith(".gz") ? "base.tar.gz" : "base.tar";
+        const items = [
+          { key: base.key, name: local, size: plan.set.bytes ?? 0 },
+          ...["pg_wal.tar", "pg_wal.tar.gz"]
+            .filter((n) => beside.has(n))
+            .map((name) => ({ key: baseDir + name, name, size: beside.get(name)! })),
+        ];
         o.progress(`downloading ${source.base} (${formatBytes(plan.set.bytes ?? 0)})`);
         fetched.baseBytes = await download(s3, base.bucket, items, dir, {
           signal: o.signal,
           jobs: 2,
           progress: () => {},
         });
-        localBase = path.join(dir, baseName);
+        localBase = path.join(dir, local);
       }
       let localWal = source.wal;
       if (wal) {
