@@ -68,7 +68,8 @@ export function basebackupSource(source: BaseBackup, now: () => number): Physica
           `from.basebackup.base: ${base} has no backup_label or PG_VERSION at its top`,
           "give the base.tar pg_basebackup -Ft wrote (not a tar of a stopped data folder)",
         );
-      await refuseTablespaces(base, files.get("tablespace_map"));
+      const siblings = await fs.readdir(path.dirname(base)).catch(() => [] as string[]);
+      refuseTablespaces(base, files.get("tablespace_map"), siblings);
       const l = parseLabel(label);
       const folder = await listWal();
       const startSegment = segmentOfLocation(l["START WAL LOCATION"]);
@@ -147,8 +148,8 @@ export function basebackupSource(source: BaseBackup, now: () => number): Physica
   };
 }
 
-async function refuseTablespaces(base: string, map: string | undefined) {
-  const siblings = await fs.readdir(path.dirname(base)).catch(() => [] as string[]);
+/** `siblings`: the names beside the base tar (a folder's, or an S3 prefix's). */
+export function refuseTablespaces(base: string, map: string | undefined, siblings: string[]) {
   const tars = siblings.filter((n) => /^\d+\.tar(\.gz)?$/.test(n));
   if ((map && map.trim() !== "") || tars.length > 0) {
     throw platformError(
