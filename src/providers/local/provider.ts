@@ -23,6 +23,7 @@ import { serverUser, type RunAs } from "./os-user.js";
 import { restoreSnapshot } from "./restore-snapshot.js";
 import { SandboxPrimary, sandboxPassword, sandboxPaths } from "./sandbox.js";
 import { Snapshots, type SnapshotMeta } from "./snapshots.js";
+import { archiveCovers, pruneArchive, readArchive } from "./wal-archive.js";
 
 export interface LocalProviderOptions {
   /** Project root: everything lives under `<root>/.drill/`. */
@@ -82,6 +83,9 @@ export class LocalProvider implements Provider {
       if (caught.orders > 0)
         o.progress(`caught up: ${caught.orders} orders taken since ${caught.newestBefore}`);
       const snapshot = await this.ensureFreshSnapshot(primary, o);
+      const archived = await primary.archiveNow(o.signal);
+      const oldest = (await this.snapshots.list()).at(-1);
+      if (oldest) await pruneArchive(primary.paths.walArchive, oldest.startWal);
       this.log.info({ port, created, caught, snapshot: snapshot.id }, "sandbox prepared");
       return {
         primaryPort: port,
@@ -95,6 +99,7 @@ export class LocalProvider implements Provider {
           size: snapshot.size,
           taken: snapshot.taken,
         },
+        walArchived: archived,
       };
     } catch (e) {
       await this.release();
@@ -109,11 +114,16 @@ export class LocalProvider implements Provider {
   ) {
     const newest = await this.snapshots.pick({ latest: true });
     const age = newest ? Date.now() - new Date(newest.takenAt).getTime() : Infinity;
-    if (newest && age < this.opts.environment.backupInterval) return { ...newest, taken: false };
+    // A snapshot from before WAL archiving (an older drill's) cannot be replayed forward.
+    const covered = newest && archiveCovers(await readArchive(primary.paths.walArchive), newest);
+    if (newest && covered && age < this.opts.environment.backupInterval)
+      return { ...newest, taken: false };
     o.progress(
-      newest
-        ? `newest snapshot is ${formatAge(age)} old: taking a new one`
-        : "taking the first snapshot",
+      !newest
+        ? "taking the first snapshot"
+        : covered
+          ? `newest snapshot is ${formatAge(age)} old: taking a new one`
+          : "newest snapshot predates WAL archiving: taking a new one",
     );
     const snap = await this.snapshots.take(
       { dataDir: primary.paths.dataDir, connection: await primary.connection("postgres") },
