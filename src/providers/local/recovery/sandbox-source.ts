@@ -43,7 +43,7 @@ export function sandboxSource(o: SandboxSourceOptions): PhysicalSource {
           bytes: snap.size,
         },
         wal,
-        description: `snapshot ${snap.id} (taken ${age} ago, ${formatBytes(snap.size)}) + archived WAL to ${targetText(o.target)} → new cluster on a free port`,
+        description: `sandbox snapshot ${snap.id} (taken ${age} ago, ${formatBytes(snap.size)}) + archived WAL ${wal.first ?? "(none yet)"} to ${wal.last ?? "(none yet)"}`,
         details: {
           snapshot: snap.id,
           bytes: snap.size,
@@ -169,7 +169,7 @@ function walRange(archive: ArchiveContents, dir: string): WalRange {
   };
 }
 
-export function targetText(t: RecoveryTarget): string {
+function targetText(t: RecoveryTarget): string {
   if (t.kind === "time") return t.time.toISOString();
   if (t.kind === "lsn") return `LSN ${t.lsn}`;
   if (t.kind === "name") return `restore point "${t.name}"`;
