@@ -44,17 +44,8 @@ export function sandboxSource(o: SandboxSourceOptions): PhysicalSource {
         },
         wal,
         description: `sandbox snapshot ${snap.id} (taken ${age} ago, ${formatBytes(snap.size)}) + archived WAL ${wal.first ?? "(none yet)"} to ${wal.last ?? "(none yet)"}`,
-        details: {
-          snapshot: snap.id,
-          bytes: snap.size,
-          postgresVersion: snap.postgresVersion,
-          walArchive: {
-            first: wal.first,
-            last: wal.last,
-            segments: wal.segments,
-            bytes: archive.bytes,
-          },
-        },
+        // The set and the range are the plan's own fields; only the archive's size adds to them.
+        details: { walArchiveBytes: archive.bytes },
       } satisfies BackupPlan;
     },
     async layDown(plan: BackupPlan, d: LayDownOptions): Promise<LaidDown> {
