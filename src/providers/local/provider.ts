@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { LocalEnvironment } from "../../definitions/config.js";
-import { inputError, platformError } from "../../errors.js";
+import { platformError } from "../../errors.js";
 import { silentLogger, type Logger } from "../../log.js";
 import { withSession } from "../../db.js";
 import type { TableInfo } from "../../scrub/catalog.js";
@@ -22,6 +22,7 @@ import { keepRunCopy } from "./keep.js";
 import { serverUser, type RunAs } from "./os-user.js";
 import { isPhysical, physicalPlanOf, planPhysical, type PhysicalPlan } from "./restore-physical.js";
 import { restoreSnapshot } from "./restore-snapshot.js";
+import { isSandboxRecovery, planSandboxRecovery } from "./sandbox-recovery.js";
 import { SandboxPrimary, sandboxPassword, sandboxPaths } from "./sandbox.js";
 import { Snapshots, type SnapshotMeta } from "./snapshots.js";
 import { archiveCovers, pruneArchive, readArchive } from "./wal-archive.js";
@@ -141,12 +142,12 @@ export class LocalProvider implements Provider {
   }
 
   async planRestore(source: RestoreSource): Promise<RestorePlan> {
-    if (source.kind === "pointInTime") {
-      throw inputError(
-        "POINT_IN_TIME_UNSUPPORTED",
-        `the ${this.name} provider has no point-in-time restore`,
-        "use from: { snapshot: latest } or { before: <time> }",
-      );
+    if (isSandboxRecovery(source)) {
+      return planSandboxRecovery(source, {
+        snapshots: this.snapshots,
+        archiveDir: sandboxPaths(this.opts.root).walArchive,
+        now: this.now,
+      });
     }
     if (isPhysical(source)) {
       return planPhysical(source, {
@@ -154,14 +155,6 @@ export class LocalProvider implements Provider {
         now: this.now,
         env: this.opts.environment,
       });
-    }
-    if (source.kind === "snapshot" && source.target) {
-      // TODO(#16, this session): the sandbox's snapshots + WAL archive as a PhysicalSource.
-      throw inputError(
-        "BACKUP_SOURCE_UNSUPPORTED",
-        `the ${this.name} provider cannot restore a snapshot to a target yet`,
-        "use from: { snapshot } or { archive }",
-      );
     }
     if (source.kind === "archive") {
       const { format, size } = await detectArchiveFormat(source.path, source.format);
