@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withSession } from "../../src/db.js";
@@ -7,11 +7,18 @@ import { sandboxPassword, sandboxPaths } from "../../src/providers/local/sandbox
 import { readArchive } from "../../src/providers/local/wal-archive.js";
 import type { RunRecord } from "../../src/types.js";
 import { processesNaming } from "../helpers/processes.js";
-import { makeProject, runCli } from "../helpers/project.js";
+import { makeProject, REPO, runCli } from "../helpers/project.js";
 import { seedSandbox } from "../helpers/seeded-sandbox.js";
 import { localEnv, noop, signal } from "./util.js";
 
 const ROWS = (name: string) => `select count(*) from pitr_marks where name = '${name}'`;
+
+const checks = (
+  a: number,
+  b: number,
+) => `        - sql: { name: row A, query: "${ROWS("A")}", expect: ${a} }
+        - sql: { name: row B, query: "${ROWS("B")}", expect: ${b} }
+`;
 
 /** A drill restoring the sandbox to a time between two commits, and to its newest WAL. */
 const drill = (name: string, restore: string, a: number, b: number) => `
@@ -21,9 +28,16 @@ steps:
   - restore: ${restore}
   - verify:
       checks:
-        - sql: { name: row A, query: "${ROWS("A")}", expect: ${a} }
-        - sql: { name: row B, query: "${ROWS("B")}", expect: ${b} }
-`;
+${checks(a, b)}`;
+
+/** The point-in-time drill the README shows, renamed pitr-latest; its checks come last. */
+async function readmeDrill(): Promise<string> {
+  const readme = await readFile(join(REPO, "README.md"), "utf8");
+  const block = /```yaml\n(name: pitr\n[\s\S]*?)```/.exec(readme)?.[1];
+  if (!block?.trimEnd().endsWith("- rowCount: { table: orders, min: 100 }"))
+    throw new Error("README.md: the point-in-time drill changed shape");
+  return block.replace(/^name: pitr$/m, "name: pitr-latest");
+}
 
 /**
  * Point-in-time restores of the sandbox through a real `drill run`: commit A, note T, commit B
@@ -68,7 +82,8 @@ describe("point-in-time restore of the sandbox", () => {
         1,
         0,
       ),
-      "pitr-latest": drill("pitr-latest", "{ from: { pointInTime: latest } }", 1, 1),
+      // The README's drill, with the two rows checked too.
+      "pitr-latest": `${await readmeDrill()}${checks(1, 1)}`,
       "pitr-early": drill("pitr-early", `{ from: { pointInTime: "${oldest}" } }`, 0, 0),
     };
     await mkdir(join(root, "drills"));
@@ -106,7 +121,7 @@ describe("point-in-time restore of the sandbox", () => {
     expect(processesNaming(root)).toEqual([]);
   });
 
-  it("restores from: { pointInTime: latest } to the newest archived commit: A and B", async () => {
+  it("runs the README's drill, from: { pointInTime: latest }: A and B are there", async () => {
     const r = await run("pitr-latest");
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(recovery(r.record)?.target).toEqual({ kind: "latest" });
