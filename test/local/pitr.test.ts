@@ -134,7 +134,7 @@ describe("point-in-time restore of the sandbox", () => {
     expect(r.stdout).toContain(
       ` + archived WAL ${wal[0]} to ${wal.at(-1)}, replayed to ${t.toISOString()}`,
     );
-    expect(r.stdout).toMatch(/plan: sandbox snapshot snap-\S+ \(taken \d+s ago, \d+ MB\)/);
+    expect(r.stdout).toMatch(/plan: sandbox snapshot snap-\S+ \(taken \d+[smh] ago, \d+ MB\)/);
     expect(processesNaming(root)).toEqual([]);
   });
 
