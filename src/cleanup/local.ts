@@ -11,6 +11,7 @@ import {
 } from "../providers/local/processes.js";
 import { runsDir } from "../providers/local/run-cluster.js";
 import { sandboxPaths, starterAlive } from "../providers/local/sandbox.js";
+import { TEMP_PREFIX } from "../providers/local/wal-archive.js";
 import { platformError } from "../errors.js";
 import { localEnvironments, withEnvironment } from "../state/environment.js";
 import { keptPgpassFile, statePaths } from "../state/layout.js";
@@ -55,7 +56,26 @@ export async function localLeftovers(scope: CleanupScope): Promise<Leftover[]> {
     });
   }
   out.push(...(await sandboxServers(scope)));
+  out.push(...(await archiveTempFiles(root)));
   return out;
+}
+
+/**
+ * Half-copied segments archive_command left when it was killed (its server crashed or was
+ * killed with the run). Only while the primary is down: a running archiver may be mid-copy.
+ */
+async function archiveTempFiles(root: string): Promise<Leftover[]> {
+  const p = sandboxPaths(root);
+  if ((await postmasterPids(p.dataDir)).length > 0) return [];
+  const names = await readdir(p.walArchive).catch(() => [] as string[]);
+  return names
+    .filter((n) => n.startsWith(TEMP_PREFIX))
+    .map((n) => ({
+      kind: "WAL archive temp file",
+      what: shown(root, path.join(p.walArchive, n)),
+      why: "a copy archive_command did not finish",
+      remove: () => rm(path.join(p.walArchive, n), { force: true }),
+    }));
 }
 
 /** Why a run folder goes, or undefined while it is in use (or kept). */

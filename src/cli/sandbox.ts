@@ -11,6 +11,7 @@ import { runsDir } from "../providers/local/run-cluster.js";
 import { readRunLabel } from "../providers/local/owner.js";
 import { readState, sandboxPaths } from "../providers/local/sandbox.js";
 import { Snapshots } from "../providers/local/snapshots.js";
+import { readArchive } from "../providers/local/wal-archive.js";
 import { localEnvironments, withEnvironment, type ProjectState } from "../state/environment.js";
 import { keptPgpassFile, runFolder, statePaths } from "../state/layout.js";
 import { runsInProgress } from "../state/running.js";
@@ -90,6 +91,12 @@ async function status(io: Io, env: LocalEnvironment): Promise<0> {
       `  primary: ${running ? `running on port ${state.port ?? "?"}` : "stopped"}${state.lastUpAt ? ` (last up ${formatAge(Date.now() - Date.parse(state.lastUpAt))} ago)` : ""}`,
     );
   }
+  const wal = await readArchive(p.walArchive);
+  out(
+    wal.segments.length === 0
+      ? "WAL archive: empty"
+      : `WAL archive: ${shown(io.cwd, p.walArchive)}  ${wal.segments.length} segments ${wal.segments[0]} to ${wal.segments.at(-1)}  ${formatBytes(wal.bytes)}`,
+  );
   const snaps = await new Snapshots(p.snapshots).list();
   out(`snapshots: ${snaps.length === 0 ? "none" : snaps.length}`);
   for (const s of snaps)
@@ -157,6 +164,8 @@ async function clear(io: Io): Promise<0> {
     () => false,
   );
   await fs.rm(p.base, { recursive: true, force: true });
+  // The WAL archive is inside the primary's folder: it belongs to that primary's history.
+  await fs.rm(p.walArchive, { recursive: true, force: true });
   await fs.rm(p.primary, { recursive: true, force: true });
   await fs.rm(standby.dir, { recursive: true, force: true });
   const home = clusterHome(root);

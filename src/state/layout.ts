@@ -14,7 +14,8 @@ import { join } from "node:path";
  *     examples.key            the key of example hashes
  *   <cluster home>/           `.drill` itself, or a temp folder when root runs the servers
  *     runs/<runId>/           a run's staging cluster (see runFolder)
- *     sandbox-primary/, sandbox-standby/
+ *     sandbox-primary/        data/, postgres.log, wal-archive/ (archive_command's folder)
+ *     sandbox-standby/
  *
  * The cluster home's place is the local provider's choice (providers/local/home.ts): it
  * depends on which OS user runs PostgreSQL, and a folder outside the project must be checked
@@ -80,7 +81,12 @@ export function clusterLayout(home: string) {
     home,
     runs,
     run: (runId: string) => runFolder(join(runs, runId)),
-    sandboxPrimary: server(join(home, "sandbox-primary"), "data"),
+    sandboxPrimary: {
+      ...server(join(home, "sandbox-primary"), "data"),
+      // Beside its data folder: a new primary (initdb) starts a new WAL history, and removing
+      // the primary's folder removes the archive that belongs to it.
+      walArchive: join(home, "sandbox-primary", "wal-archive"),
+    },
     sandboxStandby: server(join(home, "sandbox-standby"), "data"),
   };
 }

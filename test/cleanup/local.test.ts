@@ -7,6 +7,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { cleanupProject } from "../../src/cleanup/cleanup.js";
 import { closeHistories } from "../../src/history/open.js";
 import { runsDir } from "../../src/providers/local/run-cluster.js";
+import { sandboxPaths } from "../../src/providers/local/sandbox.js";
+import { TEMP_PREFIX } from "../../src/providers/local/wal-archive.js";
+import { shown } from "../../src/cleanup/types.js";
 import { lockFile } from "../../src/state/layout.js";
 import { processStart } from "../../src/state/liveness.js";
 import type { RunRecord } from "../../src/types.js";
@@ -164,5 +167,17 @@ describe("drill cleanup, local", () => {
       code: "UNKNOWN_ENVIRONMENT",
       exitCode: 2,
     });
+  });
+  it("removes what a killed archive_command left in the WAL archive, not the segments", async () => {
+    const archive = sandboxPaths(root).walArchive;
+    await mkdir(archive, { recursive: true });
+    const segment = "000000010000000000000007";
+    await writeFile(join(archive, segment), "x");
+    await writeFile(join(archive, `${TEMP_PREFIX}000000010000000000000008`), "half");
+    const items = await cleanupProject(await load(root));
+    expect(summary(items)).toEqual([
+      `removed WAL archive temp file ${shown(root, archive)}/${TEMP_PREFIX}000000010000000000000008`,
+    ]);
+    expect(await readdir(archive)).toEqual([segment]);
   });
 });

@@ -29,6 +29,17 @@ steps:
       expect: { maxDowntime: 30s, lostWrites: 0 }
 `;
 
+/** A point-in-time restore: the copy replays the sandbox's archived WAL before it promotes. */
+export const CRASH_PITR_DRILL = `
+name: crash-pitr
+environment: sandbox
+steps:
+  - restore: { from: { pointInTime: latest } }
+  - verify:
+      checks:
+        - rowCount: { table: customers, min: 100 }
+`;
+
 /** The crash project, its sandbox copied from the seed (as its first run would make it). */
 export async function crashProject(): Promise<string> {
   const shop = await readFile(join(REPO, "scrubbers/shop.yaml"), "utf8");
@@ -36,6 +47,7 @@ export async function crashProject(): Promise<string> {
   const root = await makeProject({
     "config/drill.yaml": "environments:\n  sandbox: { provider: local, scale: 0.02 }\n",
     "drills/crash.yaml": CRASH_DRILL,
+    "drills/crash-pitr.yaml": CRASH_PITR_DRILL,
     "scrubbers/shop.yaml": shop,
   });
   await seedSandbox(root);
@@ -60,11 +72,11 @@ export interface KilledRun {
   runId: string | undefined;
 }
 
-/** Start `drill run crash` and SIGKILL it (the process only, as the OOM killer would) at `point`. */
-export function runAndKill(root: string, point: KillPoint): Promise<KilledRun> {
+/** Start `drill run <drill>` and SIGKILL it (the process only, as the OOM killer would) at `point`. */
+export function runAndKill(root: string, point: KillPoint, drill = "crash"): Promise<KilledRun> {
   return new Promise((done, fail) => {
     const started = Date.now();
-    const child = spawnDrill(["run", "crash"], { cwd: root });
+    const child = spawnDrill(["run", drill], { cwd: root });
     let stdout = "";
     let killedAfterMs: number | undefined;
     let timer: NodeJS.Timeout | undefined;
@@ -86,7 +98,7 @@ export function runAndKill(root: string, point: KillPoint): Promise<KilledRun> {
         killedAfterMs,
         stdout,
         lastLine: (lines.at(-1) ?? "(nothing printed yet)").replace(/^\d\d:\d\d:\d\d /, ""),
-        runId: /run (\S+) of drill crash started/.exec(stdout)?.[1],
+        runId: new RegExp(`run (\\S+) of drill ${drill} started`).exec(stdout)?.[1],
       });
     });
   });

@@ -81,6 +81,9 @@ describe("drill sandbox status | reset", () => {
     expect(s.text.stdout).toMatch(/rows: customers 200, orders \d+/);
     expect(s.text.stdout).toContain(plan.source.id);
     expect(s.text.stdout).toMatch(/\.drill\/runs\/crashed-run\s+running/);
+    expect(s.text.stdout).toMatch(
+      /WAL archive: \.drill\/sandbox-primary\/wal-archive {2}\d+ segments [0-9A-F]{24} to [0-9A-F]{24} {2}\d+ MB/,
+    );
 
     const r = io(root);
     expect(await sandboxCommand("reset", r.io, localEnv())).toBe(0);
@@ -88,6 +91,7 @@ describe("drill sandbox status | reset", () => {
     expect(processesNaming(root)).toEqual([]);
     await expect(fs.stat(path.join(root, ".drill", "sandbox"))).rejects.toThrow();
     await expect(fs.stat(path.join(root, ".drill", "runs", "crashed-run"))).rejects.toThrow();
+    await expect(fs.stat(sandboxPaths(root).walArchive)).rejects.toThrow();
   });
 
   it("stops on Ctrl-C with exit 130, before removing anything; a second reset finishes", async () => {

@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { LocalEnvironment } from "../../definitions/config.js";
-import { inputError, platformError } from "../../errors.js";
+import { platformError } from "../../errors.js";
 import { silentLogger, type Logger } from "../../log.js";
 import { withSession } from "../../db.js";
 import type { TableInfo } from "../../scrub/catalog.js";
@@ -22,8 +22,10 @@ import { keepRunCopy } from "./keep.js";
 import { serverUser, type RunAs } from "./os-user.js";
 import { isPhysical, physicalPlanOf, planPhysical, type PhysicalPlan } from "./restore-physical.js";
 import { restoreSnapshot } from "./restore-snapshot.js";
+import { isSandboxRecovery, planSandboxRecovery } from "./sandbox-recovery.js";
 import { SandboxPrimary, sandboxPassword, sandboxPaths } from "./sandbox.js";
 import { Snapshots, type SnapshotMeta } from "./snapshots.js";
+import { archiveCovers, pruneArchive, readArchive } from "./wal-archive.js";
 
 export interface LocalProviderOptions {
   /** Project root: everything lives under `<root>/.drill/`. */
@@ -87,6 +89,9 @@ export class LocalProvider implements Provider {
       if (caught.orders > 0)
         o.progress(`caught up: ${caught.orders} orders taken since ${caught.newestBefore}`);
       const snapshot = await this.ensureFreshSnapshot(primary, o);
+      const archived = await primary.archiveNow(o.signal);
+      const oldest = (await this.snapshots.list()).at(-1);
+      if (oldest) await pruneArchive(primary.paths.walArchive, oldest.startWal);
       this.log.info({ port, created, caught, snapshot: snapshot.id }, "sandbox prepared");
       return {
         primaryPort: port,
@@ -100,6 +105,7 @@ export class LocalProvider implements Provider {
           size: snapshot.size,
           taken: snapshot.taken,
         },
+        walArchived: archived,
       };
     } catch (e) {
       await this.release();
@@ -114,11 +120,16 @@ export class LocalProvider implements Provider {
   ) {
     const newest = await this.snapshots.pick({ latest: true });
     const age = newest ? Date.now() - new Date(newest.takenAt).getTime() : Infinity;
-    if (newest && age < this.opts.environment.backupInterval) return { ...newest, taken: false };
+    // A snapshot from before WAL archiving (an older drill's) cannot be replayed forward.
+    const covered = newest && archiveCovers(await readArchive(primary.paths.walArchive), newest);
+    if (newest && covered && age < this.opts.environment.backupInterval)
+      return { ...newest, taken: false };
     o.progress(
-      newest
-        ? `newest snapshot is ${formatAge(age)} old: taking a new one`
-        : "taking the first snapshot",
+      !newest
+        ? "taking the first snapshot"
+        : covered
+          ? `newest snapshot is ${formatAge(age)} old: taking a new one`
+          : "newest snapshot predates WAL archiving: taking a new one",
     );
     const snap = await this.snapshots.take(
       { dataDir: primary.paths.dataDir, connection: await primary.connection("postgres") },
@@ -131,12 +142,12 @@ export class LocalProvider implements Provider {
   }
 
   async planRestore(source: RestoreSource): Promise<RestorePlan> {
-    if (source.kind === "pointInTime") {
-      throw inputError(
-        "POINT_IN_TIME_UNSUPPORTED",
-        `the ${this.name} provider has no point-in-time restore`,
-        "use from: { snapshot: latest } or { before: <time> }",
-      );
+    if (isSandboxRecovery(source)) {
+      return planSandboxRecovery(source, {
+        snapshots: this.snapshots,
+        archiveDir: sandboxPaths(this.opts.root).walArchive,
+        now: this.now,
+      });
     }
     if (isPhysical(source)) {
       return planPhysical(source, {
@@ -144,14 +155,6 @@ export class LocalProvider implements Provider {
         now: this.now,
         env: this.opts.environment,
       });
-    }
-    if (source.kind === "snapshot" && source.target) {
-      // TODO(#16, this session): the sandbox's snapshots + WAL archive as a PhysicalSource.
-      throw inputError(
-        "BACKUP_SOURCE_UNSUPPORTED",
-        `the ${this.name} provider cannot restore a snapshot to a target yet`,
-        "use from: { snapshot } or { archive }",
-      );
     }
     if (source.kind === "archive") {
       const { format, size } = await detectArchiveFormat(source.path, source.format);

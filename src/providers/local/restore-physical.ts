@@ -1,5 +1,11 @@
 import type { LocalEnvironment } from "../../definitions/config.js";
-import type { PhysicalBackupSource, RecoveryTarget, RestorePlan } from "../types.js";
+import type {
+  PhysicalBackupSource,
+  PhysicalCopyRoles,
+  RecoveryTarget,
+  RestorePlan,
+  RestoreSourceKind,
+} from "../types.js";
 import { formatAge } from "./files.js";
 import type { BackupPlan, PhysicalSource } from "./recovery/index.js";
 import { physicalSource } from "./recovery/index.js";
@@ -10,10 +16,16 @@ import { physicalSource } from "./recovery/index.js";
  * one its plan showed.
  */
 export interface PhysicalPlan {
-  request: PhysicalBackupSource;
+  request: PhysicalRequest;
   source: PhysicalSource;
   backup: BackupPlan;
 }
+
+/** What recovery needs of a drill's `from`: a backup tool's source, or the sandbox's snapshots. */
+export type PhysicalRequest = PhysicalCopyRoles & {
+  kind: RestoreSourceKind;
+  target: RecoveryTarget;
+};
 
 const plans = new WeakMap<RestorePlan, PhysicalPlan>();
 
@@ -41,7 +53,15 @@ export async function planPhysical(
   o: { root: string; now(): number; env: LocalEnvironment; source?: PhysicalSource },
 ): Promise<RestorePlan> {
   // A provider with more than this machine (S3) may bring its own source for the same kind.
-  const source = o.source ?? physicalSource(request, { root: o.root, now: o.now });
+  return planWith(request, o.source ?? physicalSource(request, { root: o.root, now: o.now }), o);
+}
+
+/** The plan of a source already chosen (the sandbox's own, see sandbox-recovery.ts). */
+export async function planWith(
+  request: PhysicalRequest,
+  source: PhysicalSource,
+  o: { now(): number },
+): Promise<RestorePlan> {
   const backup = await source.plan(new AbortController().signal);
   const { set, wal } = backup;
   const plan: RestorePlan = {

@@ -13,6 +13,7 @@ import { isPortFree } from "./ports.js";
 import { postmasterPids } from "./processes.js";
 import { catchUp, seedShop, type CatchUpResult } from "./seed.js";
 import { SHOP_DATABASE, SHOP_TABLES } from "./shop-schema.js";
+import { archiveNow, enableArchiving } from "./wal-archive.js";
 
 export interface SandboxState {
   seeded: boolean;
@@ -30,12 +31,13 @@ export interface SandboxState {
 /** Where the sandbox keeps things: its files in `.drill/sandbox`, its cluster under clusterHome. */
 export function sandboxPaths(root: string) {
   const files = sandboxFiles(root);
-  const { dir, dataDir, logFile } = clusterLayout(clusterHome(root)).sandboxPrimary;
+  const { dir, dataDir, logFile, walArchive } = clusterLayout(clusterHome(root)).sandboxPrimary;
   return {
     base: files.base,
     primary: dir,
     dataDir,
     logFile,
+    walArchive,
     passwordFile: files.password,
     stateFile: files.state,
     snapshots: files.snapshots,
@@ -149,6 +151,7 @@ export class SandboxPrimary {
       }
       return running;
     }
+    await enableArchiving(this.paths.dataDir, this.paths.walArchive, this.as);
     const { port: last } = await readState(this.root);
     const preferredPort = last && (await isPortFree(last)) ? last : undefined;
     const port = await this.cluster.start({ signal, ...(preferredPort ? { preferredPort } : {}) });
@@ -187,6 +190,11 @@ export class SandboxPrimary {
       },
       { signal },
     );
+  }
+
+  /** Every commit so far in the WAL archive (see archiveNow). */
+  async archiveNow(signal: AbortSignal) {
+    return archiveNow(await this.connection("postgres"), { signal, logFile: this.paths.logFile });
   }
 
   async stop(): Promise<void> {

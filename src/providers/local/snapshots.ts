@@ -14,6 +14,9 @@ export interface SnapshotMeta {
   postgresVersion: string;
   startWal: string;
   stopWal: string;
+  /** Where the backup started and ended in WAL (absent in snapshots of older drills). */
+  startLsn?: string;
+  stopLsn?: string;
   durationMs: number;
 }
 
@@ -117,8 +120,8 @@ export class Snapshots {
         primary.connection,
         async (db) => {
           const label = `drill-${new Date().toISOString()}`;
-          const start = await db.query<{ f: string }>(
-            "select pg_walfile_name(lsn) as f from pg_backup_start($1, true) as lsn",
+          const start = await db.query<{ f: string; lsn: string }>(
+            "select pg_walfile_name(lsn) as f, lsn::text from pg_backup_start($1, true) as lsn",
             [label],
           );
           await copyTree(primary.dataDir, data, {
@@ -129,9 +132,10 @@ export class Snapshots {
             labelfile: string;
             spcmapfile: string | null;
             f: string;
+            lsn: string;
             v: string;
           }>(
-            `select labelfile, spcmapfile, pg_walfile_name(lsn) as f, current_setting('server_version') as v
+            `select labelfile, spcmapfile, pg_walfile_name(lsn) as f, lsn::text, current_setting('server_version') as v
              from pg_backup_stop(false)`,
           );
           const s = stop.rows[0]!;
@@ -141,6 +145,8 @@ export class Snapshots {
           return {
             startWal: start.rows[0]!.f,
             stopWal: s.f,
+            startLsn: start.rows[0]!.lsn,
+            stopLsn: s.lsn,
             postgresVersion: s.v,
             takenAt: new Date(),
           };
@@ -162,6 +168,8 @@ export class Snapshots {
         postgresVersion: meta.postgresVersion,
         startWal: meta.startWal,
         stopWal: meta.stopWal,
+        startLsn: meta.startLsn,
+        stopLsn: meta.stopLsn,
         durationMs: Date.now() - started,
       };
       await writeFileAtomic(path.join(tmp, "meta.json"), `${JSON.stringify(full, null, 2)}\n`);
