@@ -20,6 +20,8 @@ export interface Timings {
   /** pg_ctl start until pg_is_in_recovery() is false. */
   replayMs: number;
   totalMs: number;
+  /** When the poll first saw it promoted (epoch ms, the same clock as the server log's). */
+  promotedAt: number;
   /** From the server log: "redo starts at" to "redo done at", and redo's own elapsed time. */
   redo: RedoLog;
 }
@@ -27,6 +29,10 @@ export interface Timings {
 export interface RedoLog {
   bytes: number;
   elapsedMs: number;
+  /** Epoch ms from the server log's own clock: postmaster start, "redo starts", "redo done". */
+  startedAt: number;
+  redoStartAt: number;
+  redoDoneAt: number;
 }
 
 export type Target = { time: Date } | "latest";
@@ -67,6 +73,7 @@ export async function bareRestore(o: {
     await startToPromoted({ ...o, dataDir, logFile });
     const t2 = performance.now();
     return {
+      promotedAt: Date.now(),
       layDownMs: t1 - t0,
       replayMs: t2 - t1,
       totalMs: t2 - t0,
@@ -136,11 +143,19 @@ const lsnBytes = (text: string) => {
 /** PostgreSQL 15 logs where redo started and ended, and how long redo itself took. */
 export async function redoFromLog(logFile: string): Promise<RedoLog> {
   const log = await fs.readFile(logFile, "utf8");
+  const at = (what: RegExp) => {
+    const line = log.split("\n").find((l) => what.test(l));
+    // UTC (the backup's log_timezone) or GMT (drill's copy sets none): the same clock.
+    const stamp = line && /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) (UTC|GMT) /.exec(line)?.[1];
+    return stamp ? Date.parse(`${stamp.replace(" ", "T")}Z`) : NaN;
+  };
   const starts = /redo starts at ([0-9A-F]+\/[0-9A-F]+)/.exec(log);
   const done = /redo done at ([0-9A-F]+\/[0-9A-F]+).*elapsed: ([0-9.]+) s/.exec(log);
-  if (!starts || !done) return { bytes: NaN, elapsedMs: NaN };
   return {
-    bytes: lsnBytes(done[1]!) - lsnBytes(starts[1]!),
-    elapsedMs: Number(done[2]) * 1000,
+    bytes: starts && done ? lsnBytes(done[1]!) - lsnBytes(starts[1]!) : NaN,
+    elapsedMs: done ? Number(done[2]) * 1000 : NaN,
+    startedAt: at(/starting PostgreSQL/),
+    redoStartAt: at(/redo starts at/),
+    redoDoneAt: at(/redo done at/),
   };
 }

@@ -50,6 +50,7 @@ export async function drillRestore(o: {
   let copy: RestoredCopy | undefined;
   const logFile = clusterLayout(clusterHome(o.root)).run(o.runId).logFile;
   const t0 = performance.now();
+  const wall0 = Date.now();
   try {
     copy = await provider.restore(plan, {
       runId: o.runId,
@@ -66,6 +67,7 @@ export async function drillRestore(o: {
       layDownMs: startAt,
       replayMs: handAt - startAt,
       totalMs: handAt,
+      promotedAt: wall0 + handAt,
       handOverMs: totalMs - handAt,
       redo: await redoFromLog(logFile),
       phases,

@@ -108,6 +108,7 @@ export async function pgbackrestRestore(o: {
     await startToPromoted({ ...o, dataDir, logFile });
     const t2 = performance.now();
     return {
+      promotedAt: Date.now(),
       layDownMs: t1 - t0,
       replayMs: t2 - t1,
       totalMs: t2 - t0,

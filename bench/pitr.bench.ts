@@ -36,6 +36,8 @@ afterAll(async () => {
 
 const keepBest = <T extends Timings>(a: T | undefined, b: T) =>
   !a || b.totalMs < a.totalMs ? b : a;
+const pick = (o: unknown, keys: string[]) =>
+  Object.fromEntries(keys.map((k) => [k, (o as Record<string, unknown> | undefined)?.[k]]));
 const rate = (bytes: number, ms: number) => (bytes / 1024 / 1024 / (ms / 1000)).toFixed(0);
 
 it("point-in-time restore: drill against the bare tools", async () => {
@@ -95,10 +97,14 @@ it("point-in-time restore: drill against the bare tools", async () => {
       `${what.padEnd(18)} ${t.totalMs.toFixed(0).padStart(8)} ${t.layDownMs.toFixed(0).padStart(12)} ${t.replayMs.toFixed(0).padStart(18)} ${mb(t.redo.bytes).padStart(8)} ${(t.redo.elapsedMs / 1000).toFixed(2).padStart(7)} ${rate(t.redo.bytes, t.replayMs).padStart(20)} ${rate(t.redo.bytes, t.redo.elapsedMs).padStart(10)} ${(t.totalMs / bare!.totalMs).toFixed(2).padStart(6)}x`,
     );
   row("bare tar + cp", bare!);
+  const logged = (what: string, t: Timings) =>
+    `${what} ${t.redo.redoStartAt - t.redo.startedAt} + ${t.redo.redoDoneAt - t.redo.redoStartAt} + ${Math.round(t.promotedAt - t.redo.redoDoneAt)} ms`;
   row("drill basebackup", drill!);
   if (pgbackrest) row("pgbackrest restore", pgbackrest);
   lines.push(
+    `server log (postmaster start → redo starts + → redo done + → promotion seen): ${logged("bare", bare!)}; ${logged("drill", drill!)}${pgbackrest ? `; ${logged("pgbackrest", pgbackrest)}` : ""}`,
     `drill also: plan ${Math.round(drill!.planMs)} ms (before the restore), hand-over to the working role ${Math.round(drill!.handOverMs)} ms (after promotion; not in the ratio)`,
+    `drill's own record: layDown ${JSON.stringify(drill!.details.layDown)}; recovery ${JSON.stringify(pick(drill!.details.recovery, ["segmentsReplayed", "replayMs", "replayMBps"]))}`,
     `drill phases (ms from restore()): ${drill!.phases.map((p) => `${Math.round(p.at)} ${p.message}`).join(" | ")}`,
   );
   console.log(lines.join("\n"));
