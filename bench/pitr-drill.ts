@@ -21,10 +21,14 @@ export interface DrillTimings extends Timings {
 /** The progress line that starts the hand-over (restore-snapshot.ts and recover.ts say so). */
 const HAND_OVER = /handing the copy/;
 
+/** What drill restores from: the tar + folder, or the pgBackRest stanza (as a drill file says). */
+export type DrillFrom =
+  | { kind: "basebackup"; base: string; wal: string }
+  | { kind: "pgbackrest"; stanza: string; config: { file: string }; set: string };
+
 export async function drillRestore(o: {
   root: string;
-  baseTar: string;
-  walDir: string;
+  from: DrillFrom;
   target: Target;
   runId: string;
 }): Promise<DrillTimings> {
@@ -37,9 +41,7 @@ export async function drillRestore(o: {
   const signal = new AbortController().signal;
   const p0 = performance.now();
   const plan = await provider.planRestore({
-    kind: "basebackup",
-    base: o.baseTar,
-    wal: o.walDir,
+    ...o.from,
     superuser: "postgres",
     database: "postgres",
     target,
