@@ -43,6 +43,10 @@ export async function makeBaseBackupFixture(): Promise<BaseBackupFixture> {
   const sql = <T extends object = Record<string, unknown>>(q: string) =>
     withSession(c, async (db) => (await db.query<T & Record<string, unknown>>(q)).rows);
   await sql("create table t (id int primary key, tag text not null)");
+  // The backup carries a postgresql.auto.conf: the copy must drop it, naming only the setting.
+  await sql("alter system set work_mem = '7MB'");
+  // A bootstrap superuser that is not `postgres`, as a managed or renamed install has.
+  await sql("create role boss superuser login");
   const backupDir = path.join(dir, "backup");
   await run(
     path.join(PG_BIN, "pg_basebackup"),
@@ -76,6 +80,7 @@ export async function makeBaseBackupFixture(): Promise<BaseBackupFixture> {
     if (now!.n.getTime() > t.getTime() + 1) break;
     await sleep(2);
   }
+  await sql("select pg_create_restore_point('before-b')");
   await sql("insert into t select g, 'B' from generate_series(101, 200) g");
   const [b] = await sql<{ seg: string }>("select pg_walfile_name(pg_current_wal_lsn()) as seg");
   await switchAndWait(sql);

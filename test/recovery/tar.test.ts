@@ -118,3 +118,47 @@ describe("the backup's major picks the server", () => {
     expect((err as DrillError).code).toBe("POSTGRES_TOO_OLD");
   });
 });
+
+// Only root runs the server as another user; as that user itself every folder it made is readable.
+const asRoot = process.getuid?.() === 0;
+
+describe("the WAL folder", () => {
+  it.skipIf(!asRoot)(
+    "one the server user cannot read is exit 3 before replay, not missing WAL",
+    async () => {
+      const dir = await tempDir("wal-private", { walkable: true });
+      const src = path.join(dir, "src");
+      await fs.mkdir(src);
+      await fs.writeFile(path.join(src, "PG_VERSION"), "15\n");
+      await fs.writeFile(
+        path.join(src, "backup_label"),
+        "START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\nLABEL: fake\n",
+      );
+      const base = path.join(dir, "base.tar");
+      await c({ file: base, cwd: src }, ["backup_label", "PG_VERSION"]);
+      const wal = path.join(dir, "wal");
+      await fs.mkdir(wal, { mode: 0o700 }); // root's alone
+      const provider = new LocalProvider({ root: await makeProject({}), environment: localEnv() });
+      const plan = await provider.planRestore({
+        kind: "basebackup",
+        base,
+        wal,
+        superuser: "postgres",
+        database: "postgres",
+        target: { kind: "latest" },
+      });
+      let dispose: (() => Promise<void>) | undefined;
+      const err = await provider
+        .restore(plan, {
+          runId: "walpriv",
+          signal: signal(),
+          progress: () => {},
+          onCreated: (d) => (dispose = d),
+        })
+        .catch((e: unknown) => e);
+      await dispose?.();
+      expect((err as DrillError).code).toBe("WAL_FOLDER_UNREADABLE");
+      expect((err as DrillError).exitCode).toBe(3);
+    },
+  );
+});

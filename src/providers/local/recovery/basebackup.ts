@@ -3,6 +3,7 @@ import path from "node:path";
 import { inputError, platformError } from "../../../errors.js";
 import type { PhysicalBackupSource } from "../../types.js";
 import { formatAge, formatBytes } from "../files.js";
+import { run } from "../os-user.js";
 import { extractTar, readTarFiles } from "./tar-safe.js";
 import type { BackupPlan, LaidDown, LayDownOptions, PhysicalSource } from "./types.js";
 import {
@@ -96,7 +97,7 @@ export function basebackupSource(source: BaseBackup, now: () => number): Physica
         set,
         wal: range,
         description: `pg_basebackup ${path.basename(base)} (${formatBytes(st.size)}, PostgreSQL ${version}${when ? `, ${formatAge(now() - Date.parse(when))} ago` : ""}) + WAL ${range.first ?? "none"} to ${range.last ?? "none"} → new cluster`,
-        details: { base, wal, label: l["LABEL"] ?? null },
+        details: { base, walFolder: wal, label: l["LABEL"] ?? null },
       };
       return plan;
     },
@@ -115,6 +116,18 @@ export function basebackupSource(source: BaseBackup, now: () => number): Physica
           streamed = await extractTar(file, walDir, o.as, o.signal);
         }
       }
+      // restore_command runs as the server user: an archive it cannot read would look like
+      // missing WAL, so say what it is before replay starts.
+      const readable = await run("test", ["-r", wal, "-a", "-x", wal], { as: o.as }).then(
+        () => true,
+        () => false,
+      );
+      if (!readable)
+        throw platformError(
+          "WAL_FOLDER_UNREADABLE",
+          `the "${o.as?.name ?? "server"}" user cannot read the WAL folder ${wal}`,
+          `PostgreSQL runs as "${o.as?.name ?? "this user"}" and fetches WAL itself: give it read access (chmod/chgrp or an ACL)`,
+        );
       const script = path.join(o.spoolDir, "fetch-wal-folder");
       await writeOwned(script, fetchScript(wal), o.as, 0o700);
       return {
