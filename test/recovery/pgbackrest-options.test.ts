@@ -40,12 +40,13 @@ describe("pgBackRest options", () => {
 
   it("quotes every word of restore_command for the shell, and refuses '%'", async () => {
     const repo = repoOptions({ repoPath: "/tmp/a b'c $(touch x)" }, {});
-    const cmd = fetchCommand("/bin/echo", repo, "main", "/data dir");
+    const cmd = fetchCommand("/bin/echo", repo, "main", "/data dir", "/spool");
     const { stdout } = await run("/bin/sh", ["-c", cmd.replace("%f", "F").replace("%p", "P")]);
     expect(stdout).toContain("--repo1-path=/tmp/a b'c $(touch x) ");
-    expect(stdout).toContain("--pg1-path=/data dir archive-get F P");
+    expect(stdout).toContain("--pg1-path=/data dir --no-archive-async");
+    expect(stdout).toContain("--lock-path=/spool/pgbackrest-lock archive-get F P");
     expect(() =>
-      fetchCommand("/bin/echo", repoOptions({ repoPath: "/r%f" }, {}), "main", "/d"),
+      fetchCommand("/bin/echo", repoOptions({ repoPath: "/r%f" }, {}), "main", "/d", "/s"),
     ).toThrow(expect.objectContaining({ exitCode: 2, code: "PGBACKREST_PERCENT" }));
   });
 });

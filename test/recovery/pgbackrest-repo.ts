@@ -38,6 +38,8 @@ export async function startPgBackRestRepo(
     "log-level-file=off",
     "log-level-console=warn",
     "start-fast=y",
+    // As many productions do: a restored copy reading this file must still fetch synchronously.
+    "archive-async=y",
     // Faster than the default gz for the test's small backups, and still a compressed repository.
     "compress-type=lz4",
     "archive-timeout=30",

@@ -1,8 +1,7 @@
 import { promises as fs } from "node:fs";
-import path from "node:path";
 import S3rver from "s3rver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serverUser, run } from "../../src/providers/local/os-user.js";
+import { run } from "../../src/providers/local/os-user.js";
 import { withSession } from "../../src/db.js";
 import { LocalProvider } from "../../src/providers/local/provider.js";
 import {
@@ -86,39 +85,14 @@ describe("pgBackRest source on an S3 repository (s3rver over TLS)", () => {
   });
   const source = () => pgbackrestSource(request(), { env: creds });
 
-  it("plans, lists and lays down from the bucket; archive-get needs the credentials in its env", async () => {
+  it("plans and lists from the bucket", async () => {
     const plan = await source().plan(signal);
     expect(plan.set.id).toBe(label);
     expect(await source().listWal(signal)).toContain(plan.set.stopSegment);
-    const as = await serverUser();
-    const dir = await tempDir("pgbr-s3-lay", { walkable: true });
-    const dataDir = path.join(dir, "data");
-    const spoolDir = path.join(dir, "spool");
-    for (const d of [dataDir, spoolDir]) {
-      await fs.mkdir(d, { mode: 0o700 });
-      if (as) await fs.chown(d, as.uid, as.gid);
-    }
-    const laid = await source().layDown(plan, {
-      dataDir,
-      spoolDir,
-      as,
-      target: { kind: "latest" },
-      signal,
-      progress: () => {},
-    });
-    expect(laid.fetchWal).not.toContain("S3RVER");
-    expect(laid.env).toEqual({
-      PGBACKREST_REPO1_S3_KEY: "S3RVER",
-      PGBACKREST_REPO1_S3_KEY_SECRET: "S3RVER",
-    });
-    const cmd = laid.fetchWal
-      .replace("%f", plan.set.stopSegment!)
-      .replace("%p", path.join(spoolDir, "got"));
-    await expect(run("/bin/sh", ["-c", cmd], { as })).rejects.toThrow();
-    await run("/bin/sh", ["-c", cmd], { as, env: laid.env! });
-    expect((await fs.stat(path.join(spoolDir, "got"))).size).toBe(16 * 1024 * 1024);
   });
 
+  // Without the credentials in the restored server's environment archive-get fails, and the
+  // copy never reaches a consistent state: the restore itself proves they got there.
   it("restores through the provider with the credentials only in the server's environment", async () => {
     await repo.sql("create table t as select 1 as id");
     await repo.switchWal();

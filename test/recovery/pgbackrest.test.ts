@@ -158,7 +158,8 @@ describe("pgBackRest source", () => {
       await fs.mkdir(d, { mode: 0o700 });
       if (as) await fs.chown(d, as.uid, as.gid);
     }
-    const src = source({ set: first });
+    // Production's own pgbackrest.conf, which says archive-async with its spool in work/.
+    const src = source({ set: first, config: { file: repo.config } });
     const plan = await src.plan(signal);
     const progress: string[] = [];
     const laid = await src.layDown(plan, {
@@ -188,5 +189,7 @@ describe("pgBackRest source", () => {
     await expect(
       run("/bin/sh", ["-c", fetch("0000000100000000000000FF")], { as }),
     ).rejects.toThrow();
+    // Synchronous: nothing queued in production's spool for the copy.
+    await expect(fs.stat(path.join(repo.dir, "work", "archive", "main", "in"))).rejects.toThrow();
   });
 });

@@ -119,7 +119,7 @@ export function pgbackrestSource(
         { as: o.as, signal: o.signal },
       );
       return {
-        fetchWal: fetchCommand(tool, repo, source.stanza, o.dataDir),
+        fetchWal: fetchCommand(tool, repo, source.stanza, o.dataDir, o.spoolDir),
         ...(Object.keys(repo.env).length > 0 ? { env: repo.env } : {}),
         details: {
           tool: "pgbackrest",
@@ -179,8 +179,19 @@ export function fetchCommand(
   repo: RepoOptions,
   stanza: string,
   dataDir: string,
+  spoolDir: string,
 ): string {
-  const words = [tool, ...repo.args, ...QUIET, `--stanza=${stanza}`, `--pg1-path=${dataDir}`];
+  const words = [
+    tool,
+    ...repo.args,
+    ...QUIET,
+    `--stanza=${stanza}`,
+    `--pg1-path=${dataDir}`,
+    // A production pgbackrest.conf may say archive-async with its own spool and lock folders:
+    // the copy fetches synchronously (no spool) and locks inside its run folder.
+    "--no-archive-async",
+    `--lock-path=${path.join(spoolDir, "pgbackrest-lock")}`,
+  ];
   const withPercent = words.find((w) => w.includes("%"));
   if (withPercent !== undefined) {
     throw inputError(
