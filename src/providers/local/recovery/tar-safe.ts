@@ -36,6 +36,10 @@ export async function extractTar(
     cwd: dir,
     strict: true,
     preservePaths: false,
+    // node-tar reads 16 MB at a time by default: a fresh 16 MB buffer per read, each written out
+    // before the next read starts. 1 MB reads extracted a 330 MB base.tar about 3x faster
+    // (median of 5, busy machine: 7.8 s → 2.2 s); still slower than the system tar (bench:pitr).
+    maxReadSize: 1 << 20,
     // Owned by the server user from the start; never the tar's own uids.
     ...(as ? { uid: as.uid, gid: as.gid, preserveOwner: false } : { preserveOwner: false }),
     filter: (name, entry) => {
