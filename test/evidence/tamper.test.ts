@@ -3,7 +3,10 @@
  * `drill verify-evidence` (in-process) before and after someone with write access to the store
  * edits a record, deletes one, re-signs one with their own key, and strips a signature.
  */
+import { spawnSync } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
+import { canonicalRecord, sha256Hex } from "../../src/evidence/canonical.js";
+import type { PgHistoryStore } from "../../src/history/pg-store.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { envelopeFor, sealAndSave } from "../../src/evidence/seal.js";
 import { loadSigner } from "../../src/evidence/keys.js";
@@ -43,6 +46,19 @@ describe.each(Object.keys(STORES))("evidence in the %s store", (kind) => {
     expect(orders[0]!.chain!.previous).toBeNull();
     for (const r of orders.slice(1)) expect(r.chain!.previous).toMatch(/^[0-9a-f]{64}$/);
   });
+
+  it.runIf(kind === "postgres")(
+    "keeps JSONB whose `jq -cjS` form is the signed bytes (the README's psql | jq | sha256sum)",
+    async () => {
+      const pg = s.store as PgHistoryStore;
+      const [row] = await pg.query<{ text: string }>(
+        "select record::text as text from drill_runs where id = $1",
+        [orders[1]!.id],
+      );
+      const jq = spawnSync("jq", ["-cjS", "."], { input: row!.text, encoding: "utf8" });
+      expect(sha256Hex(jq.stdout)).toBe(sha256Hex(canonicalRecord(orders[1]!)));
+    },
+  );
 
   it("verifies untouched evidence: exit 0 and one line", async () => {
     const r = await verify();
