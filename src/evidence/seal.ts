@@ -22,11 +22,37 @@ export function chainHead(
 /**
  * Store a run as evidence: link it to its drill's newest record (`record.chain` is set on the
  * object given, so what `drill run --json` prints is what was stored), sign it when there is a
- * signer, and save both. One writer per drill at a time is what keeps the sequence unique: the
- * drill lock on one host, the run lease in the PostgreSQL store for daemon replicas (the head is
- * read and the record written while the lease is held).
+ * signer, and save both. One writer per drill at a time keeps the sequence unique: the head is
+ * read and the record written under a per-drill lock (in this process; in the PostgreSQL store,
+ * an advisory lock all replicas share), besides the drill lock and the run lease.
  */
-export async function sealAndSave(
+export function sealAndSave(
+  store: HistoryStore,
+  record: RunRecord,
+  signer: Signer | undefined,
+): Promise<string> {
+  const append = () => seal(store, record, signer);
+  // In this process (a daemon storing a skipped slot while the drill's run stores its own), one
+  // append per drill at a time; across processes, the store's lock where it has one.
+  return inProcess(record.drill, () =>
+    store.exclusive ? store.exclusive(record.drill, append) : append(),
+  );
+}
+
+const appending = new Map<string, Promise<unknown>>();
+
+function inProcess<T>(drill: string, fn: () => Promise<T>): Promise<T> {
+  const before = appending.get(drill) ?? Promise.resolve();
+  const mine = before.catch(() => {}).then(fn);
+  const settled = mine.catch(() => {});
+  appending.set(drill, settled);
+  void settled.then(() => {
+    if (appending.get(drill) === settled) appending.delete(drill);
+  });
+  return mine;
+}
+
+async function seal(
   store: HistoryStore,
   record: RunRecord,
   signer: Signer | undefined,

@@ -87,6 +87,25 @@ export class PgHistoryStore implements HistoryStore {
     }));
   }
 
+  async exclusive<T>(drill: string, fn: () => Promise<T>): Promise<T> {
+    let client: PoolClient;
+    try {
+      await this.ensureTables();
+      client = await (await this.connect()).connect();
+      await client.query("select pg_advisory_lock(hashtext($1))", [`drill-chain:${drill}`]);
+    } catch (e) {
+      throw this.failure(e);
+    }
+    try {
+      return await fn();
+    } finally {
+      await client
+        .query("select pg_advisory_unlock(hashtext($1))", [`drill-chain:${drill}`])
+        .catch(() => {});
+      client.release();
+    }
+  }
+
   private storedAt(id: string) {
     return `postgres:${this.tables.runs}/${id}`;
   }

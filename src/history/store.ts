@@ -20,6 +20,12 @@ export interface HistoryStore {
    * unsigned). In no particular order.
    */
   evidence(drill?: string): Promise<StoredEvidence[]>;
+  /**
+   * Run `fn` while no other process appends to `drill`'s chain through this store (PostgreSQL:
+   * an advisory lock, so replicas do not take the same sequence). Stores without it rely on the
+   * drill lock of their one host.
+   */
+  exclusive?<T>(drill: string, fn: () => Promise<T>): Promise<T>;
   /** Runs newest first, optionally of one drill, at most `limit` of them. */
   list(drill?: string, opts?: { limit?: number }): Promise<RunRecord[]>;
   /**
