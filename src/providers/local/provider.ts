@@ -20,6 +20,7 @@ import { findServerBinaries, type ServerBinaries } from "./binaries.js";
 import { formatAge, formatBytes } from "./files.js";
 import { keepRunCopy } from "./keep.js";
 import { serverUser, type RunAs } from "./os-user.js";
+import { isPhysical, physicalPlanOf, planPhysical, type PhysicalPlan } from "./restore-physical.js";
 import { restoreSnapshot } from "./restore-snapshot.js";
 import { SandboxPrimary, sandboxPassword, sandboxPaths } from "./sandbox.js";
 import { Snapshots, type SnapshotMeta } from "./snapshots.js";
@@ -34,6 +35,8 @@ export interface LocalProviderOptions {
   clientSearchDirs?: string[];
   /** Snapshots kept, newest first (default 3). */
   keepSnapshots?: number;
+  /** The run's clock (a `latest` replay's "as of" time); default Date.now. */
+  now?: () => number;
 }
 
 /** PostgreSQL clusters on this machine: the sandbox "production", its snapshots, run copies. */
@@ -43,10 +46,12 @@ export class LocalProvider implements Provider {
   private primary: SandboxPrimary | undefined;
   private server: Promise<{ bins: ServerBinaries; as: RunAs | undefined }> | undefined;
   private readonly log: Logger;
+  private readonly now: () => number;
 
   constructor(readonly opts: LocalProviderOptions) {
     this.snapshots = new Snapshots(sandboxPaths(opts.root).snapshots, opts.keepSnapshots ?? 3);
     this.log = opts.log ?? silentLogger;
+    this.now = opts.now ?? (() => Date.now());
   }
 
   /** Binaries and the server user, found once and only when a cluster is needed. */
@@ -133,16 +138,18 @@ export class LocalProvider implements Provider {
         "use from: { snapshot: latest } or { before: <time> }",
       );
     }
-    if (
-      source.kind === "pgbackrest" ||
-      source.kind === "barman" ||
-      source.kind === "basebackup" ||
-      (source.kind === "snapshot" && source.target)
-    ) {
-      // TODO(#16, this session): recovery/ restores these; until it lands they are refused.
+    if (isPhysical(source)) {
+      return planPhysical(source, {
+        root: this.opts.root,
+        now: this.now,
+        env: this.opts.environment,
+      });
+    }
+    if (source.kind === "snapshot" && source.target) {
+      // TODO(#16, this session): the sandbox's snapshots + WAL archive as a PhysicalSource.
       throw inputError(
         "BACKUP_SOURCE_UNSUPPORTED",
-        `the ${this.name} provider cannot restore ${source.kind === "snapshot" ? "a snapshot to a target" : `a ${source.kind} backup`} yet`,
+        `the ${this.name} provider cannot restore a snapshot to a target yet`,
         "use from: { snapshot } or { archive }",
       );
     }
@@ -175,6 +182,8 @@ export class LocalProvider implements Provider {
   }
 
   async restore(plan: RestorePlan, opts: RestoreOptions): Promise<RestoredCopy> {
+    const physical = physicalPlanOf(plan);
+    if (physical) return this.restorePhysical(physical, opts);
     const { bins, as } = await this.serverSetup();
     const root = this.opts.root;
     if (plan.source.kind === "archive") {
@@ -196,6 +205,20 @@ export class LocalProvider implements Provider {
     return restoreSnapshot(
       { root, bins, as, snapshots: this.snapshots, sandboxPassword: await sandboxPassword(root) },
       snap,
+      opts,
+    );
+  }
+
+  /** A physical backup: the server binaries of its major, then WAL replay (recovery/). */
+  private async restorePhysical(p: PhysicalPlan, opts: RestoreOptions): Promise<RestoredCopy> {
+    const { binariesForMajor, restoreBackup } = await import("./recovery/index.js");
+    const bins = await binariesForMajor(p.backup.set.postgresMajor, this.opts.environment.postgres);
+    const { superuser, database, target } = p.request;
+    return restoreBackup(
+      { root: this.opts.root, bins, as: await serverUser(), now: this.now },
+      p.source,
+      p.backup,
+      { superuser, database, target },
       opts,
     );
   }

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { escapeLiteral } from "pg";
-import { withSession } from "../../db.js";
+import { quoteIdent, withSession } from "../../db.js";
 import { platformError } from "../../errors.js";
 import { scramVerifier } from "../../roles.js";
 import type { ConnectionInfo } from "../../types.js";
@@ -92,11 +92,16 @@ export async function waitUntilPrimary(
  * Give the copy its own password. Sent as a SCRAM verifier, so the plain text never reaches the
  * server (and so never a server log, even if the statement failed and was logged).
  */
-export async function setRunPassword(conn: ConnectionInfo, signal: AbortSignal): Promise<string> {
+export async function setRunPassword(
+  conn: ConnectionInfo,
+  signal: AbortSignal,
+  role = "postgres",
+): Promise<string> {
   const password = randomBytes(18).toString("base64url");
   await withSession(
     conn,
-    (db) => db.query(`alter role postgres password ${escapeLiteral(scramVerifier(password))}`),
+    (db) =>
+      db.query(`alter role ${quoteIdent(role)} password ${escapeLiteral(scramVerifier(password))}`),
     { signal },
   );
   return password;
