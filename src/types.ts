@@ -104,7 +104,13 @@ export interface RunRecord {
   warnings?: string[];
   /** Why the run did not pass, one line each (failed checks, missed objectives, step errors). */
   findings: string[];
-  /** Where the record was stored; filled by the history store. */
+  /**
+   * This record's place in its drill's evidence chain: `sequence` counts the drill's stored
+   * records from 1, `previous` is the sha256 of the record before it (src/evidence/canonical.ts
+   * says of which bytes), null for the first. Set when the record is stored.
+   */
+  chain?: { previous: string | null; sequence: number };
+  /** Where the record was stored; filled by the history store (not part of the evidence). */
   storedAt?: string;
 }
 

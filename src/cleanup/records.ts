@@ -1,5 +1,6 @@
 import { stat } from "node:fs/promises";
 import { hostname } from "node:os";
+import { sealAndSave, signerFor } from "../evidence/seal.js";
 import { openHistory } from "../history/open.js";
 import { drillOfRunId } from "../run-id.js";
 import { RUN_TTL_MS } from "../providers/local/owner.js";
@@ -92,7 +93,7 @@ export async function recordDeadRun(
         `runner died: ${dead.why} before the run finished; found and recorded by drill cleanup`,
       ],
     };
-    await store.save(record);
+    await sealAndSave(store, record, await signerFor(project));
   }
   await removeRunningMarker(project.root, dead.runId);
 }

@@ -1,5 +1,7 @@
 import type { ExitCode } from "../errors.js";
 import { runDaemon } from "../daemon/daemon.js";
+import { loadSigner } from "../evidence/keys.js";
+import { UNSIGNED_NOTE } from "../evidence/seal.js";
 import type { Logger } from "../log.js";
 import type { Io } from "./io.js";
 import { daemonCleanup } from "./cleanup.js";
@@ -19,6 +21,8 @@ export async function daemonCommand(
   log: Logger,
   onReload: (fn: () => void) => () => void,
 ): Promise<ExitCode> {
+  // A key that cannot be used stops the daemon at start; none at all is logged once.
+  if (!(await loadSigner(io.env))) log.warn(UNSIGNED_NOTE.replace(/^note: /, ""));
   return runDaemon({
     root: io.cwd,
     env: io.env,

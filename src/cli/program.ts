@@ -118,6 +118,30 @@ export function program(io: Io, done: (code: ExitCode) => void): Command {
     );
 
   cli
+    .command("keygen")
+    .description(
+      "make the ed25519 key pair that signs run records ($XDG_CONFIG_HOME/drill or ~/.config/drill; DRILL_SIGNING_KEY overrides)",
+    )
+    .option("--force", "replace an existing key (records it signed then need its old public key)")
+    .action(async (flags: { force?: boolean }) =>
+      done(await (await import("./keygen.js")).keygenCommand(flags, io)),
+    );
+
+  cli
+    .command("verify-evidence")
+    .description(
+      "check every stored run record: signature, digest, chain; one line per edited, missing, unsigned or foreign-signed record and exit 1, else a summary and exit 0",
+    )
+    .argument("[drill...]", "only these drills (default: every drill in the history)")
+    .option(
+      "--public-key <file>",
+      "the public key records must be signed with (default: the signing key's, or signing-key.pub.pem in the config folder)",
+    )
+    .action(async (drills: string[], flags: { publicKey?: string }) =>
+      done(await (await import("./verify-evidence.js")).verifyEvidenceCommand(drills, flags, io)),
+    );
+
+  cli
     .command("daemon")
     .description(
       "run every drill with a schedule; serve /healthz, /readyz and /metrics; SIGHUP reloads, SIGTERM stops",

@@ -2,6 +2,8 @@ import type { Project } from "../definitions/project.js";
 import { DrillError, toErrorRecord } from "../errors.js";
 import type { ExitCode } from "../errors.js";
 import { executeDrill } from "../engine/execute.js";
+import { loadSigner } from "../evidence/keys.js";
+import { UNSIGNED_NOTE } from "../evidence/seal.js";
 import type { RunResult } from "../engine/runner.js";
 import type { Logger } from "../log.js";
 import type { RunRecord } from "../types.js";
@@ -30,6 +32,9 @@ export async function runCommand(
   if (flags.dryRun) return planCommand(targets, { json: flags.json }, io);
   const project = await loadOrReport(io, targets);
   if (!project) return 2;
+  // A key that cannot be used fails here, before anything is restored; none at all is said once.
+  const signer = await loadSigner(io.env);
+  if (!signer && !flags.json) writeLine(io.stderr, UNSIGNED_NOTE);
   const records: RunRecord[] = [];
   let worst: ExitCode = 0;
   for (const name of selectedDrills(project, targets)) {

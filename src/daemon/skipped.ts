@@ -1,4 +1,5 @@
 import type { Project } from "../definitions/project.js";
+import { sealAndSave, signerFor } from "../evidence/seal.js";
 import { newRunId } from "../run-id.js";
 import type { HistoryStore } from "../history/store.js";
 import type { Logger } from "../log.js";
@@ -44,7 +45,8 @@ export async function recordSkipped(
   const env = drill ? project.config.environments[drill.environment] : undefined;
   if (!drill || !env) return;
   const record = skippedRecord({ ...o, environment: drill.environment, provider: env.provider });
-  await store.save(record).catch((e: unknown) => {
+  const saved = signerFor(project).then((signer) => sealAndSave(store, record, signer));
+  await saved.catch((e: unknown) => {
     const error = errorText(e);
     log.error({ drill: o.drill, error }, "cannot record the skipped run");
   });

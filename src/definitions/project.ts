@@ -25,6 +25,11 @@ export interface Project {
   drills: Map<string, ProjectDrill>;
   /** By file stem. */
   scrubbers: Map<string, { file: string; scrubber: Scrubber; locate: YamlSource["locate"] }>;
+  /**
+   * The environment the project was loaded with, for what is read when a run is stored (the
+   * evidence signing key, src/evidence/keys.ts). Absent: no signing key.
+   */
+  env?: Env;
 }
 
 export interface ProjectDrill extends ResolvedDrill {
@@ -139,7 +144,7 @@ export async function loadProject(
   const configNames = configFiles!.map((f) => relativeTo(root, f));
   return {
     ok: true,
-    project: { root, config: config.config, configFiles: configNames, drills, scrubbers },
+    project: { root, config: config.config, configFiles: configNames, drills, scrubbers, env },
   };
 }
 

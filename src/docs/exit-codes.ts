@@ -61,6 +61,16 @@ export const COMMAND_EXIT_CODES: Readonly<Record<string, readonly [number, strin
     [3, "something could not be removed"],
   ],
   schema: [[0, "printed or written"]],
+  keygen: [
+    [0, "the key pair was written"],
+    [2, "a key exists (without `--force`), or neither XDG_CONFIG_HOME nor HOME is set"],
+  ],
+  "verify-evidence": [
+    [0, "every record is signed by the trusted key, unedited, and chained without gaps"],
+    [1, "an edited, missing, unsigned or foreign-signed record (one line each)"],
+    [2, "an invalid file or key, or signed records and no public key to check them with"],
+    [3, "the history store cannot be read"],
+  ],
   sandbox: [
     [0, "shown or cleared"],
     [2, "an invalid file, or not a local environment"],

@@ -3,6 +3,7 @@ import type { Project } from "../definitions/project.js";
 import { DrillError } from "../errors.js";
 import { projectExamplesKey } from "../examples-key.js";
 import { failoverSafety, failoverSteps } from "../failover/safety.js";
+import { sealAndSave, signerFor } from "../evidence/seal.js";
 import { openHistory } from "../history/open.js";
 import { forecastRto } from "../report/forecast.js";
 import { notifyRun, type NotifyOptions } from "../notify/notify.js";
@@ -133,7 +134,8 @@ async function runAndStore(
   };
   const result = await runDrill(entry, deps, opts.signal, opts.emit);
   result.record.forecast = await forecastFor(result.record, resources);
-  result.record.storedAt = await openHistory(project).save(result.record);
+  const signer = await signerFor(project);
+  result.record.storedAt = await sealAndSave(openHistory(project), result.record, signer);
   return result;
 }
 

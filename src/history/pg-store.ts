@@ -4,7 +4,8 @@ import { DrillError, platformError } from "../errors.js";
 import { tlsFailure } from "../pg-tls.js";
 import { connectionFromUrl } from "../pg-url.js";
 import type { ConnectionInfo, RunRecord } from "../types.js";
-import { newestFirst, type HistoryStore } from "./store.js";
+import { canonicalRecord } from "../evidence/canonical.js";
+import { newestFirst, type HistoryStore, type StoredEvidence } from "./store.js";
 import { errorText } from "../redact.js";
 
 export interface PgStoreOptions {
@@ -19,7 +20,8 @@ type Query = <R extends object = Record<string, unknown>>(
 ) => Promise<R[]>;
 
 /**
- * Run records in a table (`<prefix>runs`, one JSONB row per run), created on first use. Daemon
+ * Run records in a table (`<prefix>runs`, one JSONB row per run, its signed envelope in the
+ * `evidence` column), created on first use. Daemon
  * replicas sharing this store also take their leases here (src/daemon/coordinator.ts).
  */
 export class PgHistoryStore implements HistoryStore {
@@ -34,14 +36,18 @@ export class PgHistoryStore implements HistoryStore {
     this.tables = { runs: `${p}runs`, leases: `${p}leases`, slots: `${p}slots` };
   }
 
-  async save(record: RunRecord): Promise<string> {
-    const storedAt = `postgres:${this.tables.runs}/${record.id}`;
+  async save(record: RunRecord, envelope?: string): Promise<string> {
+    // The canonical form, parsed: JSONB keeps the values, and canonicalizing them again gives
+    // the same bytes (`evidence` below).
+    const stored = JSON.parse(canonicalRecord(record)) as RunRecord;
     await this.query(
-      `insert into ${this.tables.runs} (id, drill, started_at, outcome, record) values ($1, $2, $3, $4, $5)
-       on conflict (id) do update set outcome = excluded.outcome, record = excluded.record`,
-      [record.id, record.drill, record.startedAt, record.outcome, { ...record, storedAt }],
+      `insert into ${this.tables.runs} (id, drill, started_at, outcome, record, evidence)
+       values ($1, $2, $3, $4, $5, $6)
+       on conflict (id) do update set outcome = excluded.outcome, record = excluded.record,
+         evidence = excluded.evidence`,
+      [record.id, record.drill, record.startedAt, record.outcome, stored, envelope ?? null],
     );
-    return storedAt;
+    return this.storedAt(record.id);
   }
 
   async list(drill?: string, opts: { limit?: number } = {}): Promise<RunRecord[]> {
@@ -50,7 +56,7 @@ export class PgHistoryStore implements HistoryStore {
        order by started_at desc, id desc limit $2`,
       [drill ?? null, opts.limit ?? null],
     );
-    return rows.map((r) => r.record).sort(newestFirst);
+    return rows.map((r) => this.located(r.record)).sort(newestFirst);
   }
 
   async get(id: string): Promise<RunRecord | undefined> {
@@ -58,7 +64,54 @@ export class PgHistoryStore implements HistoryStore {
       `select record from ${this.tables.runs} where id = $1`,
       [id],
     );
-    return rows[0]?.record;
+    return rows[0] && this.located(rows[0].record);
+  }
+
+  async evidence(drill?: string): Promise<StoredEvidence[]> {
+    const rows = await this.query<{
+      id: string;
+      drill: string;
+      record: RunRecord;
+      evidence: string | null;
+    }>(
+      `select id, drill, record, evidence from ${this.tables.runs}
+       where ($1::text is null or drill = $1)`,
+      [drill ?? null],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      drill: r.drill,
+      storedAt: this.storedAt(r.id),
+      bytes: canonicalRecord(r.record),
+      ...(r.evidence !== null ? { envelope: r.evidence } : {}),
+    }));
+  }
+
+  async exclusive<T>(drill: string, fn: () => Promise<T>): Promise<T> {
+    let client: PoolClient;
+    try {
+      await this.ensureTables();
+      client = await (await this.connect()).connect();
+      await client.query("select pg_advisory_lock(hashtext($1))", [`drill-chain:${drill}`]);
+    } catch (e) {
+      throw this.failure(e);
+    }
+    try {
+      return await fn();
+    } finally {
+      await client
+        .query("select pg_advisory_unlock(hashtext($1))", [`drill-chain:${drill}`])
+        .catch(() => {});
+      client.release();
+    }
+  }
+
+  private storedAt(id: string) {
+    return `postgres:${this.tables.runs}/${id}`;
+  }
+
+  private located(record: RunRecord): RunRecord {
+    return { ...record, storedAt: this.storedAt(record.id) };
   }
 
   async close(): Promise<void> {
@@ -111,7 +164,15 @@ export class PgHistoryStore implements HistoryStore {
         await client.query("select pg_advisory_xact_lock(hashtext($1))", [`drill:${runs}`]);
         await client.query(`create table if not exists ${runs} (
           id text primary key, drill text not null, started_at timestamptz not null,
-          outcome text not null, record jsonb not null)`);
+          outcome text not null, record jsonb not null, evidence text)`);
+        // Tables made before evidence was kept gain the column (checked first: ALTER TABLE
+        // would wait for every reader of the table).
+        const has = await client.query(
+          `select 1 from pg_attribute where attrelid = $1::regclass and attname = 'evidence'
+           and not attisdropped`,
+          [runs],
+        );
+        if (has.rowCount === 0) await client.query(`alter table ${runs} add column evidence text`);
         await client.query(
           `create index if not exists ${runs}_drill_started on ${runs} (drill, started_at desc)`,
         );

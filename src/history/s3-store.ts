@@ -1,8 +1,11 @@
 import type { S3Client, S3ClientConfig } from "@aws-sdk/client-s3";
 import { platformError } from "../errors.js";
 import type { RunRecord } from "../types.js";
+import { canonicalRecord } from "../evidence/canonical.js";
 import { drillOfRunId } from "../run-id.js";
-import { newestFirst, type HistoryStore } from "./store.js";
+import { newestFirst, type HistoryStore, type StoredEvidence } from "./store.js";
+
+const ENVELOPE = ".intoto.jsonl";
 
 export interface S3StoreOptions {
   /** `s3://bucket/prefix`. */
@@ -16,7 +19,8 @@ export interface S3StoreOptions {
 }
 
 /**
- * One JSON object per run under `<prefix>/runs/<drill>/<run id>.json`. S3 has no lock a replica
+ * One object per run under `<prefix>/runs/<drill>/<run id>.json` holding the record's canonical
+ * bytes, its signed envelope beside it as `<run id>.intoto.jsonl`. S3 has no lock a replica
  * could hold, so with this store one daemon runs the schedule (see the README).
  */
 export class S3HistoryStore implements HistoryStore {
@@ -52,21 +56,30 @@ export class S3HistoryStore implements HistoryStore {
     return `${this.prefix}runs/${drill}/${id}.json`;
   }
 
-  async save(record: RunRecord): Promise<string> {
-    const { PutObjectCommand } = await import("@aws-sdk/client-s3");
+  async save(record: RunRecord, envelope?: string): Promise<string> {
+    const { DeleteObjectCommand, PutObjectCommand } = await import("@aws-sdk/client-s3");
     const key = this.key(record.drill, record.id);
-    const storedAt = `s3://${this.bucket}/${key}`;
-    await this.call("store the run record", async (s3) =>
-      s3.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: key,
-          Body: JSON.stringify({ ...record, storedAt }, null, 2),
-          ContentType: "application/json",
-        }),
-      ),
-    );
-    return storedAt;
+    const put = (Key: string, Body: string, ContentType: string) =>
+      this.call("store the run record", (s3) =>
+        s3.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body, ContentType })),
+      );
+    await put(key, canonicalRecord(record), "application/json");
+    const beside = this.envelopeKey(key);
+    if (envelope !== undefined) await put(beside, `${envelope}\n`, "application/jsonl");
+    // A record saved again unsigned must not keep the envelope of the one it replaces.
+    else
+      await this.call("store the run record", (s3) =>
+        s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: beside })),
+      );
+    return this.storedAt(key);
+  }
+
+  private storedAt(key: string) {
+    return `s3://${this.bucket}/${key}`;
+  }
+
+  private envelopeKey(recordKey: string) {
+    return `${recordKey.slice(0, -".json".length)}${ENVELOPE}`;
   }
 
   /**
@@ -89,6 +102,45 @@ export class S3HistoryStore implements HistoryStore {
   }
 
   async list(drill?: string, opts: { limit?: number } = {}): Promise<RunRecord[]> {
+    const keys = (await this.keys(drill)).filter((k) => k.endsWith(".json"));
+    // Run ids start with their time: newest first by name, so `limit` reads only what it needs.
+    const id = (k: string) => k.slice(k.lastIndexOf("/") + 1, -5);
+    keys.sort((a, b) => id(b).localeCompare(id(a)));
+    const wanted = keys.slice(0, opts.limit ?? Infinity);
+    const records = await Promise.all(wanted.map((k) => this.read(k)));
+    return records.filter((r): r is RunRecord => r !== undefined).sort(newestFirst);
+  }
+
+  async evidence(drill?: string): Promise<StoredEvidence[]> {
+    const byId = new Map<string, { drill: string; record?: string; envelope?: string }>();
+    for (const key of await this.keys(drill)) {
+      const m = /\/runs\/([^/]+)\/([^/]+?)(\.json|\.intoto\.jsonl)$/.exec(`/${key}`);
+      if (!m) continue;
+      const entry = byId.get(m[2]!) ?? { drill: m[1]! };
+      if (m[3] === ".json") entry.record = key;
+      else entry.envelope = key;
+      byId.set(m[2]!, entry);
+    }
+    return Promise.all(
+      [...byId].map(async ([id, e]) => {
+        const recordKey = e.record ?? this.key(e.drill, id);
+        const [bytes, envelope] = await Promise.all([
+          e.record ? this.text(e.record) : undefined,
+          e.envelope ? this.text(e.envelope) : undefined,
+        ]);
+        return {
+          id,
+          drill: e.drill,
+          storedAt: this.storedAt(recordKey),
+          ...(bytes !== undefined ? { bytes } : {}),
+          ...(envelope !== undefined ? { envelope } : {}),
+        };
+      }),
+    );
+  }
+
+  /** Every object key under the runs prefix (of one drill). */
+  private async keys(drill?: string): Promise<string[]> {
     const { ListObjectsV2Command } = await import("@aws-sdk/client-s3");
     const keys: string[] = [];
     let token: string | undefined;
@@ -102,15 +154,10 @@ export class S3HistoryStore implements HistoryStore {
           }),
         ),
       );
-      keys.push(...(page.Contents ?? []).map((o) => o.Key!).filter((k) => k.endsWith(".json")));
+      keys.push(...(page.Contents ?? []).map((o) => o.Key!));
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
-    // Run ids start with their time: newest first by name, so `limit` reads only what it needs.
-    const id = (k: string) => k.slice(k.lastIndexOf("/") + 1, -5);
-    keys.sort((a, b) => id(b).localeCompare(id(a)));
-    const wanted = keys.slice(0, opts.limit ?? Infinity);
-    const records = await Promise.all(wanted.map((k) => this.read(k)));
-    return records.filter((r): r is RunRecord => r !== undefined).sort(newestFirst);
+    return keys;
   }
 
   async get(id: string): Promise<RunRecord | undefined> {
@@ -124,15 +171,25 @@ export class S3HistoryStore implements HistoryStore {
   }
 
   private async read(key: string): Promise<RunRecord | undefined> {
+    const text = await this.text(key);
+    if (text === undefined) return undefined;
+    try {
+      return { ...(JSON.parse(text) as RunRecord), storedAt: this.storedAt(key) };
+    } catch {
+      return undefined; // damaged by hand: not ours to fail on (verify-evidence reports it)
+    }
+  }
+
+  /** An object's text; undefined when there is no such object. */
+  private async text(key: string): Promise<string | undefined> {
     const { GetObjectCommand, NoSuchKey } = await import("@aws-sdk/client-s3");
     try {
       const out = await (
         await this.s3()
       ).send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      return JSON.parse(await out.Body!.transformToString()) as RunRecord;
+      return await out.Body!.transformToString();
     } catch (e) {
       if (e instanceof NoSuchKey || (e as { name?: string }).name === "NoSuchKey") return undefined;
-      if (e instanceof SyntaxError) return undefined; // damaged by hand: not ours to fail on
       throw this.failure("read a run record", e);
     }
   }

@@ -1,11 +1,12 @@
 /**
  * Secrets canary: every secret drill is given (webhook URLs and a header token, the scrub
- * secret, a history store password, AWS keys) is a unique marker. Drills that pass and that fail
+ * secret, a history store password, AWS keys, the evidence signing key) is a unique marker. Drills that pass and that fail
  * run through the built CLI (`npm run build` first) on a small local sandbox, with debug logs;
- * then `drill report latest --html` and `drill history --json`. No marker may appear in stdout,
- * stderr, the logs, any file the runs left (run records, outbox, HTML report) or a posted body.
+ * then `drill report latest --html`, `drill history --json` and `drill verify-evidence`. No marker
+ * may appear in stdout, stderr, the logs, any file the runs left (run records, their signed
+ * envelopes decoded too, outbox, HTML report) or a posted body.
  */
-import { randomBytes } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -27,6 +28,11 @@ const M = {
   awsSecret: marker("awssecret"),
   awsSession: marker("awssession"),
 };
+// The evidence signing key, given as DRILL_SIGNING_KEY: its base64 body is the marker.
+const SIGNING_KEY = generateKeyPairSync("ed25519")
+  .privateKey.export({ type: "pkcs8", format: "pem" })
+  .toString();
+Object.assign(M, { signingKey: SIGNING_KEY.split("\n")[1]! });
 const MARKERS = Object.values(M);
 
 /** The markers found in `text`, by name. */
@@ -97,6 +103,7 @@ beforeAll(async () => {
     AWS_SECRET_ACCESS_KEY: M.awsSecret,
     AWS_SESSION_TOKEN: M.awsSession,
     AWS_REGION: "eu-west-1",
+    DRILL_SIGNING_KEY: SIGNING_KEY,
   };
   const cli = async (what: string, args: string[]) => {
     const result = await runCli(args, { cwd: root, env });
@@ -116,6 +123,8 @@ beforeAll(async () => {
   expect(history.code, history.stderr).toBe(0);
   const text = await cli("report latest", ["report", "latest"]);
   expect(text.code, text.stderr).toBe(0);
+  const evidence = await cli("verify-evidence", ["verify-evidence"]);
+  expect(evidence.code, evidence.stdout + evidence.stderr).toBe(0);
 }, 300_000);
 
 afterAll(async () => {
@@ -164,6 +173,7 @@ describe("secrets canary", () => {
       "report latest --html",
       "history --json",
       "report latest",
+      "verify-evidence",
     ]);
     // The logs really were on (DRILL_LOG_LEVEL=debug): pino lines on stderr.
     expect(outputs[0]!.result.stderr).toMatch(/^\{"level":30,.*"msg":"posted to channel"\}$/m);
@@ -187,6 +197,18 @@ describe("secrets canary", () => {
     );
     // config/drill.yaml and scrubbers/shop.yaml hold only `${NAME}`, so nothing may match.
     expect(found).toEqual([]);
+    // Each run's signed envelope: its statement is base64 inside, so it is looked at decoded.
+    const envelopes = files.filter((f) => f.path.endsWith(".intoto.jsonl"));
+    expect(envelopes.map((f) => f.path.split("/").at(-2)).sort()).toEqual([
+      "canary-fail",
+      "canary-pass",
+    ]);
+    for (const { path, bytes } of envelopes) {
+      const { payload } = JSON.parse(bytes.toString()) as { payload: string };
+      const statement = Buffer.from(payload, "base64").toString();
+      expect(statement).toContain('"predicateType"');
+      expect({ path, leaked: leaked(statement) }).toEqual({ path, leaked: [] });
+    }
   });
 
   it("no marker in a posted body (only the URL, where the secret lives, may carry it)", () => {
