@@ -57,16 +57,27 @@ const pgbackrestConfig = z
     strict({ repoPath: absolute("a posix repository").meta({ description: "repo1-path" }) }),
     strict({
       s3: strict({
-        bucket: z.string().min(3).max(63),
+        bucket: z
+          .string()
+          .min(3)
+          .max(63)
+          .meta({ description: "the bucket holding the repository" }),
         endpoint: z.string().min(1).meta({ description: "host[:port] of the S3 endpoint" }),
-        region: z.string().min(1),
+        region: z.string().min(1).meta({ description: "the bucket's region (repo1-s3-region)" }),
         repoPath: z
           .string()
           .startsWith("/")
           .optional()
           .meta({ description: "repo1-path inside the bucket (default /)" }),
-        uriStyle: z.enum(["host", "path"]).optional(),
-        caFile: absolute("a CA file").optional(),
+        uriStyle: z
+          .enum(["host", "path"])
+          .optional()
+          .meta({ description: "host (AWS, default) or path addressing (most other S3 servers)" }),
+        caFile: absolute("a CA file")
+          .optional()
+          .meta({
+            description: "a CA file for an endpoint with a private CA (repo1-storage-ca-file)",
+          }),
       }).meta({
         description:
           "an S3 repository; credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN) in the environment",
@@ -79,7 +90,9 @@ const pgbackrestConfig = z
 
 export const backupSources = {
   pgbackrest: strict({
-    stanza: word("stanza name"),
+    stanza: word("stanza name").meta({
+      description: "the pgBackRest stanza (the cluster's name in the repository)",
+    }),
     config: pgbackrestConfig,
     set: word("backup label").default("latest").meta({ description: '"latest" or a backup label' }),
     ...roles,
@@ -87,8 +100,12 @@ export const backupSources = {
     .optional()
     .meta({ description: "a pgBackRest repository: the backup set to restore, then WAL replay" }),
   barman: strict({
-    server: word("Barman server name"),
-    config: absolute("barman.conf").default("/etc/barman.conf"),
+    server: word("Barman server name").meta({
+      description: "the Barman server: a [section] of barman.conf",
+    }),
+    config: absolute("barman.conf")
+      .default("/etc/barman.conf")
+      .meta({ description: "barman.conf (absolute path, default /etc/barman.conf)" }),
     backup: word("backup id").default("latest").meta({ description: '"latest" or a backup id' }),
     ...roles,
   })
@@ -122,12 +139,19 @@ export const targetSchema = z
           {
             message: 'expected an ISO 8601 time such as 2026-12-01T14:02:00Z, or "2h ago"',
           },
-        ),
+        )
+        .meta({
+          description:
+            'replay up to this time: ISO 8601 (2026-12-01T14:02:00Z) or a duration before the run starts ("2h ago")',
+        }),
     }),
     strict({
-      lsn: z.string().regex(/^[0-9A-Fa-f]{1,8}\/[0-9A-Fa-f]{1,8}$/, {
-        message: "expected an LSN such as 0/3000060",
-      }),
+      lsn: z
+        .string()
+        .regex(/^[0-9A-Fa-f]{1,8}\/[0-9A-Fa-f]{1,8}$/, {
+          message: "expected an LSN such as 0/3000060",
+        })
+        .meta({ description: "replay up to this WAL position (recovery_target_lsn)" }),
     }),
     strict({
       name: z
