@@ -72,6 +72,9 @@ async function stagingPair(ctx: LocalFailoverContext, req: FailoverPairRequest) 
     // The working role's copy keeps its superuser for building and repairing the standby.
     password: (req.copy.admin ?? req.copy.connection).password ?? "",
     ...(req.copy.admin
+      ? { superuser: { user: req.copy.admin.user, database: req.copy.admin.database } }
+      : {}),
+    ...(req.copy.admin
       ? { client: { user: req.copy.connection.user, password: req.copy.connection.password } }
       : {}),
     replicationPassword: randomBytes(18).toString("base64url"),
