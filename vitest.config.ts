@@ -20,6 +20,7 @@ if (process.env.TMPDIR === undefined && usable(tmpfs)) process.env.TMPDIR = tmpf
 // has no timing cache, and by file size these small files would start last and run alone at the
 // end. Files not named keep vitest's order.
 const LONGEST_FIRST = [
+  "test/recovery/barman.test.ts",
   "test/crash/kill.test.ts",
   "test/scrub/adversarial.test.ts",
   "test/hostile/fuzz.test.ts",

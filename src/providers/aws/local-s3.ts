@@ -40,6 +40,10 @@ export class LocalS3Provider extends LocalProvider {
   }
 
   override async planRestore(source: RestoreSource): Promise<RestorePlan> {
+    if (source.kind === "basebackup") {
+      const { usesS3, s3BasebackupSource } = await import("./s3-basebackup.js");
+      if (usesS3(source)) return this.planS3Basebackup(source, s3BasebackupSource);
+    }
     if (source.kind !== "archive" || !source.path.startsWith("s3://"))
       return super.planRestore(source);
     const { planS3Archive } = await import("./s3-archive-find.js");
@@ -48,6 +52,25 @@ export class LocalS3Provider extends LocalProvider {
       this.s3Opts.offline ? undefined : await this.s3.s3(),
       source.format,
     );
+  }
+
+  /** Restored by the local provider's physical restore: the plan carries the S3 source. */
+  private async planS3Basebackup(
+    source: Extract<RestoreSource, { kind: "basebackup" }>,
+    make: typeof import("./s3-basebackup.js").s3BasebackupSource,
+  ): Promise<RestorePlan> {
+    const now = this.opts.now ?? (() => Date.now());
+    if (this.s3Opts.offline) {
+      const { offlineBasebackupPlan } = await import("./s3-wal.js");
+      return offlineBasebackupPlan(source, now());
+    }
+    const { planPhysical } = await import("../local/restore-physical.js");
+    return planPhysical(source, {
+      root: this.opts.root,
+      now,
+      env: this.opts.environment,
+      source: make(source, { s3: () => this.s3.s3(), now }),
+    });
   }
 
   override async restore(plan: RestorePlan, opts: RestoreOptions): Promise<RestoredCopy> {

@@ -13,7 +13,8 @@ import type {
 } from "../types.js";
 import { defaultClients, type AwsClients } from "./clients.js";
 import { call } from "./errors.js";
-import { inputError } from "../../errors.js";
+import { isPhysical, physicalPlanOf } from "../local/restore-physical.js";
+import type { LocalS3Provider } from "./local-s3.js";
 import { awsFailoverPairFor } from "./failover.js";
 import { assertInstanceClass } from "./guard.js";
 import { s3ObjectStore } from "./object-store.js";
@@ -48,6 +49,7 @@ export class AwsProvider implements Provider {
   private readonly env: AwsEnvironment;
   private readonly waits: WaitSettings;
   private readonly log: Logger;
+  private localProvider: Promise<LocalS3Provider> | undefined;
 
   constructor(readonly opts: AwsProviderOptions) {
     this.env = opts.environment;
@@ -81,9 +83,33 @@ export class AwsProvider implements Provider {
     };
   }
 
+  /**
+   * A self-hosted backup (pgBackRest, Barman, pg_basebackup) restored on this machine, as a
+   * local environment restores it: production here is not ours to touch, so the copy is a
+   * staging cluster under the project, with the server binaries of the backup's major (Debian's
+   * or the embedded ones), and S3 from this environment's clients.
+   */
+  private local() {
+    this.localProvider ??= import("./local-s3.js").then(
+      ({ LocalS3Provider }) =>
+        new LocalS3Provider(
+          {
+            root: this.opts.root,
+            environment: { provider: "local", postgres: "embedded", scale: 1, backupInterval: 0 },
+            environmentName: this.opts.environmentName,
+            log: this.log,
+          },
+          { clients: this.clients, ...(this.opts.offline ? { offline: true } : {}) },
+        ),
+    );
+    return this.localProvider;
+  }
+
   /** One cheap call: credentials work and production exists (and is PostgreSQL-compatible). */
-  async prepare(): Promise<Record<string, unknown>> {
+  async prepare(o?: { production?: boolean }): Promise<Record<string, unknown>> {
     if (this.opts.offline) return { offline: true };
+    // A drill that restores a self-hosted backup or an archive needs nothing of RDS.
+    if (o?.production === false) return { production: "not used" };
     const sdk = await import("@aws-sdk/client-rds");
     const rds = await this.clients.rds();
     const id = productionId(this.env);
@@ -114,20 +140,14 @@ export class AwsProvider implements Provider {
         source.format,
       );
     }
-    if (source.kind === "pgbackrest" || source.kind === "barman" || source.kind === "basebackup") {
-      // TODO(#16, this session): delegate to the local provider's backup restore.
-      throw inputError(
-        "BACKUP_SOURCE_LOCAL_ONLY",
-        `a ${source.kind} backup is restored by the local provider`,
-        "use an environment with provider: local",
-      );
-    }
+    if (isPhysical(source)) return (await this.local()).planRestore(source);
     const instanceClass = this.instanceClass();
     const { planDbRestore } = await import("./restore.js");
     return planDbRestore(this.context(), instanceClass, wantedOf(source));
   }
 
   async restore(plan: RestorePlan, opts: RestoreOptions): Promise<RestoredCopy> {
+    if (physicalPlanOf(plan)) return (await this.local()).restore(plan, opts);
     if (plan.source.kind === "archive") {
       const { restoreArchiveFromPlan } = await import("./s3-archive.js");
       return restoreArchiveFromPlan(

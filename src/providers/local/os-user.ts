@@ -42,7 +42,7 @@ async function resolveServerUser(): Promise<RunAs | undefined> {
   return entry;
 }
 
-async function lookupUser(name: string): Promise<RunAs | undefined> {
+export async function lookupUser(name: string): Promise<RunAs | undefined> {
   const text = await fs.readFile("/etc/passwd", "utf8").catch(() => "");
   for (const line of text.split("\n")) {
     const [user, , uid, gid] = line.split(":");

@@ -38,9 +38,10 @@ export function targetText(t: RecoveryTarget, now: number): string {
 
 export async function planPhysical(
   request: PhysicalBackupSource,
-  o: { root: string; now(): number; env: LocalEnvironment },
+  o: { root: string; now(): number; env: LocalEnvironment; source?: PhysicalSource },
 ): Promise<RestorePlan> {
-  const source = physicalSource(request, { root: o.root, now: o.now });
+  // A provider with more than this machine (S3) may bring its own source for the same kind.
+  const source = o.source ?? physicalSource(request, { root: o.root, now: o.now });
   const backup = await source.plan(new AbortController().signal);
   const { set, wal } = backup;
   const plan: RestorePlan = {

@@ -156,3 +156,18 @@ export function basebackupSource(source: BaseBackup, now: () => number): Physica
     },
   };
 }
+
+/**
+ * An S3 source's tablespaces (not downloaded yet, so refused): `siblings`, the names beside the
+ * base tar under its prefix. A local folder's are restored (findTablespaces).
+ */
+export function refuseTablespaces(base: string, map: string | undefined, siblings: string[]) {
+  const tars = siblings.filter((n) => /^\d+\.tar(\.gz)?$/.test(n));
+  if ((map && map.trim() !== "") || tars.length > 0) {
+    throw platformError(
+      "TABLESPACES_UNSUPPORTED",
+      `${base}: the backup has tablespaces (${tars.join(", ") || "tablespace_map"}); drill does not restore pg_basebackup tablespaces yet`,
+      "move the tables to pg_default, or restore this backup by hand",
+    );
+  }
+}

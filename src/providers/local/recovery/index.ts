@@ -1,6 +1,7 @@
-import { inputError } from "../../../errors.js";
 import type { PhysicalBackupSource } from "../../types.js";
+import { barmanSource } from "./barman.js";
 import { basebackupSource } from "./basebackup.js";
+import { pgbackrestSource } from "./pgbackrest.js";
 import type { PhysicalSource } from "./types.js";
 
 export { restoreBackup, type RecoveryContext, type RecoveryDetails } from "./recover.js";
@@ -19,12 +20,8 @@ export function physicalSource(source: PhysicalBackupSource, ctx: SourceContext)
     case "basebackup":
       return basebackupSource(source, ctx.now);
     case "pgbackrest":
+      return pgbackrestSource(source);
     case "barman":
-      // Filled by the pgBackRest and Barman sources (#16).
-      throw inputError(
-        "BACKUP_SOURCE_UNSUPPORTED",
-        `the local provider cannot restore a ${source.kind} backup yet`,
-        "use from: { basebackup }, { snapshot } or { archive }",
-      );
+      return barmanSource(source, { now: ctx.now });
   }
 }

@@ -91,6 +91,7 @@ export async function restoreBackup(
     superuser: request.superuser,
     database: request.database,
     archiveEnd: plan.wal.last,
+    ...(laid.env ? { env: laid.env } : {}),
     signal: opts.signal,
     progress: opts.progress,
   });

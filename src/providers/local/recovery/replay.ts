@@ -41,6 +41,8 @@ export async function replay(o: {
   superuser: string;
   database: string;
   archiveEnd: string | undefined;
+  /** The source's variables for its fetch (credentials), in the server's environment only. */
+  env?: Record<string, string>;
   signal: AbortSignal;
   progress(message: string): void;
 }): Promise<Replayed> {
@@ -50,7 +52,7 @@ export async function replay(o: {
     (s) => s.size,
     () => 0,
   );
-  const port = await startNoWait(cluster, files, signal);
+  const port = await startNoWait(cluster, files, signal, o.env);
   o.progress(`replaying WAL on port ${port}`);
   const socket: ConnectionInfo = {
     host: files.socketDir,
@@ -83,7 +85,12 @@ export async function replay(o: {
   }
 }
 
-async function startNoWait(cluster: Cluster, files: RecoveryFiles, signal: AbortSignal) {
+async function startNoWait(
+  cluster: Cluster,
+  files: RecoveryFiles,
+  signal: AbortSignal,
+  env: Record<string, string> = {},
+) {
   let last: unknown;
   for (let attempt = 0; attempt < 4; attempt++) {
     const port = await freePort();
@@ -104,7 +111,7 @@ async function startNoWait(cluster: Cluster, files: RecoveryFiles, signal: Abort
         `-p ${port} -c config_file=${shq(files.configFile)}`,
         "start",
       ],
-      { as: cluster.as, signal },
+      { as: cluster.as, signal, env },
     ).catch((e: unknown) => {
       throw platformError(
         "POSTGRES_START_FAILED",

@@ -69,6 +69,11 @@ export interface LaidDown {
    * recovery wraps it to record which names were asked for and not found.
    */
   fetchWal: string;
+  /**
+   * Variables fetchWal needs in the server's environment (a repository's credentials): the
+   * recovery starts the server with them, so they reach restore_command without being written.
+   */
+  env?: Record<string, string>;
   /** What laying down took and found (bytes, ms, the tool's version), for the run record. */
   details: Record<string, unknown>;
 }

@@ -21,7 +21,11 @@ export interface WalFolder {
 }
 
 export async function listWalFolder(dir: string): Promise<WalFolder> {
-  const names = await fs.readdir(dir);
+  return classifyWal(await fs.readdir(dir));
+}
+
+/** Sort an archive's file names (a folder's or an S3 prefix's) into segments, .backup and .history. */
+export function classifyWal(names: string[]): WalFolder {
   const segments = new Set<string>();
   const backups: string[] = [];
   const histories: string[] = [];
