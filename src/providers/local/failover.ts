@@ -59,6 +59,15 @@ async function stagingPair(ctx: LocalFailoverContext, req: FailoverPairRequest) 
   if (!(await cluster.isRunning()))
     throw platformError("TARGET_DOWN", `the restored copy (${cluster.dataDir}) is not running`);
   cluster.port = req.copy.connection.port;
+  // The standby is a file copy whose tablespace links would point at the primary's folders: two
+  // servers writing one tablespace. Refused until the standby gets folders of its own.
+  const spaces = await fs.readdir(path.join(cluster.dataDir, "pg_tblspc")).catch(() => []);
+  if (spaces.length > 0)
+    throw platformError(
+      "FAILOVER_TABLESPACES_UNSUPPORTED",
+      `the restored copy has ${spaces.length} tablespace(s): drill cannot build a standby of it yet`,
+      "drop the failover step for this drill, or move the tables to pg_default",
+    );
   const { dir, dataDir, logFile } = runFolder(runDir).standby;
   const standby = new Cluster(ctx.bins, dataDir, logFile, ctx.as, COPY_SETTINGS);
   req.defer("standby of the restored copy", async () => {
@@ -71,6 +80,9 @@ async function stagingPair(ctx: LocalFailoverContext, req: FailoverPairRequest) 
     nodes: [cluster, standby],
     // The working role's copy keeps its superuser for building and repairing the standby.
     password: (req.copy.admin ?? req.copy.connection).password ?? "",
+    ...(req.copy.admin
+      ? { superuser: { user: req.copy.admin.user, database: req.copy.admin.database } }
+      : {}),
     ...(req.copy.admin
       ? { client: { user: req.copy.connection.user, password: req.copy.connection.password } }
       : {}),

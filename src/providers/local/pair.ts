@@ -20,6 +20,11 @@ export interface LocalPairSpec {
   /** Superuser password, the same on both nodes (the standby is a copy). */
   password: string;
   /**
+   * The superuser's name and a database it enters to build and steer the standby: postgres and
+   * postgres unless given (a physical backup's superuser may have another name).
+   */
+  superuser?: { user: string; database: string };
+  /**
    * Who the probe and later steps connect as, when not the superuser: a restored copy's working
    * role (the same on both nodes, a physical copy), so its code never runs as a superuser.
    */
@@ -58,7 +63,13 @@ export class LocalPair implements FailoverPair {
   }
 
   private conn(cluster: Cluster, database = this.spec.database): ConnectionInfo {
-    return cluster.connection(this.spec.password, database);
+    const c = cluster.connection(this.spec.password, database);
+    return this.spec.superuser ? { ...c, user: this.spec.superuser.user } : c;
+  }
+
+  /** The superuser's connection for building and steering the standby. */
+  private adminConn(cluster: Cluster): ConnectionInfo {
+    return this.conn(cluster, this.spec.superuser?.database ?? "postgres");
   }
 
   private clientConn(cluster: Cluster): ConnectionInfo {
@@ -75,7 +86,7 @@ export class LocalPair implements FailoverPair {
 
   /** Bring the standby up (build it when absent) and make commits wait for it if synchronous. */
   async ensureStandby(exists: boolean): Promise<void> {
-    const primaryConn = this.conn(this.primaryCluster, "postgres");
+    const primaryConn = this.adminConn(this.primaryCluster);
     const standby = this.standbyCluster;
     let built = false;
     if (exists) {
@@ -114,7 +125,7 @@ export class LocalPair implements FailoverPair {
   }
 
   async replication() {
-    const r = await replicationState(this.conn(this.primaryCluster, "postgres"));
+    const r = await replicationState(this.adminConn(this.primaryCluster));
     return {
       lagBytes: r?.lagBytes ?? null,
       lagMs: r?.lagMs ?? null,
@@ -135,7 +146,7 @@ export class LocalPair implements FailoverPair {
     this.spec.progress(`promoting the standby (port ${standby.port})`);
     const promoteMs = await promote(standby, this.spec.signal);
     this.primaryIndex = 1 - this.primaryIndex;
-    await waitUntilPrimary(this.conn(standby, "postgres"), this.spec.signal, 60_000);
+    await waitUntilPrimary(this.adminConn(standby), this.spec.signal, 60_000);
     const completedAt = Date.now();
     return {
       triggeredAt,
@@ -156,7 +167,7 @@ export class LocalPair implements FailoverPair {
     this.spec.progress("rebuilding the old primary as a standby of the new one");
     await old.stop("immediate");
     await fs.rm(old.dataDir, { recursive: true, force: true });
-    const primaryConn = this.conn(this.primaryCluster, "postgres");
+    const primaryConn = this.adminConn(this.primaryCluster);
     // Commits must not wait for a standby that is not there yet.
     await setSynchronous(primaryConn, false);
     const built = await buildStandby({
@@ -194,7 +205,7 @@ export class LocalPair implements FailoverPair {
     const on = o.synchronous;
     this.spec.synchronous = on;
     this.details.synchronous = on;
-    await setSynchronous(this.conn(this.primaryCluster, "postgres"), on, true);
+    await setSynchronous(this.adminConn(this.primaryCluster), on, true);
   }
 
   get primaryIsOriginal(): boolean {

@@ -15,13 +15,13 @@ import {
   walRange,
 } from "./wal-folder.js";
 import { writeOwned } from "./spool.js";
+import { findTablespaces, layDownTablespaces } from "./tablespaces.js";
 
 type BaseBackup = Extract<PhysicalBackupSource, { kind: "basebackup" }>;
 
 /**
  * pg_basebackup -Ft tars (base.tar[.gz], pg_wal.tar[.gz] beside it with -X stream) and a WAL
- * archive folder. Tablespaces are refused (see plan): mapping them needs tablespace_map
- * rewritten to folders of the run, which this source does not do yet.
+ * archive folder. Tablespaces (<oid>.tar beside base.tar) go into the run's spool (tablespaces.ts).
  */
 export function basebackupSource(source: BaseBackup, now: () => number): PhysicalSource {
   const local = (p: string, field: string) => {
@@ -68,8 +68,7 @@ export function basebackupSource(source: BaseBackup, now: () => number): Physica
           `from.basebackup.base: ${base} has no backup_label or PG_VERSION at its top`,
           "give the base.tar pg_basebackup -Ft wrote (not a tar of a stopped data folder)",
         );
-      const siblings = await fs.readdir(path.dirname(base)).catch(() => [] as string[]);
-      refuseTablespaces(base, files.get("tablespace_map"), siblings);
+      const tablespaces = await findTablespaces(base, files.get("tablespace_map"));
       const l = parseLabel(label);
       const folder = await listWal();
       const startSegment = segmentOfLocation(l["START WAL LOCATION"]);
@@ -98,7 +97,12 @@ export function basebackupSource(source: BaseBackup, now: () => number): Physica
         set,
         wal: range,
         description: `pg_basebackup ${path.basename(base)} (${formatBytes(st.size)}, PostgreSQL ${version}${when ? `, ${formatAge(now() - Date.parse(when))} ago` : ""}) + WAL ${range.first ?? "none"} to ${range.last ?? "none"} → new cluster`,
-        details: { base, walFolder: wal, label: l["LABEL"] ?? null },
+        details: {
+          base,
+          walFolder: wal,
+          label: l["LABEL"] ?? null,
+          ...(tablespaces.length > 0 ? { tablespaces: tablespaces.map((t) => t.oid) } : {}),
+        },
       };
       return plan;
     },
@@ -107,6 +111,11 @@ export function basebackupSource(source: BaseBackup, now: () => number): Physica
       const started = Date.now();
       o.progress(`extracting ${path.basename(base)}`);
       const main = await extractTar(base, o.dataDir, o.as, o.signal);
+      // The map as extracted is the one PostgreSQL would read: its tablespaces, checked again.
+      const map = await fs
+        .readFile(path.join(o.dataDir, "tablespace_map"), "utf8")
+        .catch(() => undefined);
+      const spaces = await layDownTablespaces(await findTablespaces(base, map), o);
       const walDir = path.join(o.dataDir, "pg_wal");
       await fs.mkdir(path.join(walDir, "archive_status"), { recursive: true, mode: 0o700 });
       let streamed: { entries: number; bytes: number } | undefined;
@@ -135,8 +144,8 @@ export function basebackupSource(source: BaseBackup, now: () => number): Physica
         fetchWal: `${script} %f %p`,
         details: {
           extractMs: Date.now() - started,
-          bytesExtracted: main.bytes + (streamed?.bytes ?? 0),
-          files: main.entries,
+          bytesExtracted: main.bytes + spaces.bytes + (streamed?.bytes ?? 0),
+          files: main.entries + spaces.entries,
           ...(streamed ? { walStreamedInBackup: streamed.entries } : {}),
         },
       };
@@ -148,7 +157,10 @@ export function basebackupSource(source: BaseBackup, now: () => number): Physica
   };
 }
 
-/** `siblings`: the names beside the base tar (a folder's, or an S3 prefix's). */
+/**
+ * An S3 source's tablespaces (not downloaded yet, so refused): `siblings`, the names beside the
+ * base tar under its prefix. A local folder's are restored (findTablespaces).
+ */
 export function refuseTablespaces(base: string, map: string | undefined, siblings: string[]) {
   const tars = siblings.filter((n) => /^\d+\.tar(\.gz)?$/.test(n));
   if ((map && map.trim() !== "") || tars.length > 0) {

@@ -12,7 +12,7 @@ import { chownTree, type RunAs } from "../os-user.js";
 import { makeRunDir, runCluster, setRunPassword } from "../run-cluster.js";
 import { handOver } from "../working-role.js";
 import { firstMissing, replay, walMissing } from "./replay.js";
-import { sanitise, writeRecoveryConfig } from "./sanitise.js";
+import { endRecovery, sanitise, writeRecoveryConfig } from "./sanitise.js";
 import { makeOwnedDir } from "./spool.js";
 import type { BackupPlan, PhysicalSource } from "./types.js";
 import { segmentsAfter } from "./wal-folder.js";
@@ -95,6 +95,7 @@ export async function restoreBackup(
     signal: opts.signal,
     progress: opts.progress,
   });
+  await endRecovery(files);
   if (request.target.kind === "latest") {
     // Promoted at the first missing segment: the end of the archive, or a gap in it.
     const missing = await firstMissing(files.missingLog);

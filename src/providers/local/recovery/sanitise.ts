@@ -3,6 +3,7 @@ import path from "node:path";
 import { CHECK_READER } from "../../../checks/read-only-role.js";
 import type { RecoveryTarget } from "../../types.js";
 import type { RunAs } from "../os-user.js";
+import { REPLICATION_ROLE } from "../standby.js";
 import { WORKING_ROLE } from "../working-role.js";
 import { confValue, shq } from "./shell.js";
 import { makeOwnedDir, writeOwned } from "./spool.js";
@@ -53,6 +54,8 @@ export async function sanitise(dataDir: string, spoolDir: string): Promise<Sanit
 
 export interface RecoveryFiles {
   configFile: string;
+  /** restore_command, the target and hot_standby = off: removed once the copy is promoted. */
+  recoveryFile: string;
   socketDir: string;
   /** One WAL file name per line, in the order PostgreSQL asked for them and the archive had none. */
   missingLog: string;
@@ -117,6 +120,8 @@ exit "$rc"
     [
       `local all ${su} trust`,
       `host all ${su},${WORKING_ROLE},${CHECK_READER} 127.0.0.1/32 scram-sha-256`,
+      // A failover step's standby streams as drill's replication role (password set by drill).
+      `host replication ${REPLICATION_ROLE} 127.0.0.1/32 scram-sha-256`,
       "",
     ].join("\n"),
     o.as,
@@ -124,6 +129,7 @@ exit "$rc"
   const ident = path.join(o.spoolDir, "pg_ident.conf");
   await writeOwned(ident, "", o.as);
   const configFile = path.join(o.spoolDir, "postgresql.conf");
+  const recoveryFile = path.join(o.spoolDir, "recovery-target.conf");
   const settings = [
     `hba_file = ${confValue(hba)}`,
     `ident_file = ${confValue(ident)}`,
@@ -139,18 +145,25 @@ exit "$rc"
     "local_preload_libraries = ''",
     "primary_conninfo = ''",
     "primary_slot_name = ''",
-    // Not a hot standby: production's max_connections etc. need not be matched to replay.
-    "hot_standby = off",
     "password_encryption = 'scram-sha-256'",
     "logging_collector = off",
-    `restore_command = ${confValue(`${shq(wrapper)} %f %p`)}`,
-    ...targetSettings(o.target),
+    `include_if_exists ${confValue(recoveryFile)}`,
   ];
   await writeOwned(
     configFile,
     `# drill: the restored copy's only configuration\n${settings.join("\n")}\n`,
     o.as,
   );
+  // Settings for this replay only, in a file of their own that endRecovery removes: a standby
+  // made later from this folder (a failover step) must not fetch production's WAL or stop and
+  // promote itself at this target.
+  const recovery = [
+    // Not a hot standby: production's max_connections etc. need not be matched to replay.
+    "hot_standby = off",
+    `restore_command = ${confValue(`${shq(wrapper)} %f %p`)}`,
+    ...targetSettings(o.target),
+  ];
+  await writeOwned(recoveryFile, `# drill: this replay only\n${recovery.join("\n")}\n`, o.as);
   await writeOwned(
     path.join(o.dataDir, "postgresql.conf"),
     `include ${confValue(configFile)}\n`,
@@ -158,5 +171,10 @@ exit "$rc"
   );
   await writeOwned(path.join(o.dataDir, "postgresql.auto.conf"), "", o.as);
   await writeOwned(path.join(o.dataDir, "recovery.signal"), "", o.as);
-  return { configFile, socketDir, missingLog };
+  return { configFile, recoveryFile, socketDir, missingLog };
+}
+
+/** After promotion: the folder (and any standby copied from it) runs on drill's settings alone. */
+export async function endRecovery(files: RecoveryFiles): Promise<void> {
+  await fs.rm(files.recoveryFile, { force: true });
 }
