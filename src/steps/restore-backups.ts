@@ -73,11 +73,9 @@ const pgbackrestConfig = z
           .enum(["host", "path"])
           .optional()
           .meta({ description: "host (AWS, default) or path addressing (most other S3 servers)" }),
-        caFile: absolute("a CA file")
-          .optional()
-          .meta({
-            description: "a CA file for an endpoint with a private CA (repo1-storage-ca-file)",
-          }),
+        caFile: absolute("a CA file").optional().meta({
+          description: "a CA file for an endpoint with a private CA (repo1-storage-ca-file)",
+        }),
       }).meta({
         description:
           "an S3 repository; credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN) in the environment",
