@@ -4,6 +4,7 @@ import { columnRef, stepBase, strict } from "../definitions/common.js";
 import { quoteIdent, quoteTable, withSession } from "../db.js";
 import type { RestoreSource } from "../providers/types.js";
 import { defineStep } from "./types.js";
+import { locateRestoreError } from "./restore-located.js";
 import { backupSourceOf, backupSources, recoveryTarget, targetSchema } from "./restore-backups.js";
 
 const SOURCES = [
@@ -137,11 +138,15 @@ export const restore = defineStep({
     o.from.barman === undefined &&
     o.from.basebackup === undefined,
   async plan(o, ctx) {
-    const plan = await ctx.provider.planRestore(sourceOf(o, ctx.resolvePath));
+    const plan = await ctx.provider
+      .planRestore(sourceOf(o, ctx.resolvePath))
+      .catch((e: unknown) => Promise.reject(locateRestoreError(e, ctx.step.path, ctx.resources)));
     return { source: plan.source, plan: plan.description, ...plan.details };
   },
   async run(o, ctx) {
-    const plan = await ctx.provider.planRestore(sourceOf(o, ctx.resolvePath, ctx.clock.now()));
+    const plan = await ctx.provider
+      .planRestore(sourceOf(o, ctx.resolvePath, ctx.clock.now()))
+      .catch((e: unknown) => Promise.reject(locateRestoreError(e, ctx.step.path, ctx.resources)));
     ctx.progress(plan.description);
     const copy = await ctx.provider.restore(plan, {
       runId: ctx.runId,

@@ -136,6 +136,10 @@ describe("restore from pgBackRest, replayed to a target", () => {
       const r = await runCli(["plan", "typo"], { cwd: root });
       expect(r.code).toBe(2);
       expect(r.stdout + r.stderr).toContain(`known: latest, ${label}`);
+      // Found by asking the repository, still located where the drill names the set.
+      expect(r.stderr).toMatch(
+        /drills\/typo\.yaml:5:\d+ steps\[0\]\.restore\.from\.pgbackrest\.set: no backup "20200101-000000F"/,
+      );
     });
 
     it("says to install pgbackrest when it is not on PATH (exit 3)", async () => {
