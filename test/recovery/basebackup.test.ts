@@ -111,6 +111,16 @@ describe("restore from pg_basebackup + WAL", () => {
     expect((copy.details.recovery as Record<string, unknown>).reachedRpoMs).toBeNull();
   }, 60_000);
 
+  it("replays to an LSN: A only, the replay ends at or past it, no reached RPO", async () => {
+    const { copy } = await restore({ kind: "lsn", lsn: f.lsnA });
+    expect(await tags(copy)).toEqual(["A"]);
+    const rec = copy.details.recovery as Record<string, unknown>;
+    expect(rec.reachedRpoMs).toBeNull();
+    expect(rec.lastReplayedCommit).toBe(f.commitA.toISOString());
+    const lsn = (s: string) => s.split("/").reduce((acc, h) => acc * 2 ** 32 + parseInt(h, 16), 0);
+    expect(lsn(rec.lastReplayedLsn as string)).toBeGreaterThanOrEqual(lsn(f.lsnA));
+  }, 60_000);
+
   it("a missing segment before the target fails the restore naming it", async () => {
     const gap = await walWithout(f, f.segA);
     const err = await restore({ kind: "time", time: f.t }, gap).catch((e: unknown) => e);

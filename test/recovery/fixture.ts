@@ -21,6 +21,8 @@ export interface BaseBackupFixture {
   wal: string;
   /** When A committed (track_commit_timestamp), the noted time T, and the segments. */
   commitA: Date;
+  /** The WAL position just after A's commit: an LSN target with A and without B. */
+  lsnA: string;
   t: Date;
   segA: string;
   segB: string;
@@ -68,8 +70,9 @@ export async function makeBaseBackupFixture(): Promise<BaseBackupFixture> {
     { env: { PGPASSWORD: c.password ?? "" } },
   );
   await sql("insert into t select g, 'A' from generate_series(1, 100) g");
-  const [a] = await sql<{ ts: Date; seg: string }>(
-    `select pg_xact_commit_timestamp(xmin) as ts, pg_walfile_name(pg_current_wal_lsn()) as seg
+  const [a] = await sql<{ ts: Date; seg: string; lsn: string }>(
+    `select pg_xact_commit_timestamp(xmin) as ts, pg_walfile_name(pg_current_wal_lsn()) as seg,
+            pg_current_wal_lsn()::text as lsn
        from t limit 1`,
   );
   await switchAndWait(sql);
@@ -90,6 +93,7 @@ export async function makeBaseBackupFixture(): Promise<BaseBackupFixture> {
     base: path.join(backupDir, "base.tar"),
     wal,
     commitA: a!.ts,
+    lsnA: a!.lsn,
     t,
     segA: a!.seg,
     segB: b!.seg,
