@@ -32,14 +32,14 @@ export async function runCommand(
   if (flags.dryRun) return planCommand(targets, { json: flags.json }, io);
   const project = await loadOrReport(io, targets);
   if (!project) return 2;
-  // A key that cannot be used fails here, before anything is restored; none at all is said once.
-  const signer = await loadSigner(io.env);
-  if (!signer && !flags.json) writeLine(io.stderr, UNSIGNED_NOTE);
+  // A key that cannot be used fails here, before anything is restored; none at all is said under
+  // each run's summary (stdout: it is part of the result, and a refused run stores nothing).
+  const signed = (await loadSigner(io.env)) !== undefined;
   const records: RunRecord[] = [];
   let worst: ExitCode = 0;
   for (const name of selectedDrills(project, targets)) {
     if (io.signal.aborted) break;
-    const { code, record } = await runOne(project, name, flags, io, log);
+    const { code, record } = await runOne(project, name, { ...flags, signed }, io, log);
     if (record) records.push(record);
     worst = severity(code) > severity(worst) ? code : worst;
   }
@@ -51,7 +51,7 @@ export async function runCommand(
 async function runOne(
   project: Project,
   name: string,
-  flags: RunFlags,
+  flags: RunFlags & { signed: boolean },
   io: Io,
   log: Logger,
 ): Promise<{ code: ExitCode; record?: RunRecord }> {
@@ -65,8 +65,10 @@ async function runOne(
       }),
     );
     const record = result.record;
-    if (!flags.json)
+    if (!flags.json) {
       for (const line of summaryLines(record, makeStyle(colour(io)))) writeLine(io.stdout, line);
+      if (!flags.signed) writeLine(io.stdout, UNSIGNED_NOTE);
+    }
     return { code: exitCodeOf(result), record };
   } catch (e) {
     if (!(e instanceof DrillError)) throw e;
