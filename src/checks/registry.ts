@@ -1,4 +1,5 @@
 import { amcheck } from "./amcheck.js";
+import { canary } from "./canary.js";
 import { command } from "./command.js";
 import { constraints } from "./constraints.js";
 import { freshness } from "./freshness.js";
@@ -16,6 +17,7 @@ export const checkKinds: Record<string, CheckKind> = Object.fromEntries(
     rowCount,
     freshness,
     sql,
+    canary,
     noOrphans,
     unique,
     notNull,

@@ -53,6 +53,8 @@ interface CheckBase<Schema extends z.ZodType> {
   kind: string;
   schema: Schema;
   describe(options: z.output<Schema>): string;
+  /** Option fields holding a secret: the drill must write them as `${VAR}` (cross-check.ts). */
+  secretFields?: readonly string[];
 }
 
 /** Runs inside a read-only transaction with a statement timeout (the default and the norm). */

@@ -1,4 +1,6 @@
+import { checkKinds } from "../checks/registry.js";
 import type { Config } from "./config.js";
+import { kindsOf } from "./one-of.js";
 import type { ResolvedDrill } from "./steps.js";
 import { redact } from "./interpolate.js";
 import { knownList, type PathSegment, type Problem } from "./problems.js";
@@ -58,5 +60,18 @@ export function crossCheck(
     }
   };
   for (const use of steps.flatMap((s) => s.scrubbers)) checkScrubber(use.path, use.name);
+
+  // A secret written literally would sit in the repository and in every clone of it.
+  for (const step of steps) {
+    if (step.kind !== "verify") continue;
+    kindsOf(step.options.checks).forEach(([kind, options], i) => {
+      for (const field of checkKinds[kind]?.secretFields ?? []) {
+        const path = [...step.path, "checks", i, kind, field];
+        if ((options as Record<string, unknown>)[field] !== undefined && !source.written(path)) {
+          report(path, `${field} must be a \${VAR} reference, the token is a secret`);
+        }
+      }
+    });
+  }
   return problems;
 }
