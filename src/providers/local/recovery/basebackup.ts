@@ -133,6 +133,7 @@ export function basebackupSource(source: BaseBackup, now: () => number): Physica
       await writeOwned(script, fetchScript(wal), o.as, 0o700);
       return {
         fetchWal: `${script} %f %p`,
+        walFolder: wal,
         details: {
           extractMs: Date.now() - started,
           bytesExtracted: main.bytes + (streamed?.bytes ?? 0),
