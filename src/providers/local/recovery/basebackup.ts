@@ -14,7 +14,7 @@ import {
   segmentOfLocation,
   walRange,
 } from "./wal-folder.js";
-import { writeOwned } from "./spool.js";
+import { makeOwnedDir, writeOwned } from "./spool.js";
 
 type BaseBackup = Extract<PhysicalBackupSource, { kind: "basebackup" }>;
 
@@ -108,7 +108,9 @@ export function basebackupSource(source: BaseBackup, now: () => number): Physica
       o.progress(`extracting ${path.basename(base)}`);
       const main = await extractTar(base, o.dataDir, o.as, o.signal);
       const walDir = path.join(o.dataDir, "pg_wal");
-      await fs.mkdir(path.join(walDir, "archive_status"), { recursive: true, mode: 0o700 });
+      // The server user's, as tar extracts pg_wal.tar as that user.
+      await makeOwnedDir(walDir, o.as);
+      await makeOwnedDir(path.join(walDir, "archive_status"), o.as);
       let streamed: { entries: number; bytes: number } | undefined;
       for (const name of ["pg_wal.tar", "pg_wal.tar.gz"]) {
         const file = path.join(path.dirname(base), name);
