@@ -50,6 +50,35 @@ describe("pg_basebackup tars are untrusted", () => {
     expect(existsSync(path.join(dir, "data", "victim"))).toBe(false);
   });
 
+  it("a bad entry after megabytes of good ones stops the system tar before it", async () => {
+    const dir = await tempDir("late-bad-tar");
+    const src = path.join(dir, "src");
+    await fs.mkdir(path.join(src, "base"), { recursive: true });
+    await fs.writeFile(path.join(src, "base", "big"), Buffer.alloc(3 << 20, 7));
+    await fs.symlink("/etc", path.join(src, "zz-link"));
+    const tar = path.join(dir, "base.tar.gz");
+    await run("tar", ["-czf", tar, "-C", src, "base", "zz-link"]);
+    const out = path.join(dir, "out");
+    await fs.mkdir(out);
+    const err = await extractTar(tar, out, undefined, signal()).catch((e: unknown) => e);
+    expect((err as DrillError).code).toBe("BACKUP_TAR_UNSAFE");
+    expect((err as DrillError).message).toContain('"zz-link" (SymbolicLink');
+    expect(existsSync(path.join(out, "zz-link"))).toBe(false);
+  });
+
+  it("a truncated tar fails as unreadable, not as a partial restore", async () => {
+    const dir = await tempDir("cut-tar");
+    await fs.mkdir(path.join(dir, "src"));
+    await fs.writeFile(path.join(dir, "src", "f"), Buffer.alloc(100_000, 1));
+    const tar = path.join(dir, "base.tar");
+    await c({ file: tar, cwd: path.join(dir, "src") }, ["f"]);
+    await fs.truncate(tar, 50_000);
+    const out = path.join(dir, "out");
+    await fs.mkdir(out);
+    const err = await extractTar(tar, out, undefined, signal()).catch((e: unknown) => e);
+    expect((err as DrillError).code).toBe("BACKUP_TAR_UNREADABLE");
+  });
+
   it("a plain tar extracts", async () => {
     const dir = await tempDir("plain-tar");
     await fs.mkdir(path.join(dir, "src", "base", "1"), { recursive: true });

@@ -200,7 +200,7 @@ export function s3BasebackupSource(
       const laid = await local.layDown(plan, o);
       // Extracted: the tars' space is not needed during replay (the spool goes with the run).
       if (base) await fs.rm(path.join(o.spoolDir, "base"), { recursive: true, force: true });
-      return { fetchWal: laid.fetchWal, details: { ...laid.details, s3: fetched } };
+      return { ...laid, details: { ...laid.details, s3: fetched } };
     },
 
     async listWal(signal) {

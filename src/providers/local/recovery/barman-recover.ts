@@ -66,6 +66,7 @@ export async function layDownWithBarman(
     o.progress(`backup ${plan.set.id} laid down with ${segments} WAL segment(s)`);
     return {
       fetchWal: `${shq(script)} %f %p`,
+      walFolder: walDir,
       details: {
         tool: "barman recover",
         backup: plan.set.id,

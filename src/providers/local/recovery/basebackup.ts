@@ -14,7 +14,7 @@ import {
   segmentOfLocation,
   walRange,
 } from "./wal-folder.js";
-import { writeOwned } from "./spool.js";
+import { makeOwnedDir, writeOwned } from "./spool.js";
 import { findTablespaces, layDownTablespaces } from "./tablespaces.js";
 
 type BaseBackup = Extract<PhysicalBackupSource, { kind: "basebackup" }>;
@@ -117,7 +117,9 @@ export function basebackupSource(source: BaseBackup, now: () => number): Physica
         .catch(() => undefined);
       const spaces = await layDownTablespaces(await findTablespaces(base, map), o);
       const walDir = path.join(o.dataDir, "pg_wal");
-      await fs.mkdir(path.join(walDir, "archive_status"), { recursive: true, mode: 0o700 });
+      // The server user's, as tar extracts pg_wal.tar as that user.
+      await makeOwnedDir(walDir, o.as);
+      await makeOwnedDir(path.join(walDir, "archive_status"), o.as);
       let streamed: { entries: number; bytes: number } | undefined;
       for (const name of ["pg_wal.tar", "pg_wal.tar.gz"]) {
         const file = path.join(path.dirname(base), name);
@@ -142,6 +144,7 @@ export function basebackupSource(source: BaseBackup, now: () => number): Physica
       await writeOwned(script, fetchScript(wal), o.as, 0o700);
       return {
         fetchWal: `${script} %f %p`,
+        walFolder: wal,
         details: {
           extractMs: Date.now() - started,
           bytesExtracted: main.bytes + spaces.bytes + (streamed?.bytes ?? 0),

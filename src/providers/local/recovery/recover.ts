@@ -80,6 +80,7 @@ export async function restoreBackup(
     spoolDir,
     as: ctx.as,
     fetchWal: laid.fetchWal,
+    walFolder: laid.walFolder,
     target: request.target,
     superuser: request.superuser,
   });

@@ -1,16 +1,18 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { createReadStream } from "node:fs";
+import { open } from "node:fs/promises";
 import path from "node:path";
-import { Parser, x, type ReadEntry } from "tar";
-import { DrillError } from "../../../errors.js";
+import { createGunzip } from "node:zlib";
+import { Parser, type ReadEntry } from "tar";
+import { DrillError, platformError } from "../../../errors.js";
 import type { RunAs } from "../os-user.js";
 
 /**
  * Tar files from a backup are untrusted input. pg_basebackup -Ft writes only plain files and
  * folders into base.tar and pg_wal.tar (tablespaces go to tablespace_map, not symlinks), so
- * anything else — a link, a device, an absolute name, a `..` — is a tampered backup: it is
- * skipped while extracting, and the restore then fails naming it. node-tar already refuses to
- * write through symlinks and strips absolute paths; this is the second fence, and the one that
- * makes the tamper visible instead of silently dropped.
+ * anything else — a link, a device, an absolute name, a `..` — is a tampered backup: extraction
+ * stops before it, and the restore fails naming it.
  */
 const ALLOWED = new Set(["File", "OldFile", "ContiguousFile", "Directory"]);
 
@@ -21,43 +23,93 @@ export function unsafeReason(name: string, type: string): string | undefined {
   return undefined;
 }
 
+/** A name for the error: at most 200 characters, quoted. */
+const shown = (name: string) => JSON.stringify(name.slice(0, 200));
+
+/**
+ * Extract with the system tar (node-tar took ~2x as long on a 330 MB base.tar), fenced by
+ * node-tar's parser in one pass: each chunk goes first to the parser, which sees every complete
+ * header in it synchronously (all entries are filtered out, so nothing queues), and only then to
+ * tar's stdin. A bad entry's header thus reaches tar only after the parser flagged it, and then
+ * tar is killed before that chunk is written. tar runs as the server user, keeps no owners, and
+ * has its own refusals on top (`..` members, symlinks only placed at the end).
+ */
 export async function extractTar(
   file: string,
   dir: string,
   as: RunAs | undefined,
   signal: AbortSignal,
 ): Promise<{ entries: number; bytes: number }> {
+  signal.throwIfAborted();
   const refused: string[] = [];
   let entries = 0;
   let bytes = 0;
-  signal.throwIfAborted();
-  await x({
-    file,
-    cwd: dir,
+  let parseError: unknown;
+  let eof = false;
+  const parser = new Parser({
     strict: true,
-    preservePaths: false,
-    // node-tar reads 16 MB at a time by default: a fresh 16 MB buffer per read, each written out
-    // before the next read starts. 1 MB reads extracted a 330 MB base.tar about 3x faster
-    // (median of 5, busy machine: 7.8 s → 2.2 s); still slower than the system tar (bench:pitr).
-    maxReadSize: 1 << 20,
-    // Owned by the server user from the start; never the tar's own uids.
-    ...(as ? { uid: as.uid, gid: as.gid, preserveOwner: false } : { preserveOwner: false }),
+    brotli: false,
     filter: (name, entry) => {
       const type = "type" in entry ? entry.type : "File";
       const why = unsafeReason(name, type);
-      if (why) {
-        refused.push(`${JSON.stringify(name.slice(0, 200))} (${why})`);
-        return false;
+      if (why) refused.push(`${shown(name)} (${why})`);
+      else {
+        entries++;
+        bytes += entry.size ?? 0;
       }
-      entries++;
-      bytes += entry.size ?? 0;
-      return true;
+      return false;
     },
-  }).catch((e: unknown) => {
-    throw new DrillError("failed", "BACKUP_TAR_UNREADABLE", `${file}: ${String(e)}`, {
+  });
+  parser.on("error", (e: unknown) => (parseError ??= e));
+  parser.on("eof", () => (eof = true));
+  const unreadable = (why: unknown) =>
+    new DrillError("failed", "BACKUP_TAR_UNREADABLE", `${file}: ${String(why)}`, {
       hint: "the tar is damaged or not a tar: check the backup (pg_verifybackup with its manifest)",
-      cause: e,
+      cause: why,
     });
+
+  const tar = spawn("tar", ["-x", "--no-same-owner", "-f", "-", "-C", dir], {
+    uid: as?.uid,
+    gid: as?.gid,
+    cwd: "/",
+    stdio: ["pipe", "ignore", "pipe"],
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LC_ALL: "C" },
+  });
+  let stderr = "";
+  tar.stderr.setEncoding("utf8").on("data", (c: string) => (stderr = (stderr + c).slice(-2000)));
+  tar.stdin.on("error", () => undefined); // tar gone early: its exit status says why
+  const exited = new Promise<number | null>((resolve, reject) => {
+    tar.on("error", reject);
+    tar.on("close", (code) => resolve(code));
+  });
+  const kill = () => tar.kill("SIGKILL");
+  signal.addEventListener("abort", kill, { once: true });
+
+  try {
+    let input: AsyncIterable<Buffer> = createReadStream(file, { highWaterMark: 1 << 20 });
+    if (await isGzip(file)) input = (input as NodeJS.ReadableStream).pipe(createGunzip());
+    let first = true;
+    for await (const chunk of input) {
+      // The parser would unzip a tar that starts like gzip (asynchronously, unchecked): refuse.
+      if (first && chunk.length >= 2 && chunk[0] === 0x1f && chunk[1] === 0x8b)
+        throw unreadable("compressed twice");
+      first = false;
+      parser.write(chunk);
+      if (parseError !== undefined || refused.length > 0) break;
+      if (!tar.stdin.write(chunk)) await once(tar.stdin, "drain", { signal });
+      if (eof || tar.exitCode !== null) break; // tar stops at the end marker: so does the fence
+    }
+    if (refused.length === 0 && parseError === undefined) parser.end();
+  } catch (e) {
+    kill();
+    throw e instanceof DrillError ? e : signal.aborted ? signal.reason : unreadable(e);
+  } finally {
+    signal.removeEventListener("abort", kill);
+  }
+  if (refused.length > 0 || parseError !== undefined) kill();
+  else tar.stdin.end();
+  const code = await exited.catch((e: unknown) => {
+    throw platformError("TAR_MISSING", `tar could not run: ${String(e)}`, "apt-get install tar");
   });
   signal.throwIfAborted();
   if (refused.length > 0) {
@@ -70,7 +122,20 @@ export async function extractTar(
       },
     );
   }
+  if (parseError !== undefined) throw unreadable(parseError);
+  if (code !== 0)
+    throw unreadable(`tar exited ${code}: ${stderr.trim().split("\n").slice(-3).join("; ")}`);
   return { entries, bytes };
+}
+
+async function isGzip(file: string): Promise<boolean> {
+  const fh = await open(file, "r");
+  try {
+    const { bytesRead, buffer } = await fh.read(Buffer.alloc(2), 0, 2, 0);
+    return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
+  } finally {
+    await fh.close();
+  }
 }
 
 /**

@@ -70,6 +70,11 @@ export interface LaidDown {
    */
   fetchWal: string;
   /**
+   * When the WAL is in a folder (fetchWal only copies from it): the recovery's wrapper copies from
+   * it itself instead of running fetchWal, one process fewer per segment.
+   */
+  walFolder?: string;
+  /**
    * Variables fetchWal needs in the server's environment (a repository's credentials): the
    * recovery starts the server with them, so they reach restore_command without being written.
    */

@@ -87,22 +87,30 @@ export const segmentOfLocation = (loc: string | undefined) =>
   /\(file ([0-9A-F]{24})\)/.exec(loc ?? "")?.[1];
 
 /**
- * The script PostgreSQL's restore_command runs for one file: copies (or gunzips) it from the
- * folder into %p through a temporary name, so a half-copied segment is never replayed. Only
- * names PostgreSQL itself makes are accepted (no path can be smuggled in through %f).
+ * Shell lines that copy (or gunzip) WAL file "$f" from an archive folder into "$p" and exit 0,
+ * or fall through when the folder has no such file. Only names PostgreSQL itself makes are
+ * accepted (no path can be smuggled in through %f). They write straight into %p: PostgreSQL's %p
+ * is already a temporary name (pg_wal/RECOVERYXLOG), removed before each call and checked for its
+ * full size after, so a half-written file is never replayed and a temp name + mv only cost a
+ * process per segment.
  */
+export function folderFetchLines(folder: string): string {
+  return `dir=${shq(folder)}
+case "$f" in ''|*[!0-9A-Za-z.]*) f=; esac
+if [ -z "$f" ]; then :
+elif [ -f "$dir/$f" ]; then cp "$dir/$f" "$p" && exit 0
+elif [ -f "$dir/$f.gz" ]; then gzip -dc "$dir/$f.gz" > "$p" && exit 0
+elif [ -f "$dir/$f.partial" ]; then cp "$dir/$f.partial" "$p" && exit 0
+elif [ -f "$dir/$f.partial.gz" ]; then gzip -dc "$dir/$f.partial.gz" > "$p" && exit 0
+fi`;
+}
+
+/** folderFetchLines as a script of its own (%f %p as $1 $2), for a fetch run outside drill's wrapper. */
 export function fetchScript(folder: string): string {
   return `#!/bin/sh
 # drill: fetch WAL file $1 from the archive folder into $2 (PostgreSQL's %f and %p)
-dir=${shq(folder)}
-f="$1"; p="$2"; t="$p.drill-tmp"
-case "$f" in ''|*[!0-9A-Za-z.]*) exit 1 ;; esac
-if [ -f "$dir/$f" ]; then cp "$dir/$f" "$t" || exit 1
-elif [ -f "$dir/$f.gz" ]; then gzip -dc "$dir/$f.gz" > "$t" || exit 1
-elif [ -f "$dir/$f.partial" ]; then cp "$dir/$f.partial" "$t" || exit 1
-elif [ -f "$dir/$f.partial.gz" ]; then gzip -dc "$dir/$f.partial.gz" > "$t" || exit 1
-else exit 1
-fi
-exec mv -f "$t" "$p"
+f="$1"; p="$2"
+${folderFetchLines(folder)}
+exit 1
 `;
 }
