@@ -43,10 +43,14 @@ export function program(io: Io, done: (code: ExitCode) => void): Command {
   cli
     .command("run")
     .description(
-      "run drills now (their steps, then cleanup); exit 0 passed, 1 failed, 2 bad input, 3 platform error, 130 interrupted",
+      "run drills now (their steps, then cleanup); several end with a scorecard, drills of different environments side by side (daemon.maxConcurrent), local ones in turn; exit 0 passed, 1 failed, 2 bad input, 3 platform error, 130 interrupted; several: the worst, 130 > 3 > 2 > 1 > 0",
     )
-    .argument("<drill...>", "drill names (drills/<name>.yaml) or drill files")
-    .option("--json", "print the run record as JSON on stdout, nothing else")
+    .argument("[drill...]", "drill names (drills/<name>.yaml) or drill files")
+    .option("--all", "run every drill of the project")
+    .option(
+      "--json",
+      "print the run record as JSON on stdout, nothing else (an array with --all or several drills)",
+    )
     .option("--dry-run", "resolve and print the plan; create nothing")
     .option(
       "--confirm-production",

@@ -66,7 +66,7 @@ it("installs from npm pack with production dependencies only and runs the quicks
 
   const help = await drill(["--help"]);
   expect(help.stdout).toContain("Usage: drill");
-  expect(help.stdout).toContain("run [options] <drill...>");
+  expect(help.stdout).toContain("run [options] [drill...]");
 
   for (const dir of ["drills", "scrubbers", "config"])
     await cp(join(pkg, dir), join(app, dir), { recursive: true });
