@@ -11,6 +11,7 @@ import type { BackupPlan, LaidDown, PhysicalSource } from "../local/recovery/typ
 import {
   classifyWal,
   listWalFolder,
+  labelTimes,
   parseLabel,
   readBackupHistory,
   segmentOfLocation,
@@ -118,15 +119,8 @@ export function s3BasebackupSource(
         );
       const startSegment = segmentOfLocation(l["START WAL LOCATION"]);
       const hist = startSegment ? await backupHistory(listed.backups, startSegment) : undefined;
-      const iso = (t: string | undefined) => {
-        const ms = t ? Date.parse(t) : NaN;
-        return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
-      };
-      const startedAt = iso(l["START TIME"]);
-      const stoppedAt = iso(hist?.["STOP TIME"]);
-      const stopSegment = segmentOfLocation(hist?.["STOP WAL LOCATION"]);
+      const { startedAt, stoppedAt, stopSegment, when } = labelTimes(l, hist);
       const range = walRange(listed.segments, source.wal);
-      const when = stoppedAt ?? startedAt;
       const age = when ? `, ${formatAge(ctx.now() - Date.parse(when))} ago` : "";
       return {
         set: {

@@ -9,6 +9,7 @@ import type { BackupPlan, LaidDown, LayDownOptions, PhysicalSource } from "./typ
 import {
   fetchScript,
   listWalFolder,
+  labelTimes,
   parseLabel,
   readBackupHistory,
   segmentOfLocation,
@@ -75,15 +76,8 @@ export function basebackupSource(source: BaseBackup, now: () => number): Physica
       const hist = startSegment
         ? await readBackupHistory(wal, folder.backups, startSegment)
         : undefined;
-      const iso = (t: string | undefined) => {
-        const ms = t ? Date.parse(t) : NaN;
-        return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
-      };
-      const startedAt = iso(l["START TIME"]);
-      const stoppedAt = iso(hist?.["STOP TIME"]);
-      const stopSegment = segmentOfLocation(hist?.["STOP WAL LOCATION"]);
+      const { startedAt, stoppedAt, stopSegment, when } = labelTimes(l, hist);
       const range = walRange(folder.segments, wal);
-      const when = stoppedAt ?? startedAt;
       const set = {
         id: l["LABEL"] ? `${path.basename(base)} (${l["LABEL"]})` : path.basename(base),
         ...(startedAt ? { startedAt } : {}),

@@ -73,6 +73,30 @@ export async function readBackupHistory(
 }
 
 /** `KEY: value` lines of backup_label and .backup files. */
+/**
+ * When a base backup started and stopped, from its backup_label and the `.backup` history file
+ * archive_command keeps beside the WAL (absent: the stop is unknown).
+ */
+export function labelTimes(
+  label: Record<string, string>,
+  history: Record<string, string> | undefined,
+): { startedAt?: string; stoppedAt?: string; stopSegment?: string; when?: string } {
+  const iso = (t: string | undefined) => {
+    const ms = t ? Date.parse(t) : NaN;
+    return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+  };
+  const startedAt = iso(label["START TIME"]);
+  const stoppedAt = iso(history?.["STOP TIME"]);
+  const stopSegment = segmentOfLocation(history?.["STOP WAL LOCATION"]);
+  const when = stoppedAt ?? startedAt;
+  return {
+    ...(startedAt ? { startedAt } : {}),
+    ...(stoppedAt ? { stoppedAt } : {}),
+    ...(stopSegment ? { stopSegment } : {}),
+    ...(when ? { when } : {}),
+  };
+}
+
 export function parseLabel(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of text.split("\n")) {
