@@ -5,18 +5,6 @@ import type { RunRecord } from "../../src/types.js";
 import { runCli } from "../helpers/project.js";
 import { crashProject, entries, runAndKill, type KillPoint } from "./project.js";
 import { processesNaming } from "../helpers/processes.js";
-import { withSession } from "../../src/db.js";
-import { LocalProvider } from "../../src/providers/local/provider.js";
-import { sandboxPassword } from "../../src/providers/local/sandbox.js";
-import { localEnv, noop, signal } from "../local/util.js";
-
-const sandboxConnection = async (root: string, port: number) => ({
-  host: "127.0.0.1",
-  port,
-  user: "postgres",
-  password: await sandboxPassword(root),
-  database: "shop",
-});
 
 /**
  * SIGKILL `drill run` at 20 moments spread over its run. After each kill, `drill
@@ -137,46 +125,3 @@ it(`cleans up after ${KILLS} SIGKILLs spread over a run, and the next run passes
     "kill points the run ended before",
   ).toEqual([]);
 }, 900_000);
-
-it("cleans up after a SIGKILL during WAL replay, and the next point-in-time run passes", async () => {
-  // A project of its own: what the long test above leaves (it may time out on a loaded machine)
-  // does not decide this one.
-  const root = await crashProject();
-  // Enough WAL that replay takes a while (~50 MB): the kill lands while the copy is recovering.
-  const provider = new LocalProvider({ root, environment: localEnv() });
-  const prepared = await provider.prepare({ signal: signal(), progress: noop });
-  const conn = await sandboxConnection(root, prepared.primaryPort as number);
-  await withSession(conn, (db) =>
-    db.query(
-      "create table wal_load as select g, repeat('x', 200) as pad from generate_series(1, 200000) g",
-    ),
-  );
-  await provider.release();
-
-  const killed = await runAndKill(root, { on: /replaying WAL/, delayMs: 100 }, "crash-pitr");
-  expect(killed.killedAfterMs, killed.stdout).toBeDefined();
-  expect(killed.lastLine).toMatch(/replaying WAL/);
-  // The recovering copy (and the sandbox primary) outlive the runner until cleanup.
-  const runs = await entries(join(root, ".drill/runs"));
-  expect(runs).toHaveLength(1);
-  expect(processesNaming(join(root, ".drill/runs", runs[0]!))).not.toEqual([]);
-
-  const clean = await runCli(["cleanup"], { cwd: root });
-  expect(clean.code, clean.stdout + clean.stderr).toBe(0);
-  expect(processesNaming(root)).toEqual([]);
-  // The run folder held the copy, its spool and the WAL it fetched: all gone.
-  expect(await entries(join(root, ".drill/runs"))).toEqual([]);
-  expect(await entries(join(root, ".drill/locks"))).toEqual([]);
-  expect(await entries(join(root, ".drill/running"))).toEqual([]);
-  const record = await history(killed.runId!, "crash-pitr", root);
-  expect(record?.outcome).toBe("error");
-  table.push(
-    `during WAL replay: killed at ${killed.killedAfterMs} ms after "${killed.lastLine}"; cleanup removed/stopped ${clean.stdout.split("\n").filter((l) => /^(removed|stopped)/.test(l)).length}`,
-  );
-
-  const next = await runCli(["run", "crash-pitr", "--json"], { cwd: root });
-  expect(next.code, next.stdout + next.stderr).toBe(0);
-  expect(processesNaming(root)).toEqual([]);
-  await runCli(["sandbox", "reset"], { cwd: root });
-  await rm(root, { recursive: true, force: true });
-}, 180_000);

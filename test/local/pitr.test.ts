@@ -76,11 +76,15 @@ describe("point-in-time restore of the sandbox", () => {
     await provider.release();
     const oldest = new Date(Date.now() - 86_400_000).toISOString();
     const files: Record<string, string> = {
+      // newestData and freshness age the copy against its target, not against the run's clock.
       "pitr-time": drill(
         "pitr-time",
-        `{ from: { snapshot: latest }, target: { time: "${t.toISOString()}" } }`,
+        `{ from: { snapshot: latest }, target: { time: "${t.toISOString()}" }, newestData: pitr_marks.at }`,
         1,
         0,
+      ).replace(
+        "      checks:\n",
+        "      checks:\n        - freshness: { table: pitr_marks, column: at, maxAge: 1m }\n",
       ),
       // The README's drill, with the two rows checked too.
       "pitr-latest": `${await readmeDrill()}${checks(1, 1)}`,
@@ -118,6 +122,17 @@ describe("point-in-time restore of the sandbox", () => {
     // The last commit replayed is A's (its commit record follows its clock_timestamp closely).
     expect(Math.abs(rec!.reachedRpoMs - (t.getTime() - aCommitted))).toBeLessThan(1000);
     expect(Date.parse(rec!.lastReplayedCommit)).toBeLessThanOrEqual(t.getTime());
+    // A's own timestamp aged against T (the copy's "as of"), not against the run: under a minute.
+    const fresh = r.record!.steps.find((s) => s.kind === "verify")?.details.checks as {
+      kind?: string;
+      details?: { ageMs?: number; reference?: string };
+    }[];
+    const age = JSON.stringify(fresh).match(/"ageMs":(\d+)/)?.[1];
+    expect(Math.abs(Number(age) - (t.getTime() - aCommitted))).toBeLessThan(1000);
+    expect(JSON.stringify(fresh)).toContain(`"reference":"${t.toISOString()}"`);
+    expect(
+      Math.abs(r.record!.measurements.rpoMs!.value! - (t.getTime() - aCommitted)),
+    ).toBeLessThan(1000);
     expect(processesNaming(root)).toEqual([]);
   });
 
