@@ -47,10 +47,9 @@ export default defineConfig({
     globalSetup: ["test/helpers/seed-setup.ts"],
     testTimeout: 120_000,
     hookTimeout: 180_000,
-    // Each integration file starts its own PostgreSQL clusters and spends most of its time
-    // waiting on them (fsync, recovery, backup tools): three files at a time keep 2 cores busy
-    // (measured: the whole suite ran 742 s at load 15 against 609 s quiet, with two).
-    maxWorkers: 3,
+    // Each integration file starts its own PostgreSQL clusters; two at a time fits 2 cores (three
+    // measured no faster: 624 s against 609 s for the whole suite, with more contention).
+    maxWorkers: 2,
     sequence: { sequencer: LongestFirst },
   },
 });
