@@ -19,6 +19,19 @@ export interface BoundedOptions {
   signal: AbortSignal;
 }
 
+/** A check's bounds: its read-only reader, the admin that can end it, its deadline and signal. */
+export const boundsOf = async (ctx: {
+  checkReader(): Promise<ConnectionInfo>;
+  admin: ConnectionInfo;
+  timeoutMs: number;
+  signal: AbortSignal;
+}): Promise<BoundedOptions> => ({
+  reader: await ctx.checkReader(),
+  admin: ctx.admin,
+  timeoutMs: ctx.timeoutMs,
+  signal: ctx.signal,
+});
+
 /**
  * The server's statement_timeout ends a slow query first, with its usual message; the query can
  * lift that (set_config inside the SELECT), so past it plus this grace drill ends the backend.

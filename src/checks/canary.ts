@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import { strict } from "../definitions/common.js";
-import { readBounded } from "./bounded-query.js";
+import { boundsOf, readBounded } from "./bounded-query.js";
 import { defineConnectionCheck, type CheckOutput } from "./types.js";
 
 /**
@@ -39,12 +39,7 @@ export const canary = defineConnectionCheck({
   }),
   describe: (o) => o.name ?? "canary",
   async run(o, ctx) {
-    const bounded = {
-      reader: await ctx.checkReader(),
-      admin: ctx.admin,
-      timeoutMs: ctx.timeoutMs,
-      signal: ctx.signal,
-    };
+    const bounded = await boundsOf(ctx);
     // Two rows tell "exactly one" from "more than one"; the rest is never read.
     const { rows, fields } = await readBounded(o.query, { fetch: 2 }, bounded);
     const column = fields[0]?.name;

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { strict } from "../definitions/common.js";
-import { readBounded } from "./bounded-query.js";
+import { boundsOf, readBounded } from "./bounded-query.js";
 import { comparison, describeComparison, holds, type Comparison } from "./compare.js";
 import type { Examples } from "../redact.js";
 import { defineConnectionCheck, type CheckOutput } from "./types.js";
@@ -47,12 +47,7 @@ export const sql = defineConnectionCheck({
     }),
   describe: (o) => o.name,
   async run(o, ctx) {
-    const bounded = {
-      reader: await ctx.checkReader(),
-      admin: ctx.admin,
-      timeoutMs: ctx.timeoutMs,
-      signal: ctx.signal,
-    };
+    const bounded = await boundsOf(ctx);
     if (o.rows !== undefined) {
       const cap = rowCap(o.rows);
       const { counted } = await readBounded(o.query, { count: cap }, bounded);
