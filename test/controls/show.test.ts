@@ -90,6 +90,9 @@ describe("drill controls on a year of signed history", () => {
     expect(since.stderr).toBe(
       'drill: --since "lastyear": expected a span such as 12mo, 90d, 52w, 1y or a date such as 2026-01-01\n',
     );
+    const key = await drill("--public-key", "nope.pem");
+    expect(key.code).toBe(2);
+    expect(key.stderr).toBe("drill: --public-key nope.pem: no such file\n");
     const unknown = await drill("orderz");
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toBe(
