@@ -2,6 +2,7 @@ import { Argument, Command, InvalidArgumentError, Option } from "commander";
 import type { ExitCode } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { CleanupFlags } from "./cleanup.js";
+import type { ControlsFlags } from "./controls.js";
 import type { InitFlags } from "./init.js";
 import type { Io } from "./io.js";
 import type { ReportFlags } from "./report.js";
@@ -119,6 +120,28 @@ export function program(io: Io, done: (code: ExitCode) => void): Command {
     .option("--limit <n>", "at most this many runs", (v) => positiveInt(v, "--limit"), 20)
     .action(async (drill: string | undefined, flags: { json?: boolean; limit: number }) =>
       done(await (await import("./history.js")).historyCommand(drill, flags, io)),
+    );
+
+  cli
+    .command("controls")
+    .description(
+      "the control matrix for an audit: per compliance control (a drill's `controls:`), the drills that evidence it, their runs in the period (outcome, RTO/RPO against objectives, signature status), the last success and the months a scheduled drill has no passed run",
+    )
+    .argument("[drill...]", "only these drills (default: all)")
+    .option(
+      "--since <when>",
+      "start of the period: 12mo, 90d, 52w, 1y or a date (2026-01-01)",
+      "12mo",
+    )
+    .addOption(new Option("--markdown", "print GitHub Markdown tables").conflicts(["json", "html"]))
+    .addOption(new Option("--json", "print the matrix as JSON").conflicts("html"))
+    .option("--html <file>", "write a self-contained HTML page")
+    .option(
+      "--public-key <file>",
+      "the public key records must be signed with (as verify-evidence)",
+    )
+    .action(async (drills: string[], flags: ControlsFlags) =>
+      done(await (await import("./controls.js")).controlsCommand(drills, flags, io)),
     );
 
   cli

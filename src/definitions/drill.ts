@@ -6,12 +6,36 @@ import { cronProblem } from "../daemon/cron.js";
 import { stepSchemas } from "../steps/registry.js";
 import { parseWindow } from "../failover/window.js";
 import { writtenStep } from "./steps.js";
+import { CONTROL_IDS } from "./controls.js";
 
 export const stepSchema = oneOf("step", stepSchemas);
 
 export const drillSchema = strict({
   name: name.meta({ description: "the drill's name; must equal the file name without .yaml" }),
   description: z.string().optional().meta({ description: "what the drill proves, for people" }),
+  controls: z
+    .array(
+      z.enum(CONTROL_IDS, {
+        error: (issue) =>
+          `${typeof issue.input === "string" ? `unknown control ${JSON.stringify(issue.input)}` : "expected a control id"} (allowed: ${CONTROL_IDS.join(", ")})`,
+      }),
+    )
+    .superRefine((ids, ctx) => {
+      ids.forEach((id, i) => {
+        const first = ids.indexOf(id);
+        if (first !== i)
+          ctx.addIssue({
+            code: "custom",
+            path: [i],
+            message: `control "${id}" is listed twice (also controls[${first}])`,
+          });
+      });
+    })
+    .default([])
+    .meta({
+      description:
+        "compliance controls this drill evidences (e.g. ISO27001-A.8.13, SOC2-A1.3, DORA-12); `drill controls` lists each with its runs",
+    }),
   schedule: z
     .string()
     .superRefine((expr, ctx) => {

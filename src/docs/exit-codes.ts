@@ -65,6 +65,11 @@ export const COMMAND_EXIT_CODES: Readonly<Record<string, readonly [number, strin
     [0, "the key pair was written"],
     [2, "a key exists (without `--force`), or neither XDG_CONFIG_HOME nor HOME is set"],
   ],
+  controls: [
+    [0, "the matrix printed or written, whatever it shows (gaps, failed runs, edited records)"],
+    [2, "an invalid file or key, a bad --since, or an unknown drill"],
+    [3, "the history store cannot be read"],
+  ],
   "verify-evidence": [
     [0, "every record is signed by the trusted key, unedited, and chained without gaps"],
     [1, "an edited, missing, unsigned or foreign-signed record (one line each)"],

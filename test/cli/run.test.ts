@@ -257,7 +257,7 @@ describe("drill run", () => {
     const r = await runCli(["run", "broken"], { cwd: root });
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split("\n")).toEqual([
-      'drills/broken.yaml:3:1 objectivs: unknown key "objectivs" (allowed: name, description, schedule, timezone, production, window, environment, showExamples, objectives, steps, notify)',
+      'drills/broken.yaml:3:1 objectivs: unknown key "objectivs" (allowed: name, description, controls, schedule, timezone, production, window, environment, showExamples, objectives, steps, notify)',
       'drills/broken.yaml:5:5 steps[0].restor: unknown step kind "restor" (known: restore, scrub, verify, failover, s3-restore, cleanup)',
     ]);
   });

@@ -70,7 +70,7 @@ describe("loadProject", () => {
     ).toEqual([
       "drills/broken.yaml:3:1: Flow sequence in block collection must be sufficiently indented and end with a ]",
       'drills/other.yaml:5:27 steps[1].verify.checks[0].rowCont: unknown check kind "rowCont" (known: rowCount, freshness, sql, canary, noOrphans, unique, notNull, constraints, amcheck, schema, command)',
-      'drills/quickstart.yaml:3:1 objectivs: unknown key "objectivs" (allowed: name, description, schedule, timezone, production, window, environment, showExamples, objectives, steps, notify)',
+      'drills/quickstart.yaml:3:1 objectivs: unknown key "objectivs" (allowed: name, description, controls, schedule, timezone, production, window, environment, showExamples, objectives, steps, notify)',
       'drills/quickstart.yaml:5:5 steps[0].restor: unknown step kind "restor" (known: restore, scrub, verify, failover, s3-restore, cleanup)',
       "drills/quickstart.yaml:8:43 steps[1].verify.checks[0].rowCount.min: expected number, got string",
     ]);
