@@ -51,6 +51,9 @@ export async function controlsCommand(
       controls: d.controls,
       ...(d.description !== undefined ? { description: d.description } : {}),
       ...(d.schedule !== undefined ? { schedule: d.schedule } : {}),
+      ...((d.timezone ?? project.config.timezone) !== undefined
+        ? { timezone: (d.timezone ?? project.config.timezone)! }
+        : {}),
     }));
   const trusted = await trustedKey(io.env, flags.publicKey);
   const store = openHistory(project);

@@ -1,5 +1,6 @@
 import { CONTROL_IDS, CONTROLS, type ControlId } from "../definitions/controls.js";
 import type { Measurement, Outcome, RunRecord } from "../types.js";
+import { cronSchedule } from "../daemon/cron.js";
 import { monthOf, wholeMonths } from "./period.js";
 
 /**
@@ -14,6 +15,8 @@ export interface DrillInput {
   name: string;
   description?: string;
   schedule?: string;
+  /** IANA zone of the schedule (the drill's, else config's; UTC when unset). */
+  timezone?: string;
   controls: readonly string[];
 }
 
@@ -56,7 +59,10 @@ export interface DrillEvidence {
   passed: number;
   /** The newest passed run, in the period or before it. */
   lastSuccess: { id: string; startedAt: string } | null;
-  /** Months (YYYY-MM, UTC) wholly in the period without a passed run; null: no schedule, not judged. */
+  /**
+   * Months (YYYY-MM, UTC) wholly in the period in which the schedule was due and no run passed;
+   * null: no schedule, not judged. A yearly drill is judged only in the month it is due.
+   */
   gaps: string[] | null;
 }
 
@@ -126,9 +132,18 @@ function drillEvidence(drill: DrillInput, input: MatrixInput, months: string[]):
     })),
     passed: passed.length,
     lastSuccess: last ? { id: last.id, startedAt: last.startedAt } : null,
-    gaps: drill.schedule ? months.filter((m) => !passedMonths.has(m)) : null,
+    gaps: drill.schedule
+      ? months.filter((m) => !passedMonths.has(m) && dueIn(drill.schedule!, drill.timezone, m))
+      : null,
   };
 }
 
 const judged = (m: Measurement | undefined): Judged | null =>
   m ? { measuredMs: m.value, objectiveMs: m.objective, met: m.met } : null;
+
+/** Whether a cron schedule comes due at least once in a UTC month (`YYYY-MM`). */
+function dueIn(schedule: string, timezone: string | undefined, month: string): boolean {
+  const [y, m] = month.split("-").map(Number) as [number, number];
+  const next = cronSchedule(schedule, timezone).next(Date.UTC(y, m - 1, 1) - 1);
+  return next !== null && next < Date.UTC(y, m, 1);
+}

@@ -171,3 +171,39 @@ describe("the control matrix", () => {
     );
   });
 });
+
+describe("gaps follow the schedule", () => {
+  const judge = (schedule: string, timezone?: string, passedAt: string[] = []) => {
+    const drill: DrillInput = {
+      name: "yearly",
+      schedule,
+      controls: ["DORA-11"],
+      ...(timezone ? { timezone } : {}),
+    };
+    const runs = new Map([
+      ["yearly", passedAt.map((iso) => runAt("yearly", at(iso)))],
+    ]);
+    const m = buildMatrix({
+      drills: [drill],
+      runs,
+      signatures: new Map(),
+      since: at("2025-12-02T14:00:00Z"),
+      now: NOW,
+    });
+    return m.controls.find((c) => c.id === "DORA-11")!.drills[0]!.gaps;
+  };
+
+  it("judges a quarterly drill only in the months it was due", () => {
+    expect(judge("0 4 1 1,4,7,10 *")).toEqual(["2026-01", "2026-04", "2026-07", "2026-10"]);
+    expect(judge("0 4 1 1,4,7,10 *", undefined, ["2026-04-01T04:10:00Z"])).toEqual([
+      "2026-01",
+      "2026-07",
+      "2026-10",
+    ]);
+  });
+
+  it("places a due time by the drill's timezone: 1 March 00:30 in Berlin is February in UTC", () => {
+    expect(judge("30 0 1 3 *", "Europe/Berlin")).toEqual(["2026-02"]);
+    expect(judge("30 0 1 3 *")).toEqual(["2026-03"]);
+  });
+});
