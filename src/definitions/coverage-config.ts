@@ -10,7 +10,7 @@ export const coverageSchema = strict({
   }),
   notify: z.array(name).optional().meta({
     description:
-      "channels where the daemon announces a newly uncovered or stale database; unset: the channels of the drills of that database's environment",
+      "channels where the daemon announces each newly stale or uncovered database, once until it is covered again; unset: no announcement (the drill_coverage_databases metric and the log still show it)",
   }),
   every: duration.prefault("1h").meta({
     description: "how often the daemon lists the databases again and updates its coverage metric",

@@ -12,15 +12,12 @@ import { loadProject } from "../../src/definitions/project.js";
 import { closeHistories, openHistory } from "../../src/history/open.js";
 import type { Outcome } from "../../src/types.js";
 import { record } from "../history/helpers.js";
+import { awsEnvironmentYaml } from "./environment-yaml.js";
 import { runMain } from "../helpers/io.js";
 import { makeProject } from "../helpers/project.js";
 
 /** `drill coverage` against a mocked account: 250 instances over 3 pages, Aurora, copies, tags. */
-const STAGING =
-  "staging: { instanceClass: db.t4g.medium, subnetGroup: staging-isolated, securityGroups: [sg-0123456789abcdef0], runnerSecurityGroup: sg-0fedcba987654321f, ttl: 6h }";
-const env = (production: string) =>
-  `    provider: aws\n    region: eu-west-1\n    production: ${production}\n    ${STAGING}\n`;
-const CONFIG = `environments:\n  aws-staging:\n${env("{ dbInstance: prod-orders }")}  aws-billing:\n${env("{ dbInstance: PROD-BILLING }")}  aws-analytics:\n${env("{ dbCluster: prod-analytics }")}`;
+const CONFIG = `environments:\n${awsEnvironmentYaml("aws-staging", "{ dbInstance: prod-orders }")}${awsEnvironmentYaml("aws-billing", "{ dbInstance: PROD-BILLING }")}${awsEnvironmentYaml("aws-analytics", "{ dbCluster: prod-analytics }")}`;
 const drill = (name: string, environment: string, from: string) =>
   `name: ${name}\nenvironment: ${environment}\nsteps:\n  - restore: { from: ${from} }\n`;
 const DRILLS = {
