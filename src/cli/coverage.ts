@@ -1,6 +1,6 @@
 import { providerFleet } from "../coverage/fleet.js";
 import { collectCoverage, type FleetLister } from "../coverage/collect.js";
-import { isProblem, type CoverageEntry, type CoverageReport } from "../coverage/model.js";
+import { ageText, isProblem, type CoverageEntry, type CoverageReport } from "../coverage/model.js";
 import { formatDuration } from "../duration.js";
 import type { ExitCode } from "../errors.js";
 import { openHistory } from "../history/open.js";
@@ -67,7 +67,7 @@ export function coverageLines(report: CoverageReport): string[] {
 function describe(e: CoverageEntry): [string, string] {
   const drills = e.drills.length > 0 ? e.drills.join(",") : "no drill";
   const pass = e.lastPass
-    ? `last pass ${e.lastPass.at.slice(0, 16).replace("T", " ")} (${formatDuration(e.lastPass.ageMs)} ago, ${e.lastPass.drill})`
+    ? `last pass ${e.lastPass.at.slice(0, 16).replace("T", " ")} (${ageText(e.lastPass.ageMs)} ago, ${e.lastPass.drill})`
     : e.drills.length > 0
       ? "never passed"
       : "";

@@ -1,8 +1,7 @@
 import type { CoverageConfig } from "../definitions/coverage-config.js";
 import type { Project } from "../definitions/project.js";
 import { notifyNotice, type NotifyOptions } from "../notify/notify.js";
-import { isProblem, type CoverageEntry, type CoverageReport } from "../coverage/model.js";
-import { formatDuration } from "../duration.js";
+import { ageText, isProblem, type CoverageEntry, type CoverageReport } from "../coverage/model.js";
 import type { Logger } from "../log.js";
 import { errorText } from "../redact.js";
 import type { Clock } from "../types.js";
@@ -81,7 +80,7 @@ function announcement(entries: CoverageEntry[]): string {
       e.state === "uncovered"
         ? "no drill restores it"
         : e.lastPass
-          ? `last passing drill ${formatDuration(e.lastPass.ageMs)} ago (${e.lastPass.drill})`
+          ? `last passing drill ${ageText(e.lastPass.ageMs)} ago (${e.lastPass.drill})`
           : `${e.drills.join(", ")} never passed`;
     return `${e.kind} ${e.id} (${e.environment}): ${why}`;
   });
