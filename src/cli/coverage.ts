@@ -47,13 +47,15 @@ const GROUPS = ["covered", "stale", "uncovered", "ignored"] as const;
 /** One heading per non-empty group, one padded line per database, and a summary. */
 export function coverageLines(report: CoverageReport): string[] {
   const lines: string[] = [];
+  const rowOf = (e: CoverageEntry) => [e.environment, e.kind, e.id, ...describe(e)];
+  // One set of column widths for all groups, so they line up under each other.
+  const all = report.entries.map(rowOf);
+  const widths = [0, 1, 2, 3].map((i) => Math.max(0, ...all.map((r) => r[i]!.length)));
   for (const group of GROUPS) {
     const entries = report.entries.filter((e) => e.state === group);
     if (entries.length === 0) continue;
-    const rows = entries.map((e) => [e.environment, e.kind, e.id, ...describe(e)]);
-    const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
     lines.push(`${group} (${entries.length})`);
-    for (const r of rows)
+    for (const r of entries.map(rowOf))
       lines.push(`  ${r.map((c, i) => (i < 4 ? c.padEnd(widths[i]!) : c)).join("  ")}`.trimEnd());
   }
   const c = report.counts;
