@@ -145,6 +145,17 @@ export function program(io: Io, done: (code: ExitCode) => void): Command {
     );
 
   cli
+    .command("coverage")
+    .description(
+      "every database the environments can see (AWS: RDS instances and Aurora clusters; bucket prefixes and archives drills name; the local sandbox), the drills that restore it and their last pass; exit 1 when any has no drill or no pass within coverage.maxAge (default 35d)",
+    )
+    .option("--environment <name>", "only this environment (default: all in config)")
+    .option("--json", "print the report as JSON")
+    .action(async (flags: { environment?: string; json?: boolean }) =>
+      done(await (await import("./coverage.js")).coverageCommand(flags, io)),
+    );
+
+  cli
     .command("keygen")
     .description(
       "make the ed25519 key pair that signs run records ($XDG_CONFIG_HOME/drill or ~/.config/drill; DRILL_SIGNING_KEY overrides)",

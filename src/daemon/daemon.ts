@@ -5,7 +5,10 @@ import type { Logger } from "../log.js";
 import { deliverOutbox, notifyNotice, type NotifyOptions } from "../notify/notify.js";
 import { errorText } from "../redact.js";
 import { systemClock, type Clock, type RunRecord } from "../types.js";
+import { collectCoverage } from "../coverage/collect.js";
+import { providerFleet } from "../coverage/fleet.js";
 import { coordinatorFor } from "./coordinator.js";
+import { CoverageWatch, postCoverage } from "./coverage.js";
 import { Dispatcher } from "./dispatcher.js";
 import { serveProbes } from "./http.js";
 import { loadLogged } from "./load.js";
@@ -48,6 +51,7 @@ export class Daemon {
   private ready = false;
   private stopping = false;
   private readonly maintenance: Maintenance;
+  private readonly coverage: CoverageWatch;
 
   /** The daemon for the project under `opts.root`, or undefined when its config is invalid. */
   static async load(opts: DaemonOptions): Promise<Daemon | undefined> {
@@ -88,6 +92,15 @@ export class Daemon {
         if (reason === "overlap")
           void recordSkipped(this.project, this.store, log, { drill, detail, slotAt });
       },
+    });
+    const fleet = opts.fleet ?? providerFleet();
+    this.coverage = new CoverageWatch({
+      clock,
+      log,
+      metrics,
+      settings: () => this.project.config.coverage,
+      collect: () => collectCoverage(this.project, { clock, store: this.store, fleet }),
+      announce: (fresh) => postCoverage(this.project, fresh, this.notifyOptions()),
     });
     this.scheduler = new Scheduler({ clock, timer, onDue: (d, at) => this.dispatcher.due(d, at) });
     const { cleanup } = opts;
@@ -193,6 +206,7 @@ export class Daemon {
     if (out) this.metrics.setOutboxPending(out.pending);
     await this.overdue.check();
     for (const [name, at] of this.scheduler.nextRuns()) this.metrics.nextRun(name, at);
+    await this.coverage.maybeCheck();
   }
 
   private schedule(): void {

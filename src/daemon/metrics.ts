@@ -1,4 +1,5 @@
 import type { Gauge, Registry } from "prom-client";
+import type { CoverageState } from "../coverage/model.js";
 import type { Clock, Outcome, RunRecord } from "../types.js";
 
 const OUTCOMES: Outcome[] = ["passed", "failed", "error", "interrupted", "skipped"];
@@ -15,6 +16,8 @@ export interface DaemonMetrics {
   forget(drill: string): void;
   setRunning(n: number): void;
   setOutboxPending(n: number): void;
+  /** Databases the environments see, by coverage state (`drill coverage`'s counts). */
+  coverage(counts: Record<CoverageState, number>): void;
 }
 
 /**
@@ -39,6 +42,11 @@ export async function createMetrics(clock: Clock, startedAt: number): Promise<Da
   });
   const running = gauge("drill_daemon_running_drills", "Drills running now");
   const outbox = gauge("drill_outbox_pending", "Channel messages not yet delivered");
+  const coverage = gauge(
+    "drill_coverage_databases",
+    "Databases the environments see: covered (a recent passing drill), stale (none within coverage.maxAge) or uncovered (no drill)",
+    ["state"],
+  );
   const perDrill: Gauge[] = [];
   const g = (name: string, help: string, extra: string[] = []) => {
     const made = gauge(name, help, ["drill", ...extra]);
@@ -113,6 +121,9 @@ export async function createMetrics(clock: Clock, startedAt: number): Promise<Da
     },
     setRunning: (n) => running.set(n),
     setOutboxPending: (n) => outbox.set(n),
+    coverage(counts) {
+      for (const [state, n] of Object.entries(counts)) coverage.set({ state }, n);
+    },
   };
 }
 

@@ -1,3 +1,4 @@
+import type { FleetLister } from "../coverage/collect.js";
 import type { Project } from "../definitions/project.js";
 import { executeDrill } from "../engine/execute.js";
 import type { Logger } from "../log.js";
@@ -28,6 +29,8 @@ export interface DaemonOptions {
   /** `drill cleanup`: what crashed runs left behind; at start and every CLEANUP_PERIOD_MS. */
   cleanup?(project: Project): Promise<void>;
   onListening?(port: number): void;
+  /** What the coverage check lists (default: each provider's own; tests give a mocked one). */
+  fleet?: FleetLister;
 }
 
 export type Execute = (project: Project, drill: string, signal: AbortSignal) => Promise<RunRecord>;

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { duration, name, strict } from "./common.js";
 import { postgresUrl, TLS_DESCRIPTION } from "./postgres-url.js";
 import { timezoneProblem } from "../daemon/cron.js";
+import { coverageSchema, DEFAULT_COVERAGE } from "./coverage-config.js";
 import { DEFAULT_HISTORY_PATH } from "../state/layout.js";
 
 const localEnvironment = strict({
@@ -310,6 +311,9 @@ export const configSchema = strict({
       leaseTtl: 2 * 60_000,
     })
     .meta({ description: "how `drill daemon` runs: its HTTP server, concurrency and shutdown" }),
+  coverage: coverageSchema
+    .default(DEFAULT_COVERAGE)
+    .meta({ description: "what `drill coverage` and the daemon count as covered" }),
 });
 
 export type Config = z.output<typeof configSchema>;

@@ -75,3 +75,14 @@ export function crossCheck(
   }
   return problems;
 }
+
+/** `coverage.notify` names channels, as a drill's notify does: each must exist in config. */
+export function coverageProblems(config: Config, source: YamlSource): Problem[] {
+  return (config.coverage.notify ?? []).flatMap((channel, i) => {
+    if (Object.hasOwn(config.channels, channel)) return [];
+    const path = ["coverage", "notify", i];
+    const shown = JSON.stringify(source.written(path) ?? channel);
+    const known = knownList(Object.keys(config.channels));
+    return [problemAt(source, path, `unknown channel ${shown} (known: ${known})`)];
+  });
+}

@@ -1,13 +1,14 @@
 import { configSchema, type Config } from "./config.js";
+import { coverageProblems } from "./cross-check.js";
 import type { Problem } from "./problems.js";
 import { relativeTo } from "./project-files.js";
-import { problemAt, readYamlFile } from "./yaml.js";
+import { problemAt, readYamlFile, type YamlSource } from "./yaml.js";
 import { parseWith } from "./zod-issues.js";
 
 type Env = Record<string, string | undefined>;
 
 const NAMED = { environments: "environment", channels: "channel" } as const;
-const SINGLE = ["history", "timezone", "daemon"] as const;
+const SINGLE = ["history", "timezone", "daemon", "coverage"] as const;
 
 /**
  * Config may be split over several files in config/ (one per team, say). Each is checked on its
@@ -17,6 +18,7 @@ export async function loadConfig(root: string, files: readonly string[], env: En
   const problems: Problem[] = [];
   const config: Config = configSchema.parse({});
   const definedIn = new Map<string, string>();
+  let coverageSource: YamlSource | undefined;
   for (const abs of files) {
     const file = relativeTo(root, abs);
     const read = await readYamlFile(abs, file, env);
@@ -64,8 +66,11 @@ export async function loadConfig(root: string, files: readonly string[], env: En
         continue;
       }
       definedIn.set(key, file);
+      if (key === "coverage") coverageSource = source;
       Object.assign(config, { [key]: parsed.value[key] });
     }
   }
+  // Channels may be defined in another config file: checked once all are merged.
+  if (coverageSource) problems.push(...coverageProblems(config, coverageSource));
   return { config, problems };
 }

@@ -55,6 +55,15 @@ export const COMMAND_EXIT_CODES: Readonly<Record<string, readonly [number, strin
     [2, "an invalid config at start (an invalid drill is skipped, not fatal)"],
     [3, "the platform failed (e.g. the port is taken)"],
   ],
+  coverage: [
+    [
+      0,
+      "every database the environments see has a passing drill within coverage.maxAge (or is tagged drill:ignore)",
+    ],
+    [1, "a database has no drill (uncovered) or no passing run within coverage.maxAge (stale)"],
+    [2, "an invalid file or an unknown --environment (the known ones are listed)"],
+    [3, "the platform failed (AWS unreachable, no credentials, access denied)"],
+  ],
   cleanup: [
     [0, "everything left behind was removed (or listed, with `--dry-run`)"],
     [2, "an invalid file"],

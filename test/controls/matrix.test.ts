@@ -180,9 +180,7 @@ describe("gaps follow the schedule", () => {
       controls: ["DORA-11"],
       ...(timezone ? { timezone } : {}),
     };
-    const runs = new Map([
-      ["yearly", passedAt.map((iso) => runAt("yearly", at(iso)))],
-    ]);
+    const runs = new Map([["yearly", passedAt.map((iso) => runAt("yearly", at(iso)))]]);
     const m = buildMatrix({
       drills: [drill],
       runs,

@@ -51,6 +51,7 @@ describe("loadProject", () => {
         shutdownGrace: 300000,
         leaseTtl: 120000,
       },
+      coverage: { maxAge: 35 * 86_400_000, every: 3_600_000 },
     });
     expect(r.project.drills.size).toBe(0);
   });
