@@ -22,7 +22,7 @@ export function controlsMarkdown(matrix: ControlMatrix): string {
     "# Control matrix",
     "",
     md(
-      `Period ${day(matrix.period.since)} → ${day(matrix.period.until)} (UTC). A gap is a whole month (UTC) in which a drill with a schedule has no passed run.`,
+      `Period ${day(matrix.period.since)} → ${day(matrix.period.until)} (UTC). A gap is a whole month (UTC) in which a drill's schedule came due and no run passed.`,
     ),
     "",
     ...table(SUMMARY_HEADERS, "lllrrll"),

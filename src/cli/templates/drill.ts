@@ -16,6 +16,7 @@ description: Restore the sandbox shop, scrub it, verify it and fail it over.
 environment: sandbox # an environment from config/drill.yaml
 # schedule: "0 4 * * 1" # cron; only \`drill daemon\` reads it (here: Mondays at 04:00)
 # timezone: Europe/Berlin # of the schedule (default: config's timezone, then UTC)
+# controls: [ISO27001-A.8.13, SOC2-A1.3] # what a passing run evidences; \`drill controls\` lists them
 # notify: [team] # channels from config/drill.yaml, posted to after every run
 
 objectives: # a missed objective fails the run (exit 1) and says by how much
