@@ -5,7 +5,7 @@ import {
   RebootDBInstanceCommand,
 } from "@aws-sdk/client-rds";
 import { mockClient } from "aws-sdk-client-mock";
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { connectionFromUrl } from "../../src/pg-url.js";
 import { stagingIdentifier } from "../../src/providers/aws/guard.js";
 import type { FailoverPairRequest } from "../../src/providers/types.js";
@@ -13,6 +13,8 @@ import { awsEnv, makeProvider } from "./fake-rds.js";
 
 const rds = mockClient(RDSClient);
 beforeEach(() => rds.reset());
+// Test files share a worker (isolate: false): the real send() is back for the next file.
+afterAll(() => rds.restore());
 
 const endpoint = {
   host: "copy.rds.test",

@@ -1,6 +1,6 @@
 import { CopyObjectCommand, ListObjectVersionsCommand, S3Client } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { copyAll } from "../../src/providers/aws/bucket-copy.js";
 import { chooseAsOf, listVersions } from "../../src/providers/aws/bucket-versions.js";
 
@@ -8,6 +8,8 @@ import { chooseAsOf, listVersions } from "../../src/providers/aws/bucket-version
 describe("s3-restore: versioned listing and copies (aws-sdk-client-mock)", () => {
   const mock = mockClient(S3Client);
   afterEach(() => mock.reset());
+  // Test files share a worker (isolate: false): later files talk to s3rver with the real send().
+  afterAll(() => mock.restore());
 
   it("pages through ListObjectVersions and copies each chosen VersionId", async () => {
     mock

@@ -7,7 +7,7 @@ import {
   RebootDBInstanceCommand,
 } from "@aws-sdk/client-rds";
 import { mockClient } from "aws-sdk-client-mock";
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { awsFailover } from "../../src/failover/aws.js";
 
 const rds = mockClient(RDSClient);
@@ -28,6 +28,8 @@ const inputs = (cmd: Parameters<typeof rds.commandCalls>[0]) =>
   rds.commandCalls(cmd).map((c) => c.args[0].input);
 
 beforeEach(() => rds.reset());
+// Test files share a worker (isolate: false): the real send() is back for the next file.
+afterAll(() => rds.restore());
 
 describe("RDS Multi-AZ instance", () => {
   it("reboots with ForceFailover, waits until available, reads the failover events", async () => {

@@ -18,6 +18,8 @@ let s3: Awaited<ReturnType<typeof startS3rver>>;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
 let project: Project;
 let stopped = false;
+const AWS_KEYS = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] as const;
+const saved: Record<string, string | undefined> = {};
 const logged: string[] = [];
 const log = createLogger(
   "info",
@@ -28,6 +30,8 @@ beforeAll(async () => {
   s3 = await startS3rver(["drill-runs"]);
   receiver = await startReceiver();
   // The store takes credentials from the SDK's default chain; s3rver accepts only this pair.
+  // Put back after the file: test files share a worker's process (isolate: false).
+  for (const k of AWS_KEYS) saved[k] = process.env[k];
   process.env.AWS_ACCESS_KEY_ID = s3.client.credentials.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY = s3.client.credentials.secretAccessKey;
   const root = await makeProject({
@@ -52,6 +56,10 @@ beforeAll(async () => {
   project = loaded.project;
 }, 30_000);
 afterAll(async () => {
+  for (const k of AWS_KEYS) {
+    if (saved[k] === undefined) delete process.env[k];
+    else process.env[k] = saved[k];
+  }
   await closeHistories();
   await receiver?.close();
   if (!stopped) await s3?.stop();
