@@ -9,6 +9,8 @@ import type { DaemonMetrics } from "./metrics.js";
 
 /** At most this many databases are named in one announcement; the rest are counted. */
 const NAMED = 20;
+/** How long a daemon round waits for a coverage check before going on without it. */
+const WAIT_MS = 60_000;
 
 /**
  * The daemon's coverage check: every `coverage.every`, list what the environments see, set
@@ -19,6 +21,7 @@ const NAMED = 20;
 export class CoverageWatch {
   private lastAt: number | undefined;
   private readonly announced = new Set<string>();
+  private inFlight: Promise<void> | undefined;
 
   constructor(
     private readonly o: {
@@ -28,17 +31,34 @@ export class CoverageWatch {
       settings(): CoverageConfig;
       collect(): Promise<CoverageReport>;
       announce(fresh: CoverageEntry[]): Promise<void>;
+      /** How long a round waits for a check (default WAIT_MS). */
+      waitMs?: number;
     },
   ) {}
 
-  /** A check when one is due (the first at once), else nothing. */
+  /**
+   * A check when one is due (the first at once) and none is under way, else nothing. Waits for
+   * it at most WAIT_MS: a listing that hangs (AWS unanswering) must not hold up the daemon's
+   * other chores (outbox, overdue); it goes on alone and the next is not started before it ends.
+   */
   async maybeCheck(): Promise<void> {
+    if (this.inFlight) return;
     const now = this.o.clock.now();
     const since = this.lastAt === undefined ? Infinity : now - this.lastAt;
     // A clock set back must not hold the check off until it catches up.
     if (since < this.o.settings().every && since >= 0) return;
     this.lastAt = now;
-    await this.check();
+    const run = this.check().finally(() => (this.inFlight = undefined));
+    this.inFlight = run;
+    const wait = this.o.waitMs ?? WAIT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<"late">((resolve) => {
+      timer = setTimeout(() => resolve("late"), wait);
+      timer.unref();
+    });
+    if ((await Promise.race([run, waited])) === "late")
+      this.o.log.warn(`coverage check still running after ${wait / 1000} s; going on without it`);
+    clearTimeout(timer);
   }
 
   async check(): Promise<void> {

@@ -8,6 +8,7 @@ import { rm } from "node:fs/promises";
 import { Writable } from "node:stream";
 import parsePrometheus from "parse-prometheus-text-format";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { CoverageWatch } from "../../src/daemon/coverage.js";
 import { Daemon } from "../../src/daemon/daemon.js";
 import { loadProject } from "../../src/definitions/project.js";
 import { closeHistories, openHistory } from "../../src/history/open.js";
@@ -139,4 +140,44 @@ it("sets drill_coverage_databases and announces each newly uncovered database on
     await closeHistories();
     await rm(root, { recursive: true, force: true });
   }
+});
+
+it("does not hold the daemon's round on a listing that hangs, and starts no second one meanwhile", async () => {
+  let calls = 0;
+  let release: (() => void) | undefined;
+  let logged = "";
+  const log = createLogger(
+    "warn",
+    new Writable({ write: (c: Buffer, _e, done) => ((logged += c.toString()), done()) }),
+  );
+  let now = T0;
+  const watch = new CoverageWatch({
+    clock: { now: () => now },
+    log,
+    metrics: { coverage: () => {} },
+    settings: () => ({ maxAge: 35 * 24 * HOUR, every: HOUR }),
+    collect: () => {
+      calls++;
+      return new Promise((resolve) => {
+        release = () =>
+          resolve({
+            checkedAt: "",
+            maxAgeMs: 0,
+            entries: [],
+            counts: { covered: 0, stale: 0, uncovered: 0, ignored: 0 },
+          });
+      });
+    },
+    announce: () => Promise.resolve(),
+    waitMs: 20,
+  });
+  await watch.maybeCheck();
+  expect(logged).toContain("coverage check still running after 0.02 s; going on without it");
+  now += 2 * HOUR;
+  await watch.maybeCheck();
+  expect(calls).toBe(1);
+  release!();
+  await new Promise((r) => setImmediate(r));
+  await watch.maybeCheck();
+  expect(calls).toBe(2);
 });
