@@ -36,8 +36,10 @@ describe("names cannot be paths", () => {
       "drills/quickstart.yaml": BASE.drill.replace("scrubber: shop", "scrubber: ../../etc/passwd"),
     });
     expect(r.code).toBe(2);
+    // Located on the line the name is written on, wherever that is in the quickstart.
+    const line = BASE.drill.split("\n").findIndex((l) => l.includes("scrubber: shop")) + 1;
     expect(r.err).toBe(
-      "drills/quickstart.yaml:17:17 steps[1].scrub.scrubber: expected lowercase letters, digits, '-' or '_' (at most 63 characters)\n",
+      `drills/quickstart.yaml:${line}:17 steps[1].scrub.scrubber: expected lowercase letters, digits, '-' or '_' (at most 63 characters)\n`,
     );
   });
 
