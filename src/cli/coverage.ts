@@ -6,6 +6,7 @@ import type { ExitCode } from "../errors.js";
 import { openHistory } from "../history/open.js";
 import { systemClock, type Clock } from "../types.js";
 import { writeLine, type Io } from "./io.js";
+import { printable } from "../definitions/problems.js";
 import { loadOrReport } from "./project.js";
 
 export interface CoverageFlags {
@@ -47,7 +48,9 @@ const GROUPS = ["covered", "stale", "uncovered", "ignored"] as const;
 /** One heading per non-empty group, one padded line per database, and a summary. */
 export function coverageLines(report: CoverageReport): string[] {
   const lines: string[] = [];
-  const rowOf = (e: CoverageEntry) => [e.environment, e.kind, e.id, ...describe(e)];
+  // Names and tag values come from the account: no terminal escapes or line breaks through.
+  const rowOf = (e: CoverageEntry) =>
+    [e.environment, e.kind, e.id, ...describe(e)].map((c) => printable(c));
   // One set of column widths for all groups, so they line up under each other.
   const all = report.entries.map(rowOf);
   const widths = [0, 1, 2, 3].map((i) => Math.max(0, ...all.map((r) => r[i]!.length)));

@@ -8,6 +8,7 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import { rm } from "node:fs/promises";
 import { afterEach, describe, expect, it } from "vitest";
+import { coverageLines } from "../../src/cli/coverage.js";
 import { loadProject } from "../../src/definitions/project.js";
 import { closeHistories, openHistory } from "../../src/history/open.js";
 import type { Outcome } from "../../src/types.js";
@@ -246,6 +247,32 @@ describe("drill coverage (aws)", () => {
     expect(denied.code).toBe(3);
     expect(denied.stderr.trim().split("\n")).toEqual([
       expect.stringMatching(/^drill: listing RDS instances: AccessDenied: User is not authorized/),
+    ]);
+  });
+});
+
+describe("a tag value from the account", () => {
+  it("prints on its line, terminal escapes and line breaks shown, not obeyed", () => {
+    const lines = coverageLines({
+      checkedAt: "2026-12-02T00:00:00.000Z",
+      maxAgeMs: 35 * 86_400_000,
+      counts: { covered: 0, stale: 0, uncovered: 0, ignored: 1 },
+      entries: [
+        {
+          environment: "aws-prod",
+          kind: "rds-instance",
+          id: "legacy",
+          ignored: "\u001b[2J\ncovered (1)\n  aws-prod rds-instance legacy",
+          state: "ignored",
+          drills: [],
+          lastPass: null,
+        },
+      ],
+    });
+    expect(lines).toEqual([
+      "ignored (1)",
+      "  aws-prod  rds-instance  legacy  no drill  ignored: \\u001b[2J\\ncovered (1)\\n  aws-prod rds-instance legacy",
+      "coverage: 0 covered, 0 stale, 0 uncovered, 1 ignored (maxAge 35d)",
     ]);
   });
 });
