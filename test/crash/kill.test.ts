@@ -2,7 +2,8 @@ import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { RunRecord } from "../../src/types.js";
-import { runCli } from "../helpers/project.js";
+import { runMain } from "../helpers/io.js";
+import { cliEnv, runCli } from "../helpers/project.js";
 import { crashProject, entries, runAndKill, type KillPoint } from "./project.js";
 import { processesNaming } from "../helpers/processes.js";
 
@@ -87,7 +88,8 @@ it(`cleans up after ${KILLS} SIGKILLs spread over a run, and the next run passes
     expect(killed.stdout).not.toMatch(/step \S+ (failed|error)|run (failed|error)/);
 
     const cleanStart = Date.now();
-    const clean = await runCli(["cleanup"], { cwd: root });
+    // In-process: what is tested is the killed run, not the cleanup command's process start.
+    const clean = await runMain(["cleanup"], root, cliEnv({ DRILL_LOG_LEVEL: "error" }));
     const cleanMs = Date.now() - cleanStart;
     expect(clean.code, clean.stdout + clean.stderr).toBe(0);
     expect(processesNaming(root)).toEqual([]);
