@@ -63,6 +63,11 @@ const fullRun = async () => {
   expect(r.code, r.stdout).toBe(0);
   const record = JSON.parse(r.stdout) as RunRecord;
   expect(record.outcome).toBe("passed");
+  // The drill's short probe warmup (300ms at 50/s: 15 writes) reached the probe; the default
+  // (1s) waits for 50 acknowledged writes before the failover.
+  const probe = record.steps.find((s) => s.kind === "failover")?.details.probe as
+    { lastAckBefore: { id: number } | null } | undefined;
+  expect(probe?.lastAckBefore?.id).toBeLessThan(50);
   expect(processesNaming(root)).toEqual([]);
   return { wallMs: Date.now() - started, record };
 };
