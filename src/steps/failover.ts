@@ -30,6 +30,14 @@ export const failoverSchema = strict({
     writesPerSecond: z.number().int().min(1).max(500).default(20).meta({
       description: "sequenced writes per second; downtime is measured to 1/this of a second",
     }),
+    warmup: duration.optional().meta({
+      description:
+        "writes acknowledged before the failover, so there is a last write before it (default 1s)",
+    }),
+    steady: duration.optional().meta({
+      description:
+        "how long writes must flow on the new primary before the probe stops (default 2s)",
+    }),
     url: postgresUrl.optional().meta({
       description: `AWS production: a postgres:// URL of the endpoint the probe writes through (write it as \${VARIABLE}). ${TLS_DESCRIPTION}`,
     }),
@@ -140,6 +148,8 @@ export const failover = defineStep({
       {
         mode: o.mode,
         writesPerSecond: o.probe.writesPerSecond,
+        ...(o.probe.warmup !== undefined ? { warmupMs: o.probe.warmup } : {}),
+        ...(o.probe.steady !== undefined ? { steadyMs: o.probe.steady } : {}),
         ...(o.expect.maxDowntime !== undefined ? { maxDowntimeMs: o.expect.maxDowntime } : {}),
         ...(o.expect.lostWrites !== undefined ? { lostWrites: o.expect.lostWrites } : {}),
         production: o.target !== "staging",

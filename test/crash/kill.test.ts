@@ -2,7 +2,8 @@ import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { RunRecord } from "../../src/types.js";
-import { runCli } from "../helpers/project.js";
+import { runMain } from "../helpers/io.js";
+import { cliEnv, runCli } from "../helpers/project.js";
 import { crashProject, entries, runAndKill, type KillPoint } from "./project.js";
 import { processesNaming } from "../helpers/processes.js";
 
@@ -62,6 +63,11 @@ const fullRun = async () => {
   expect(r.code, r.stdout).toBe(0);
   const record = JSON.parse(r.stdout) as RunRecord;
   expect(record.outcome).toBe("passed");
+  // The drill's short probe warmup (300ms at 50/s: 15 writes) reached the probe; the default
+  // (1s) waits for 50 acknowledged writes before the failover.
+  const probe = record.steps.find((s) => s.kind === "failover")?.details.probe as
+    { lastAckBefore: { id: number } | null } | undefined;
+  expect(probe?.lastAckBefore?.id).toBeLessThan(50);
   expect(processesNaming(root)).toEqual([]);
   return { wallMs: Date.now() - started, record };
 };
@@ -87,7 +93,8 @@ it(`cleans up after ${KILLS} SIGKILLs spread over a run, and the next run passes
     expect(killed.stdout).not.toMatch(/step \S+ (failed|error)|run (failed|error)/);
 
     const cleanStart = Date.now();
-    const clean = await runCli(["cleanup"], { cwd: root });
+    // In-process: what is tested is the killed run, not the cleanup command's process start.
+    const clean = await runMain(["cleanup"], root, cliEnv({ DRILL_LOG_LEVEL: "error" }));
     const cleanMs = Date.now() - cleanStart;
     expect(clean.code, clean.stdout + clean.stderr).toBe(0);
     expect(processesNaming(root)).toEqual([]);
