@@ -64,13 +64,7 @@ export async function loadPools(db: Queryable, specs: PoolSpec[], keys: Keys): P
   if (specs.length === 0) return;
   let loading: Promise<unknown> = Promise.resolve();
   for (const spec of specs) {
-    const faker = (await importFaker(spec.locale))(spec.locale);
-    faker.seed(keys.fakerSeed(`${spec.method}:${spec.locale}`));
-    const [mod, method] = spec.method.split(".") as [string, string];
-    // `mod.method` was checked against faker's catalogue when the scrubber was read.
-    const module: Record<string, () => unknown> = Reflect.get(faker, mod);
-    const values: string[] = [];
-    for (let i = 0; i < POOL_SIZE; i++) values.push(asText(module[method]!.call(module)));
+    const values = await draw(spec, keys.fakerSeed(`${spec.method}:${spec.locale}`));
     await loading;
     loading = db.query(
       `create unlogged table ${spec.table} as select (n - 1)::int as i, v from unnest($1::text[]) with ordinality as u(v, n)`,
@@ -81,6 +75,30 @@ export async function loadPools(db: Queryable, specs: PoolSpec[], keys: Keys): P
   }
   await loading;
   await db.query(`analyze ${specs.map((s) => s.table).join(", ")}`);
+}
+
+/**
+ * The last pools drawn, by locale, method and seed: the same three always draw the same values,
+ * and several databases scrubbed with one secret (or a daemon's repeated drills) draw them again
+ * otherwise, a third of a second of CPU each. A few are kept, oldest forgotten first.
+ */
+const drawn = new Map<string, string[]>();
+const KEEP_DRAWN = 16;
+
+async function draw(spec: PoolSpec, seed: number): Promise<string[]> {
+  const key = `${spec.locale}\0${spec.method}\0${seed}`;
+  const known = drawn.get(key);
+  if (known) return known;
+  const faker = (await importFaker(spec.locale))(spec.locale);
+  faker.seed(seed);
+  const [mod, method] = spec.method.split(".") as [string, string];
+  // `mod.method` was checked against faker's catalogue when the scrubber was read.
+  const module: Record<string, () => unknown> = Reflect.get(faker, mod);
+  const values: string[] = [];
+  for (let i = 0; i < POOL_SIZE; i++) values.push(asText(module[method]!.call(module)));
+  if (drawn.size >= KEEP_DRAWN) drawn.delete(drawn.keys().next().value!);
+  drawn.set(key, values);
+  return values;
 }
 
 const asText = (v: unknown): string =>

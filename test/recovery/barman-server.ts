@@ -77,13 +77,13 @@ export async function startBarmanServer(): Promise<BarmanServer> {
     // A segment switched before pg_receivewal connects is never streamed: wait for it.
     await untilStreaming(cluster, receiver);
     // Barman takes no backup before its archive has received a first segment.
-    await barman("switch-wal", "--force", "--archive", "pg");
+    await switchAndArchive(cluster, barman);
     await makeTablespace(cluster, path.join(dir, "ts"));
     await barman("backup", "--wait", "pg");
     const { commit: commitA, t: between } = await writeRows(cluster, ["A"], ["B"]);
     await barman("backup", "--wait", "pg");
     await writeRows(cluster, ["C"]);
-    await barman("switch-wal", "--force", "--archive", "pg");
+    await switchAndArchive(cluster, barman);
     const listed = JSON.parse(await barman("-f", "json", "list-backups", "pg")) as {
       pg: { backup_id: string }[];
     };
@@ -132,6 +132,30 @@ async function writeRows(cluster: TestCluster, before: string[], after: string[]
     for (const name of after) await db.query("insert into marks (name) values ($1)", [name]);
     return { commit, t };
   } finally {
+    await db.end();
+  }
+}
+
+/**
+ * `barman switch-wal --archive`, with a commit every 0.1 s meanwhile: after the switch the
+ * walsender idles until a commit wakes it or its timer fires, and pg_receivewal only closes the
+ * segment (what Barman waits for) once it has the switch: 12–14 s each time, measured.
+ */
+async function switchAndArchive(
+  cluster: TestCluster,
+  barman: (...args: string[]) => Promise<string>,
+): Promise<void> {
+  const db = new pg.Client(cluster.connection);
+  await db.connect();
+  let done = false;
+  const poke = (async () => {
+    while (!done) await db.query("select txid_current(), pg_sleep(0.1)");
+  })();
+  try {
+    await barman("switch-wal", "--force", "--archive", "pg");
+  } finally {
+    done = true;
+    await poke.catch(() => undefined);
     await db.end();
   }
 }

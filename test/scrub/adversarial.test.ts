@@ -37,10 +37,15 @@ afterAll(async () => {
   await pg?.stop();
 });
 
-/** A fresh copy of a fixture database (a template clone: the fixture SQL runs once). */
+/**
+ * A fresh copy of a fixture database (a template clone: the fixture SQL runs once). file_copy
+ * copies the files instead of writing every page to WAL: half the time of a clone and its drop.
+ */
 async function clone(template: "people_t" | "analytics_t", name?: string): Promise<ConnectionInfo> {
   const db = name ?? `${template.slice(0, -2)}_${++clones}`;
-  await withSession(pg.connection, (s) => s.query(`create database ${db} template ${template}`));
+  await withSession(pg.connection, (s) =>
+    s.query(`create database ${db} template ${template} strategy file_copy`),
+  );
   return { ...pg.connection, database: db };
 }
 
