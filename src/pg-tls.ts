@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import {
@@ -66,7 +66,8 @@ const written = new Map<string, string>();
 /**
  * libpq reads its CA from a file. A CA held as text (the RDS bundle; Node's roots where none was
  * named) is written once per process, 0600 in a fresh 0700 folder no other user can replace
- * it in, and removed when the process exits.
+ * it in, and removed when the process exits. A process killed outright cannot remove its
+ * folder; the folder's name carries its pid, so the next one sweeps it.
  */
 function caFileOf(tls: TlsSetting): string {
   if (tls.caFile) return tls.caFile;
@@ -75,7 +76,8 @@ function caFileOf(tls: TlsSetting): string {
   let file = written.get(key);
   if (file) return file;
   if (!privateDir) {
-    const dir = mkdtempSync(path.join(tmpdir(), "drill-ca-"));
+    sweepCaFolders(tmpdir());
+    const dir = mkdtempSync(path.join(tmpdir(), `${CA_PREFIX}${process.pid}-`));
     process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
     privateDir = dir;
   }
@@ -84,6 +86,46 @@ function caFileOf(tls: TlsSetting): string {
   written.set(key, file);
   return file;
 }
+
+const CA_PREFIX = "drill-ca-";
+
+/**
+ * Remove CA folders whose process is gone: only real folders (not links) of this user, named
+ * drill-ca-<pid>-…, whose pid no longer runs. A reused pid keeps its folder: harmless, public CAs.
+ */
+export function sweepCaFolders(dir: string): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    const pid = /^drill-ca-(\d+)-[A-Za-z0-9]+$/.exec(name)?.[1];
+    if (!pid || Number(pid) === process.pid || alive(Number(pid))) continue;
+    const full = path.join(dir, name);
+    try {
+      const st = lstatSync(full);
+      if (!st.isDirectory() || st.uid !== process.getuid?.()) continue;
+      rmSync(full, { recursive: true, force: true });
+      removed.push(full);
+    } catch {
+      // Gone already, or not ours to read: leave it.
+    }
+  }
+  return removed;
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it runs, as another user.
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+};
 
 export const RDS_CA_NAME = "the RDS CA bundle";
 
