@@ -45,6 +45,10 @@ export const passedCount = (c: ControlRow) => c.drills.reduce((n, d) => n + d.pa
 
 export const NO_DRILL = "no drill evidences this control";
 
+/** What a gap is, said under the period in every form. */
+export const GAP_RULE =
+  "a gap is a whole month (UTC) in which a drill's schedule came due and no run passed";
+
 export const SUMMARY_HEADERS = [
   "control",
   "framework",

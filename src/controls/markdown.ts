@@ -2,6 +2,7 @@ import { printable } from "../definitions/problems.js";
 import { md } from "../report/markdown.js";
 import {
   day,
+  GAP_RULE,
   gapsText,
   lastSuccessText,
   NO_DRILL,
@@ -22,7 +23,7 @@ export function controlsMarkdown(matrix: ControlMatrix): string {
     "# Control matrix",
     "",
     md(
-      `Period ${day(matrix.period.since)} → ${day(matrix.period.until)} (UTC). A gap is a whole month (UTC) in which a drill's schedule came due and no run passed.`,
+      `Period ${day(matrix.period.since)} → ${day(matrix.period.until)} (UTC). ${GAP_RULE[0]!.toUpperCase()}${GAP_RULE.slice(1)}.`,
     ),
     "",
     ...table(SUMMARY_HEADERS, "lllrrll"),

@@ -10,7 +10,7 @@ import { AwsProvider } from "../../src/providers/aws/provider.js";
 import type { Provider, RecoveryTarget, RestoredCopy } from "../../src/providers/types.js";
 import { processesNaming } from "../helpers/processes.js";
 import { makeProject, runCli } from "../helpers/project.js";
-import { startS3rver } from "../helpers/s3rver.js";
+import { s3OnlyAwsEnv, startS3rver } from "../helpers/s3rver.js";
 import { removeTempDirs } from "../helpers/temp.js";
 import { localEnv } from "../local/util.js";
 import { awsEnv } from "./fake-rds.js";
@@ -246,17 +246,7 @@ describe("restore from pg_basebackup + WAL in S3 (s3rver)", () => {
     });
     const r = await runCli(["run", "bb", "--json"], {
       cwd: cli,
-      env: {
-        AWS_ACCESS_KEY_ID: "S3RVER",
-        AWS_SECRET_ACCESS_KEY: "S3RVER",
-        AWS_ENDPOINT_URL_S3: endpoint,
-        // Any RDS or EC2 call would fail the run: nothing of them is used.
-        AWS_ENDPOINT_URL_RDS: "http://127.0.0.1:9",
-        AWS_ENDPOINT_URL_EC2: "http://127.0.0.1:9",
-        AWS_MAX_ATTEMPTS: "1",
-        // The SDK warns on stderr under Node 20 (it will need 22 from 2027): not this test's.
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-      },
+      env: s3OnlyAwsEnv(endpoint),
     });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);

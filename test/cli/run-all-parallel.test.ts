@@ -9,7 +9,7 @@ import type { RunRecord } from "../../src/types.js";
 import { startTestCluster } from "../helpers/cluster.js";
 import { makeProject, runCli } from "../helpers/project.js";
 import { processesNaming } from "../helpers/processes.js";
-import { startS3rver } from "../helpers/s3rver.js";
+import { s3OnlyAwsEnv, startS3rver } from "../helpers/s3rver.js";
 import { SEED_SCALE } from "../helpers/seed-setup.js";
 import { seedSandbox } from "../helpers/seeded-sandbox.js";
 import { tempDir } from "../helpers/temp.js";
@@ -77,15 +77,7 @@ afterAll(async () => {
 it("runs a drill of an aws environment side by side with one of the local sandbox", async () => {
   const r = await runCli(["run", "--all", "--json"], {
     cwd: root,
-    env: {
-      AWS_ACCESS_KEY_ID: "S3RVER",
-      AWS_SECRET_ACCESS_KEY: "S3RVER",
-      AWS_ENDPOINT_URL_S3: endpoint,
-      AWS_ENDPOINT_URL_RDS: "http://127.0.0.1:9",
-      AWS_ENDPOINT_URL_EC2: "http://127.0.0.1:9",
-      AWS_MAX_ATTEMPTS: "1",
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-    },
+    env: s3OnlyAwsEnv(endpoint),
   });
   expect(r.stderr).toBe("");
   expect(r.code).toBe(0);
